@@ -1,0 +1,115 @@
+"""rulecore: audit service interactions against YAML service standards.
+
+The public API is what this module exports (``__all__``); everything else is private.
+
+Embedding::
+
+    import rulecore
+
+    engine = rulecore.Engine.from_paths(["standards/"])   # compile once
+    for finding in engine.evaluate(record):               # then evaluate, from any thread
+        ...
+
+Writing a plugin::
+
+    from rulecore import Check, Measurement, hookimpl
+
+    @hookimpl
+    def rulecore_register_checks(register):
+        register(Check(name="my_check", dimension="flow", doc="...", params_schema={...},
+                       compile=compile_my_check))
+
+See ``docs/plugins.md`` for the whole guide.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from ._checks import (
+    OUTCOMES,
+    Accumulator,
+    AnyCheck,
+    Check,
+    CrossRecordCheck,
+    EvaluationContext,
+    Evaluator,
+    Evidence,
+    Measurement,
+)
+from ._conditions import compile_scope
+from ._durations import format_duration, parse_duration
+from ._engine import AuditRun, Engine, ReportSink
+from ._findings import Finding, fingerprint
+from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
+from ._plugins import (
+    BLOCK_ENV,
+    ENTRY_POINT_GROUP,
+    PluginManager,
+    PluginProblem,
+    Registry,
+    collect,
+    get_plugin_manager,
+    hookimpl,
+)
+from ._readers import Item, Reader, Rejection
+from ._schemas import load_schema
+from ._selectors import SELECTOR_SCHEMA, compile_selector, describe_selector, find_event
+from ._standards import Rule, Standard, StandardsInvalid, load_standards
+from ._summary import Counts, Summary
+from ._thresholds import Thresholds, format_value
+from ._writers import Writer
+from ._yaml import Location, SourceError
+
+__all__ = [
+    "BLOCK_ENV",
+    "ENTRY_POINT_GROUP",
+    "OUTCOMES",
+    "SELECTOR_SCHEMA",
+    "Accumulator",
+    "AnyCheck",
+    "AuditRun",
+    "Check",
+    "Counts",
+    "CrossRecordCheck",
+    "Engine",
+    "EvaluationContext",
+    "Evaluator",
+    "Event",
+    "Evidence",
+    "Finding",
+    "Item",
+    "Location",
+    "Measurement",
+    "PluginManager",
+    "PluginProblem",
+    "Reader",
+    "Record",
+    "Registry",
+    "Rejection",
+    "ReportSink",
+    "Rule",
+    "SourceError",
+    "Standard",
+    "StandardsInvalid",
+    "Summary",
+    "Thresholds",
+    "Writer",
+    "__version__",
+    "collect",
+    "compile_scope",
+    "compile_selector",
+    "decode_record",
+    "describe_selector",
+    "find_event",
+    "fingerprint",
+    "format_duration",
+    "format_value",
+    "get_plugin_manager",
+    "hookimpl",
+    "load_schema",
+    "load_standards",
+    "parse_duration",
+    "record_from_mapping",
+    "record_to_builtins",
+]

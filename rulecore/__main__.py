@@ -1,0 +1,3 @@
+from rulecore.cli import main
+
+main()

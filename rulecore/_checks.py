@@ -1,0 +1,126 @@
+"""What a check is, and what it gives back.
+
+A plugin registers :class:`Check` objects.  At start-up the engine *compiles* each rule once:
+it calls the check's ``compile`` with the rule's validated parameters and keeps the evaluator
+that comes back.  Per record, the engine calls that evaluator directly, with no hook call in
+the hot path.
+
+Checks that need more than one record (repeat contacts, anything with memory across cases)
+register a :class:`CrossRecordCheck` instead.  Its compiled form is an accumulator that sees
+each record as it streams past and reports its measurements at the end.  It should keep only
+what it needs (keys and timestamps inside a window), so that memory is bounded by the window,
+not by the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NamedTuple, Protocol
+
+from ._model import Record
+
+Unit = Literal["seconds", "count", "ratio", "score"]
+Better = Literal["lower", "higher"]
+OUTCOMES = ("pass", "warn", "fail", "not_applicable", "error")
+
+
+class Evidence(NamedTuple):
+    """One piece of what a finding rests on: an event, a clock segment or a note."""
+
+    kind: str  #: ``event``, ``segment`` or ``note``
+    label: str  #: what this piece is to the check: ``from``, ``to``, ``handoff``, ``paused``...
+    at: datetime | None = None
+    until: datetime | None = None  #: end of a segment
+    event_index: int | None = None  #: position in the record's (time-ordered) timeline
+    detail: str = ""
+
+
+class Measurement(NamedTuple):
+    """What a check measured on one record.
+
+    ``value`` is compared with the rule's thresholds.  ``value=None`` means the rule does not
+    apply to this record (the events it needs are not there); ``note`` says why.  A check that
+    decides the outcome itself (for example "at risk" while a case is still open) sets
+    ``outcome``; the thresholds are then reported but not applied.
+    """
+
+    value: float | None
+    evidence: tuple[Evidence, ...] = ()
+    note: str = ""
+    outcome: str | None = None
+
+    @classmethod
+    def not_applicable(cls, note: str, evidence: tuple[Evidence, ...] = ()) -> Measurement:
+        return cls(None, evidence, note)
+
+
+class EvaluationContext(NamedTuple):
+    """What a check may know besides the record: the moment the audit is "as of"."""
+
+    as_of: datetime | None = None
+
+
+#: A compiled per-record check.
+Evaluator = Callable[[Record, EvaluationContext], Measurement]
+
+
+class Accumulator(Protocol):
+    """A compiled cross-record check: fed every in-scope record, asked for results at the end."""
+
+    def add(self, record: Record, context: EvaluationContext) -> None: ...
+
+    def results(self) -> Iterable[tuple[str, Measurement]]:
+        """Yield ``(record_id, measurement)`` pairs, in a deterministic order."""
+        ...
+
+
+@dataclass(frozen=True)
+class Check:
+    """A per-record check, as a plugin registers it.
+
+    :param name: how standards refer to it (``elapsed``, ``handoffs``); unique across plugins.
+    :param dimension: the service dimension it measures (``timeliness``, ``flow``...).
+    :param doc: what it measures and how, in plain words (shown by ``rulecore explain``).
+    :param params_schema: JSON Schema for the rule's ``params``; validated before ``compile``.
+    :param compile: turns validated params into an :data:`Evaluator`; raise ``ValueError``
+        with a plain message for a problem the schema cannot express.
+    :param unit: how the measured value reads: seconds, a count, a ratio or a score.
+    :param better: whether a ``lower`` or ``higher`` value is better service.
+    :param default_thresholds: ``{"desired": ..., "adequate": ...}`` used when a rule gives none.
+    :param example: a YAML rule using the check, for the docs and ``rulecore explain``.
+    """
+
+    name: str
+    dimension: str
+    doc: str
+    params_schema: Mapping[str, Any]
+    compile: Callable[[Mapping[str, Any]], Evaluator]
+    unit: Unit = "count"
+    better: Better = "lower"
+    default_thresholds: Mapping[str, Any] = field(default_factory=dict)
+    example: str = ""
+
+
+@dataclass(frozen=True)
+class CrossRecordCheck:
+    """A check over more than one record; see the module docstring.
+
+    Same fields as :class:`Check`, except that ``compile`` returns a factory of fresh
+    :class:`Accumulator` objects, one per audit run, so compiled standards stay shareable
+    between threads.
+    """
+
+    name: str
+    dimension: str
+    doc: str
+    params_schema: Mapping[str, Any]
+    compile: Callable[[Mapping[str, Any]], Callable[[], Accumulator]]
+    unit: Unit = "count"
+    better: Better = "lower"
+    default_thresholds: Mapping[str, Any] = field(default_factory=dict)
+    example: str = ""
+
+
+AnyCheck = Check | CrossRecordCheck

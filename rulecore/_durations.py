@@ -1,0 +1,44 @@
+"""Durations written the way people write them: ``90s``, ``4h``, ``2d``, ``1h30m``."""
+
+from __future__ import annotations
+
+import re
+
+_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
+_WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[wdhms])+")
+
+
+def parse_duration(text: str | int | float) -> float:
+    """Return the number of seconds in ``text``; a bare number is already seconds.
+
+    >>> parse_duration("1h30m")
+    5400.0
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a duration")
+    if isinstance(text, (int, float)):
+        if text < 0:
+            raise ValueError(f"a duration cannot be negative: {text!r}")
+        return float(text)
+    compact = text.strip().replace(" ", "").lower()
+    if not _WHOLE.fullmatch(compact):
+        raise ValueError(f"{text!r} is not a duration; write it like 90s, 15m, 4h, 2d, 1w or 1h30m")
+    return float(sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact)))
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds compactly for people: ``6h12m``, ``45s``, ``2d3h``, ``-5m``."""
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    whole = round(seconds)
+    if whole == 0:
+        return "0s" if seconds == 0 else f"{seconds:.2f}s"
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        size = _UNIT_SECONDS[unit]
+        count, whole = divmod(whole, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    # Two units say enough; "2d3h" reads better than "2d3h4m5s".
+    return "".join(parts[:2])

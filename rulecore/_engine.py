@@ -1,0 +1,337 @@
+"""The engine: compiled standards, evaluated against a stream of records.
+
+Compile once (:meth:`Engine.from_paths`), then evaluate one record (:meth:`Engine.evaluate`)
+or a stream (:meth:`Engine.audit`).  An :class:`Engine` is immutable after construction, so
+one instance can serve many threads; each audit keeps its own counters and cross-record state.
+
+Per record, the engine calls each in-scope rule's compiled evaluator directly: no hook call,
+no re-parsing, no interpretation of conditions.  Only outcomes that are reported become
+:class:`Finding` objects; a pass is a counter increment unless ``all_outcomes`` is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
+from ._findings import Finding, fingerprint, render_message
+from ._model import Record
+from ._plugins import PluginManager, Registry, collect, get_plugin_manager
+from ._readers import Item, Rejection
+from ._standards import Rule, Standard, load_standards
+from ._summary import Summary, Tally, build_summary
+from ._thresholds import ThresholdMatrix, Thresholds, format_value
+
+POPULATION = "(population)"
+
+
+class ReportSink(Protocol):
+    """Where an audit's results go as they are produced (a writer, a collector, a tee)."""
+
+    def finding(self, finding: Finding) -> None: ...
+
+    def rejection(self, rejection: Rejection) -> None: ...
+
+    def close(self, summary: Summary) -> None: ...
+
+
+class _Bound(NamedTuple):
+    """A rule bound to its standard, flattened for the hot path."""
+
+    standard: Standard
+    rule: Rule
+    slot: int
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Compiled standards, ready to evaluate records.  Thread-safe once built."""
+
+    standards: tuple[Standard, ...]
+    registry: Registry
+    _per_record: tuple[tuple[Standard, tuple[_Bound, ...]], ...] = field(init=False, repr=False)
+    _cross_record: tuple[_Bound, ...] = field(init=False, repr=False)
+    _slots: tuple[_Bound, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        slots: list[_Bound] = []
+        per_record: list[tuple[Standard, tuple[_Bound, ...]]] = []
+        cross: list[_Bound] = []
+        for standard in self.standards:
+            bound_rules: list[_Bound] = []
+            for rule in standard.rules:
+                bound = _Bound(standard, rule, len(slots))
+                slots.append(bound)
+                (cross if rule.cross_record else bound_rules).append(bound)
+            per_record.append((standard, tuple(bound_rules)))
+        object.__setattr__(self, "_per_record", tuple(per_record))
+        object.__setattr__(self, "_cross_record", tuple(cross))
+        object.__setattr__(self, "_slots", tuple(slots))
+
+    @classmethod
+    def from_paths(
+        cls,
+        paths: Iterable[str | Path],
+        plugin_manager: PluginManager | None = None,
+    ) -> Engine:
+        """Load, validate and compile the standards at ``paths`` (files or folders).
+
+        Raises :class:`rulecore.StandardsInvalid` listing every problem at ``file:line:col``.
+        """
+        registry = collect(plugin_manager or get_plugin_manager())
+        return cls(load_standards([Path(p) for p in paths], registry), registry)
+
+    # ----------------------------------------------------------------------------------------
+
+    def evaluate(self, record: Record, as_of: datetime | None = None) -> list[Finding]:
+        """Every outcome, passes included, of the per-record rules that apply to ``record``.
+
+        Cross-record rules need the whole stream; use :meth:`audit` for them.
+        """
+        found: list[Finding] = []
+        self._evaluate_into(record, EvaluationContext(as_of), None, found.append, True)
+        return found
+
+    def audit(
+        self,
+        items: Iterable[Item],
+        sink: ReportSink | None = None,
+        *,
+        all_outcomes: bool = False,
+        as_of: datetime | None = None,
+        on_item: Callable[[], None] | None = None,
+    ) -> Summary:
+        """Audit a stream of records and rejections; send results to ``sink``; return the summary.
+
+        :param all_outcomes: report passes as findings too (otherwise they are only counted).
+        :param as_of: judge open cases as of this moment (checks that support it).
+        :param on_item: called once per item, for progress display.
+        """
+        run = AuditRun(self, sink or _NullSink(), all_outcomes=all_outcomes, as_of=as_of)
+        for item in items:
+            run.add(item)
+            if on_item is not None:
+                on_item()
+        return run.finish()
+
+    # ----------------------------------------------------------------------------------------
+
+    def _evaluate_into(
+        self,
+        record: Record,
+        context: EvaluationContext,
+        tally: Tally | None,
+        emit: Callable[[Finding], None],
+        all_outcomes: bool,
+    ) -> None:
+        for standard, rules in self._per_record:
+            if not standard.applies(record):
+                continue
+            for bound in rules:
+                rule = bound.rule
+                if not rule.applies(record):
+                    continue
+                try:
+                    measurement = rule.compiled(record, context)
+                    if not isinstance(measurement, Measurement):
+                        raise TypeError(f"returned {type(measurement).__name__}, not a Measurement")
+                    thresholds = _thresholds_for(rule, record)
+                    outcome = _classify(measurement, thresholds)
+                except Exception as error:  # one plugin's fault stays that plugin's
+                    measurement, thresholds, outcome = _error(rule, record.id, error), None, "error"
+                if tally is not None:
+                    tally.count(bound.slot, outcome)
+                if outcome != "pass" or all_outcomes:
+                    emit(_finding(bound, record.id, outcome, measurement, thresholds))
+
+    def _cross_record_rules(self) -> tuple[_Bound, ...]:
+        return self._cross_record
+
+
+def _thresholds_for(rule: Rule, record: Record) -> Thresholds | None:
+    thresholds = rule.thresholds
+    if isinstance(thresholds, ThresholdMatrix):
+        return thresholds.for_record(record)
+    return thresholds
+
+
+def _classify(measurement: Measurement, thresholds: Thresholds | None) -> str:
+    if measurement.outcome is not None:
+        return measurement.outcome
+    if measurement.value is None or thresholds is None:
+        return "not_applicable"
+    return thresholds.classify(measurement.value)
+
+
+def _error(rule: Rule, record_id: str, error: Exception) -> Measurement:
+    return Measurement(
+        None,
+        (Evidence("note", "exception", detail=f"{type(error).__name__}: {error}"),),
+        f"check {rule.check!r} from plugin {rule.plugin!r} raised {type(error).__name__}: "
+        f"{error} (rule {rule.id!r}, record {record_id!r})",
+        outcome="error",
+    )
+
+
+def _finding(
+    bound: _Bound,
+    record_id: str,
+    outcome: str,
+    measurement: Measurement,
+    thresholds: Thresholds | None,
+) -> Finding:
+    standard, rule = bound.standard, bound.rule
+    message = _message(rule, record_id, outcome, measurement, thresholds)
+    return Finding(
+        fingerprint=fingerprint(standard.id, rule.id, record_id),
+        record=record_id,
+        standard=standard.id,
+        version=standard.version,
+        rule=rule.id,
+        dimension=standard.dimension,
+        check=rule.check,
+        plugin=rule.plugin,
+        outcome=outcome,
+        severity=rule.severity,
+        measured=measurement.value,
+        expected=thresholds,
+        message=message,
+        evidence=measurement.evidence,
+    )
+
+
+def _message(
+    rule: Rule,
+    record_id: str,
+    outcome: str,
+    measurement: Measurement,
+    thresholds: Thresholds | None,
+) -> str:
+    if outcome == "error":
+        return measurement.note
+    if outcome == "not_applicable":
+        if measurement.value is not None and thresholds is None:
+            by = rule.thresholds.by if isinstance(rule.thresholds, ThresholdMatrix) else ""
+            return f"no thresholds for this record's {by} and no 'otherwise' zone"
+        return measurement.note or "the events this rule needs are not in the record"
+    unit = thresholds.unit if thresholds else "count"
+    measured = format_value(measurement.value, unit)
+    expected = thresholds.describe() if thresholds else ""
+    if rule.message:
+        values = {
+            "measured": measured,
+            "expected": expected,
+            "desired": format_value(thresholds.desired, unit) if thresholds else "",
+            "adequate": format_value(thresholds.adequate, unit) if thresholds else "",
+            "record": record_id,
+            "rule": rule.id,
+            "note": measurement.note,
+            "outcome": outcome,
+        }
+        return render_message(rule.message, values)
+    text = f"measured {measured}; {expected}"
+    return f"{text} ({measurement.note})" if measurement.note else text
+
+
+class _NullSink:
+    def finding(self, finding: Finding) -> None:
+        pass
+
+    def rejection(self, rejection: Rejection) -> None:
+        pass
+
+    def close(self, summary: Summary) -> None:
+        pass
+
+
+class AuditRun:
+    """One audit in progress: counters, cross-record state, and where results go."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        sink: ReportSink,
+        *,
+        all_outcomes: bool = False,
+        as_of: datetime | None = None,
+    ) -> None:
+        self.engine = engine
+        self.sink = sink
+        self.all_outcomes = all_outcomes
+        self.context = EvaluationContext(as_of)
+        self.tally = Tally(len(engine._slots))
+        self.read = 0
+        self.evaluated = 0
+        self.rejected = 0
+        self.accumulators: list[tuple[_Bound, Accumulator]] = [
+            (bound, bound.rule.compiled()) for bound in engine._cross_record_rules()
+        ]
+
+    def add(self, item: Item) -> None:
+        self.read += 1
+        if isinstance(item, Rejection):
+            self.rejected += 1
+            self.sink.rejection(item)
+            return
+        self.evaluated += 1
+        self.engine._evaluate_into(
+            item, self.context, self.tally, self.sink.finding, self.all_outcomes
+        )
+        for bound, accumulator in self.accumulators:
+            if bound.standard.applies(item) and bound.rule.applies(item):
+                try:
+                    accumulator.add(item, self.context)
+                except Exception as error:  # one plugin's fault stays that plugin's
+                    self._emit(bound, item.id, _error(bound.rule, item.id, error), None, "error")
+
+    def finish(self) -> Summary:
+        """Flush cross-record results, close the sink with the summary, and return it."""
+        for bound, accumulator in self.accumulators:
+            try:
+                results = list(accumulator.results())
+            except Exception as error:  # one plugin's fault stays that plugin's
+                self._emit(bound, POPULATION, _error(bound.rule, POPULATION, error), None, "error")
+                continue
+            for record_id, measurement in results:
+                thresholds = bound.rule.thresholds
+                zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
+                self._emit(bound, record_id, measurement, zone, _classify(measurement, zone))
+        summary = build_summary(
+            self.engine.standards,
+            [(bound.standard, bound.rule) for bound in self.engine._slots],
+            self.tally,
+            read=self.read,
+            evaluated=self.evaluated,
+            rejected=self.rejected,
+            as_of=self.context.as_of,
+        )
+        self.sink.close(summary)
+        return summary
+
+    def _emit(
+        self,
+        bound: _Bound,
+        record_id: str,
+        measurement: Measurement,
+        thresholds: Thresholds | None,
+        outcome: str,
+    ) -> None:
+        self.tally.count(bound.slot, outcome)
+        if outcome != "pass" or self.all_outcomes:
+            self.sink.finding(_finding(bound, record_id, outcome, measurement, thresholds))
+
+
+def evaluate_records(engine: Engine, records: Sequence[Record]) -> list[Finding]:
+    """Audit ``records`` in memory and return every finding, passes included (for tests)."""
+    collected: list[Finding] = []
+
+    class _Collect(_NullSink):
+        def finding(self, finding: Finding) -> None:
+            collected.append(finding)
+
+    engine.audit(records, _Collect(), all_outcomes=True)
+    return collected

@@ -1,0 +1,74 @@
+"""Turning the paths a user names into one stream of records and rejections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._plugins import Registry
+from ._readers import Item, Reader, Rejection
+
+
+class InputError(Exception):
+    """A problem with the inputs as named (missing file, no reader): a usage error."""
+
+
+def plan_inputs(
+    paths: Sequence[Path], registry: Registry, reader_name: str | None = None
+) -> list[tuple[Path, Reader]]:
+    """Pair every input file with its reader, expanding folders (sorted) before reading any.
+
+    Everything is checked up front, so a typo in the last path fails before a long run.
+    """
+    readers = [reader for _plugin, reader in registry.readers.values()]
+    if reader_name is not None:
+        if reader_name not in registry.readers:
+            known = ", ".join(registry.readers) or "none"
+            raise InputError(f"unknown reader {reader_name!r}; known readers: {known}")
+        readers = [registry.readers[reader_name][1]]
+    planned: list[tuple[Path, Reader]] = []
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+                reader = _reader_for(candidate, readers)
+                if reader is not None:
+                    planned.append((candidate, reader))
+        elif path.is_file():
+            reader = _reader_for(path, readers) or (readers[0] if reader_name else None)
+            if reader is None:
+                suffixes = sorted({s for r in readers for s in r.suffixes})
+                raise InputError(
+                    f"{path}: no reader for this kind of file (known endings: "
+                    f"{', '.join(suffixes)}); name one with --reader"
+                )
+            planned.append((path, reader))
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    if not planned:
+        raise InputError("no input records found in " + ", ".join(map(str, paths)))
+    return planned
+
+
+def _reader_for(path: Path, readers: Iterable[Reader]) -> Reader | None:
+    return next((reader for reader in readers if reader.accepts(path)), None)
+
+
+def read_inputs(
+    planned: Iterable[tuple[Path, Reader]], options: Mapping[str, Any] | None = None
+) -> Iterator[Item]:
+    """Read every planned file in turn.  A file that breaks mid-way (a truncated gzip, a
+    failing disk) yields one rejection saying where it stopped, and the next file is read."""
+    for path, reader in planned:
+        items = 0
+        try:
+            for item in reader.read(path, options or {}):
+                items += 1
+                yield item
+        except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
+            yield Rejection(
+                str(path),
+                0,
+                f"the {reader.name} reader could not read this file past item {items}: "
+                f"{type(error).__name__}: {error}",
+            )

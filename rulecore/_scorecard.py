@@ -1,0 +1,87 @@
+"""The terminal scorecard, drawn with rich."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ._findings import Finding
+from ._summary import Counts, Summary
+
+
+def _share(value: float | None) -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    style = "green" if value >= 0.9 else "yellow" if value >= 0.75 else "red"
+    return Text(f"{value:.1%}", style=style)
+
+
+def _counts_row(counts: Counts) -> list[Text | str]:
+    return [
+        _share(counts.compliance),
+        _share(counts.within_tolerance),
+        str(counts.passed),
+        str(counts.warned),
+        str(counts.failed),
+        str(counts.not_applicable),
+        str(counts.errors),
+    ]
+
+
+def _table(title: str, first: Sequence[str]) -> Table:
+    table = Table(title=title, title_justify="left", expand=False)
+    for name in first:
+        table.add_column(name, overflow="fold")
+    for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error"):
+        table.add_column(name, justify="right")
+    return table
+
+
+def render_scorecard(
+    stream: IO[str],
+    summary: Summary,
+    worst: Sequence[Finding],
+    rejection_reasons: Mapping[str, int],
+    *,
+    color: bool,
+) -> None:
+    console = Console(
+        file=stream,
+        width=None if color else 110,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+    )
+    console.print(
+        f"[bold]rulecore audit[/bold]: {summary.read} records read, {summary.evaluated} evaluated, "
+        f"{summary.rejected} rejected"
+        + (f", as of {summary.as_of.isoformat()}" if summary.as_of else "")
+    )
+    dimensions = _table("Compliance by dimension", ["dimension"])
+    for name, counts in summary.dimensions:
+        dimensions.add_row(name, *_counts_row(counts))
+    dimensions.add_row(Text("all", style="bold"), *_counts_row(summary.outcomes))
+    console.print(dimensions)
+
+    rules = _table("Compliance by rule", ["standard", "rule"])
+    for rule in summary.rules:
+        rules.add_row(rule.standard, rule.rule, *_counts_row(rule.counts))
+    console.print(rules)
+
+    if worst:
+        console.print(Text("First failures to look at", style="bold"))
+        for finding in worst:
+            console.print(
+                f"  {finding.outcome.upper():5} {finding.record}  "
+                f"{finding.standard}/{finding.rule}: "
+                f"{finding.message}",
+                markup=False,
+            )
+    if rejection_reasons:
+        console.print(Text("Rejected input", style="bold"))
+        for reason, count in sorted(rejection_reasons.items()):
+            console.print(f"  {count:6}  {reason}", markup=False)

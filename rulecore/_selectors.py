@@ -1,0 +1,98 @@
+"""Event selectors: which events in a timeline a check is talking about.
+
+A selector is data in a standard, never code::
+
+    {type: message, actor: agent}
+    {type: [resolved, closed], where: {status: done}}
+
+It compiles once into a predicate over :class:`~rulecore.Event`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ._model import Event, Record
+
+EventPredicate = Callable[[Event], bool]
+
+#: JSON Schema for a selector, for checks to embed in their parameter schemas.
+SELECTOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "type": {"$ref": "#/$defs/names"},
+        "actor": {"$ref": "#/$defs/names"},
+        "where": {
+            "type": "object",
+            "description": "Event fields that must equal these values (a list means any of).",
+        },
+    },
+    "$defs": {
+        "names": {
+            "oneOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            ]
+        }
+    },
+}
+
+
+def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return frozenset((value,))
+    return frozenset(value)
+
+
+def compile_selector(spec: Mapping[str, Any] | None) -> EventPredicate:
+    """Compile a selector mapping into a predicate; an empty selector matches every event."""
+    spec = spec or {}
+    types = _as_set(spec.get("type"))
+    actors = _as_set(spec.get("actor"))
+    where = {
+        name: (frozenset(value) if isinstance(value, list) else frozenset((value,)))
+        for name, value in (spec.get("where") or {}).items()
+    }
+
+    def matches(event: Event) -> bool:
+        if types is not None and event.type not in types:
+            return False
+        if actors is not None and event.actor not in actors:
+            return False
+        return all(event.fields.get(name) in allowed for name, allowed in where.items())
+
+    return matches
+
+
+def describe_selector(spec: Mapping[str, Any] | None) -> str:
+    """Words for a selector, for messages: ``message by agent``."""
+    spec = spec or {}
+    kind = spec.get("type", "any event")
+    words = kind if isinstance(kind, str) else " or ".join(kind)
+    actor = spec.get("actor")
+    if actor:
+        words += " by " + (actor if isinstance(actor, str) else " or ".join(actor))
+    return str(words)
+
+
+def find_event(
+    record: Record,
+    predicate: EventPredicate,
+    occurrence: str = "first",
+    after: int = -1,
+) -> int | None:
+    """Index of the first or last matching event after index ``after``; ``None`` if none."""
+    events = record.events
+    if occurrence == "last":
+        for index in range(len(events) - 1, after, -1):
+            if predicate(events[index]):
+                return index
+        return None
+    for index in range(after + 1, len(events)):
+        if predicate(events[index]):
+            return index
+    return None

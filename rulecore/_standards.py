@@ -1,0 +1,378 @@
+"""Loading, validating and compiling YAML service standards.
+
+Validation happens in layers, and every problem is reported at ``file:line:col`` in plain
+words, all at once rather than one per run:
+
+1. the file is YAML, read safely, with no key written twice;
+2. it matches the standard schema (``rulecore/schemas/standard.schema.json``);
+3. each rule's check exists (an unknown name lists the closest known ones), its ``params``
+   match the check's own schema, and its thresholds and scope make sense;
+4. ids are unique: standards across files, rules within a standard.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import jsonschema
+
+from ._checks import CrossRecordCheck
+from ._conditions import RecordPredicate, compile_scope
+from ._plugins import Registry
+from ._schemas import load_schema
+from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
+from ._yaml import Document, Location, SourceError, load_yaml_file
+
+FIXTURE_SUFFIXES = (".test.yaml", ".test.yml")
+STANDARD_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule of a standard."""
+
+    id: str
+    check: str
+    plugin: str
+    params: Mapping[str, Any]
+    severity: str
+    message: str
+    thresholds: Thresholds | ThresholdMatrix
+    applies: RecordPredicate
+    compiled: Any  #: the check's evaluator, or an accumulator factory for a cross-record check
+    cross_record: bool
+    location: Location
+
+
+@dataclass(frozen=True)
+class Standard:
+    """One compiled standard."""
+
+    id: str
+    version: str
+    title: str
+    dimension: str
+    description: str
+    applies: RecordPredicate
+    rules: tuple[Rule, ...]
+    path: str
+
+
+class StandardsInvalid(Exception):
+    """Raised with every problem found in a set of standards."""
+
+    def __init__(self, errors: Sequence[SourceError]) -> None:
+        self.errors = tuple(sorted(errors, key=lambda error: error.location))
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
+    """The standard files at ``paths`` (files, or folders searched recursively), sorted.
+
+    Fixture files (``*.test.yaml``) and files that declare another ``kind`` are left out.
+    """
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            candidates: Iterable[Path] = (p for p in path.rglob("*") if p.is_file())
+        else:
+            candidates = (path,)
+        for candidate in candidates:
+            name = candidate.name.lower()
+            if name.endswith(FIXTURE_SUFFIXES) or not name.endswith(STANDARD_SUFFIXES):
+                continue
+            found.add(candidate)
+    return sorted(found)
+
+
+def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard, ...]:
+    """Load and compile every standard under ``paths``; raise :class:`StandardsInvalid`."""
+    files = discover_standard_files(paths)
+    missing = [path for path in paths if not path.exists()]
+    errors: list[SourceError] = [
+        SourceError(Location(str(path), 1, 1), "no such file or folder") for path in missing
+    ]
+    standards: list[Standard] = []
+    for path in files:
+        try:
+            document = load_yaml_file(path)
+        except SourceError as error:
+            errors.append(error)
+            continue
+        if (
+            isinstance(document.data, Mapping)
+            and document.data.get("kind", "standard") != "standard"
+        ):
+            continue
+        standard, problems = compile_standard(document, registry)
+        errors.extend(problems)
+        if standard is not None:
+            standards.append(standard)
+    errors.extend(_duplicate_ids(standards))
+    if errors:
+        raise StandardsInvalid(errors)
+    if not standards and not missing:
+        where = ", ".join(str(path) for path in paths)
+        raise StandardsInvalid([SourceError(Location(where, 1, 1), "no standards found here")])
+    return tuple(sorted(standards, key=lambda standard: standard.id))
+
+
+def _duplicate_ids(standards: Sequence[Standard]) -> Iterator[SourceError]:
+    first_seen: dict[str, Standard] = {}
+    for standard in standards:
+        if standard.id in first_seen:
+            yield SourceError(
+                Location(standard.path, 1, 1),
+                f"standard id {standard.id!r} is already used by {first_seen[standard.id].path}",
+            )
+        else:
+            first_seen[standard.id] = standard
+
+
+def compile_standard(
+    document: Document, registry: Registry
+) -> tuple[Standard | None, list[SourceError]]:
+    """Validate and compile one loaded standard; return it (or None) with its problems."""
+    errors = list(schema_errors(document, load_schema("standard")))
+    if errors:
+        return None, errors
+    data = document.data
+    rules: list[Rule] = []
+    seen_rules: set[str] = set()
+    for index, rule_data in enumerate(data["rules"]):
+        where = ("rules", index)
+        if rule_data["id"] in seen_rules:
+            errors.append(
+                SourceError(
+                    document.locate([*where, "id"]),
+                    f"rule id {rule_data['id']!r} appears twice in this standard",
+                )
+            )
+            continue
+        seen_rules.add(rule_data["id"])
+        rule, problems = _compile_rule(document, where, rule_data, registry)
+        errors.extend(problems)
+        if rule is not None:
+            rules.append(rule)
+    try:
+        applies = compile_scope(data.get("scope"))
+    except ValueError as error:
+        errors.append(SourceError(document.locate(["scope"]), str(error)))
+    if errors:
+        return None, errors
+    standard = Standard(
+        id=data["id"],
+        version=str(data["version"]),
+        title=data["title"],
+        dimension=data["dimension"],
+        description=data.get("description", "").strip(),
+        applies=applies,
+        rules=tuple(rules),
+        path=document.path,
+    )
+    return standard, []
+
+
+def _compile_rule(
+    document: Document,
+    where: tuple[str, int],
+    data: Mapping[str, Any],
+    registry: Registry,
+) -> tuple[Rule | None, list[SourceError]]:
+    check_name = data["check"]
+    entry = registry.checks.get(check_name)
+    if entry is None:
+        return None, [
+            SourceError(document.locate([*where, "check"]), _unknown_check(check_name, registry))
+        ]
+    plugin, check = entry
+    params = data.get("params") or {}
+    errors = list(
+        schema_errors(document, check.params_schema, prefix=[*where, "params"], data=params)
+    )
+    if errors:
+        return None, errors
+    zone_spec = data.get("thresholds") or check.default_thresholds
+    if not zone_spec:
+        errors.append(
+            SourceError(
+                document.locate(list(where)),
+                f"check {check_name!r} has no default thresholds; give this rule 'thresholds' "
+                "(for example {desired: 1h, adequate: 4h})",
+            )
+        )
+    else:
+        try:
+            thresholds = parse_thresholds(zone_spec, check.unit, check.better)
+        except ValueError as error:
+            errors.append(SourceError(document.locate([*where, "thresholds"]), str(error)))
+        if isinstance(check, CrossRecordCheck) and "by" in zone_spec:
+            errors.append(
+                SourceError(
+                    document.locate([*where, "thresholds", "by"]),
+                    f"check {check_name!r} looks across records and takes one zone of "
+                    "tolerance, not a matrix 'by' an attribute",
+                )
+            )
+    try:
+        applies = compile_scope(data.get("scope"))
+    except ValueError as error:
+        errors.append(SourceError(document.locate([*where, "scope"]), str(error)))
+    try:
+        compiled = check.compile(params)
+    except ValueError as error:
+        errors.append(
+            SourceError(document.locate([*where, "params"]), f"check {check_name!r}: {error}")
+        )
+    except Exception as error:  # the plugin's fault, so name the plugin
+        errors.append(
+            SourceError(
+                document.locate([*where, "check"]),
+                f"check {check_name!r} from plugin {plugin!r} failed to compile this rule: "
+                f"{type(error).__name__}: {error}",
+            )
+        )
+    if errors:
+        return None, errors
+    rule = Rule(
+        id=data["id"],
+        check=check_name,
+        plugin=plugin,
+        params=params,
+        severity=data.get("severity", "major"),
+        message=data.get("message", "").strip(),
+        thresholds=thresholds,
+        applies=applies,
+        compiled=compiled,
+        cross_record=isinstance(check, CrossRecordCheck),
+        location=document.locate(list(where)),
+    )
+    return rule, []
+
+
+def _unknown_check(name: str, registry: Registry) -> str:
+    known = list(registry.checks)
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    elif known:
+        hint = "known checks: " + ", ".join(known)
+    else:
+        hint = "no checks are registered (is a plugin blocked or broken? see `rulecore plugins`)"
+    return f"unknown check {name!r}; {hint}"
+
+
+def schema_errors(
+    document: Document,
+    schema: Mapping[str, Any],
+    prefix: Sequence[str | int] = (),
+    data: Any = None,
+) -> Iterator[SourceError]:
+    """Validate ``data`` (default: the whole document) and word each error at its location."""
+    target = document.data if data is None and not prefix else data
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in sorted(
+        validator.iter_errors(target), key=lambda e: list(map(str, e.absolute_path))
+    ):
+        yield _word_error(document, list(prefix), error)
+
+
+def _word_error(
+    document: Document, prefix: list[str | int], error: jsonschema.ValidationError
+) -> SourceError:
+    if error.context:
+        # A oneOf/anyOf failure: the most relevant branch says what is really wrong.
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best is not error:
+            error = best
+    path = prefix + list(error.absolute_path)
+    validator = error.validator
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    expected: Any = error.validator_value
+    if validator == "additionalProperties":
+        unexpected = _unexpected_keys(schema, error.instance)
+        if unexpected:
+            allowed = sorted((schema.get("properties") or {}).keys())
+            key = unexpected[0]
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+            )
+            return SourceError(document.locate_key([*path, key]), f"unknown key {key!r}{hint}")
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else error.message
+        return SourceError(document.locate(path), f"missing required key {name!r}{_at(path)}")
+    if validator == "enum":
+        options = ", ".join(map(repr, expected))
+        return SourceError(
+            document.locate(path), f"{error.instance!r} is not allowed here; use one of {options}"
+        )
+    if validator == "type":
+        return SourceError(
+            document.locate(path),
+            f"{_at(path, 'the value')} should be {_type_words(expected)}, "
+            f"not {_json_type(error.instance)}",
+        )
+    if validator == "pattern" and path and path[-1] == "id":
+        return SourceError(
+            document.locate(path),
+            f"{error.instance!r} is not a valid id; "
+            "use lower-case letters, digits, '.', '_' and '-'",
+        )
+    if validator == "not":
+        return SourceError(
+            document.locate(path),
+            "these keys cannot be combined: "
+            + ", ".join(sorted(map(str, cast(Mapping[str, Any], error.instance)))),
+        )
+    return SourceError(document.locate(path), error.message)
+
+
+def _unexpected_keys(schema: Mapping[str, Any], instance: Any) -> list[str]:
+    allowed = set((schema.get("properties") or {}).keys())
+    if isinstance(instance, Mapping):
+        return sorted(str(key) for key in instance if key not in allowed)
+    return []
+
+
+def _at(path: Sequence[str | int], default: str = "") -> str:
+    if not path:
+        return default
+    words = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+    return f" in {words.lstrip('.')}" if not default else words.lstrip(".")
+
+
+def _type_words(expected: Any) -> str:
+    names = [expected] if isinstance(expected, str) else list(expected)
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "text",
+        "integer": "a whole number",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "empty",
+    }
+    return " or ".join(words.get(name, name) for name in names)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if value is None:
+        return "empty"
+    return f"the text {value!r}"

@@ -1,0 +1,44 @@
+"""Report writers: how an audit's findings, rejections and summary are written out.
+
+A writer opens a :class:`~rulecore.ReportSink` on an output stream.  The engine streams
+findings and rejections to the sink as it produces them and closes it with the summary, so a
+writer never needs the whole audit in memory (the JSON writer spools to a temporary file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+from ._readers import Rejection
+
+if TYPE_CHECKING:
+    from ._engine import ReportSink
+
+OpenSink = Callable[[IO[str], Mapping[str, Any]], "ReportSink"]
+
+
+@dataclass(frozen=True)
+class Writer:
+    """An output format, as a plugin registers it.
+
+    :param name: how ``--format`` names it (``json``, ``csv``).
+    :param description: one line for ``rulecore plugins``.
+    :param open: ``open(stream, options)`` returns the sink that writes the report to
+        ``stream``.  ``options`` carries ``all_outcomes`` and, for terminals, ``color``.
+    """
+
+    name: str
+    description: str
+    open: OpenSink
+
+
+def rejection_to_dict(rejection: Rejection, whole: bool = False) -> dict[str, Any]:
+    """A rejection as JSON-ready builtins; ``whole`` keeps the raw input whole (rejects file)."""
+    return {
+        "source": rejection.source,
+        "line": rejection.line,
+        "reason": rejection.reason,
+        "raw": rejection.raw if whole else rejection.excerpt(),
+    }

@@ -1,0 +1,432 @@
+"""The ``rulecore`` command line: audit, validate, explain, plugins and test.
+
+Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
+fixture fails), 2 for a usage error, an invalid standard or unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from . import __version__
+from ._checks import AnyCheck, CrossRecordCheck
+from ._engine import Engine, ReportSink
+from ._findings import Finding
+from ._fixtures import CaseResult, discover_fixtures, run_fixture
+from ._inputs import InputError, plan_inputs, read_inputs
+from ._plugins import PluginManager, Registry, collect, get_plugin_manager
+from ._readers import Rejection
+from ._standards import StandardsInvalid, discover_standard_files, load_standards
+from ._summary import Summary
+from ._writers import rejection_to_dict
+from ._yaml import SourceError
+
+FAIL_LEVELS = {"never": (), "fail": ("fail", "error"), "warn": ("warn", "fail", "error")}
+
+
+class UsageFailure(click.ClickException):
+    """An error that exits 2, like click's own usage errors."""
+
+    exit_code = 2
+
+
+def _registry() -> Registry:
+    manager: PluginManager = get_plugin_manager()
+    registry = collect(manager)
+    for problem in registry.problems:
+        click.echo(f"warning: plugin {problem.plugin!r}: {problem.message}", err=True)
+    return registry
+
+
+def _standards_or_exit(paths: Sequence[Path], registry: Registry) -> Engine:
+    try:
+        return Engine(load_standards(paths, registry), registry)
+    except StandardsInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rulecore")
+def main() -> None:
+    """Audit service interactions against YAML service standards."""
+
+
+# ---------------------------------------------------------------------------------------------
+# audit
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageFailure(f"--as-of {value!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise UsageFailure(f"--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
+    return moment
+
+
+@main.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--standards",
+    "-s",
+    "standards",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A standard file or a folder of them (repeatable).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    default="table",
+    show_default=True,
+    help="Report format: table, json, jsonl, csv, or one a plugin adds.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the report here (default: stdout).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["fail", "warn", "never"]),
+    default="fail",
+    show_default=True,
+    help="Exit 1 when an outcome at this level or worse is found (errors count as fail).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    help="Write unreadable input here, whole, as JSON lines with source, line and reason.",
+)
+@click.option("--all-outcomes", is_flag=True, help="Report passes as findings too.")
+@click.option("--as-of", "as_of", help="Judge open cases as of this moment (ISO 8601 with offset).")
+@click.option(
+    "--reader", help="Read every input with this reader instead of choosing by file name."
+)
+def audit(
+    records: tuple[Path, ...],
+    standards: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    fail_on: str,
+    rejects: Path | None,
+    all_outcomes: bool,
+    as_of: str | None,
+    reader: str | None,
+) -> None:
+    """Audit RECORDS (files or folders) against the standards and report how well each was met."""
+    moment = _parse_as_of(as_of)
+    registry = _registry()
+    if output_format not in registry.writers:
+        raise UsageFailure(
+            f"unknown format {output_format!r}; known formats: {', '.join(registry.writers)}"
+        )
+    engine = _standards_or_exit(standards, registry)
+    try:
+        planned = plan_inputs(records, registry, reader)
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
+    writer = registry.writers[output_format][1]
+    levels = FAIL_LEVELS[fail_on]
+    reached = False
+
+    with _report_stream(output) as stream, _rejects_stream(rejects) as rejects_file:
+        color = output is None and output_format == "table" and sys.stdout.isatty()
+        sink = writer.open(stream, {"all_outcomes": all_outcomes, "color": color})
+
+        class _Gate:
+            def finding(self, finding: Finding) -> None:
+                nonlocal reached
+                reached = reached or finding.outcome in levels
+                sink.finding(finding)
+
+            def rejection(self, rejection: Rejection) -> None:
+                if rejects_file is not None:
+                    rejects_file.write(json.dumps(rejection_to_dict(rejection, whole=True)) + "\n")
+                sink.rejection(rejection)
+
+            def close(self, summary: Summary) -> None:
+                sink.close(summary)
+
+        gate: ReportSink = _Gate()
+        with _progress() as tick:
+            summary = engine.audit(
+                read_inputs(planned), gate, all_outcomes=all_outcomes, as_of=moment, on_item=tick
+            )
+    if summary.rejected:
+        where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
+        click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
+    raise SystemExit(1 if reached else 0)
+
+
+@contextmanager
+def _report_stream(output: Path | None) -> Iterator[IO[str]]:
+    """stdout, or a file written whole or not at all (a crash leaves no half report)."""
+    if output is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
+        "w",
+        encoding="utf-8",
+        dir=output.parent,
+        prefix=f".{output.name}.",
+        delete=False,
+        newline="",
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, output)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _rejects_stream(path: Path | None) -> Iterator[IO[str] | None]:
+    if path is None:
+        yield None
+        return
+    with _report_stream(path) as stream:
+        yield stream
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A live count of records on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("auditing"),
+        MofNCompleteColumn(),
+        TextColumn("records"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("audit", total=None)
+        counter = {"n": 0}
+
+        def tick() -> None:
+            counter["n"] += 1
+            if counter["n"] % 500 == 0:
+                progress.update(task, completed=counter["n"])
+
+        yield tick
+
+
+# ---------------------------------------------------------------------------------------------
+# validate, explain, plugins
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check standards (files or folders): YAML, schema, checks, parameters and thresholds."""
+    registry = _registry()
+    engine = _standards_or_exit(paths, registry)
+    rules = sum(len(standard.rules) for standard in engine.standards)
+    files = len(discover_standard_files(paths))
+    click.echo(f"ok: {len(engine.standards)} standards with {rules} rules in {files} files")
+
+
+@main.command()
+@click.argument("name")
+def explain(name: str) -> None:
+    """Show what check NAME measures, its parameters and an example."""
+    registry = _registry()
+    entry = registry.checks.get(name)
+    if entry is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(registry.checks), n=3, cutoff=0.5)
+        hint = (
+            f"; did you mean {' or '.join(close)}?"
+            if close
+            else f"; known: {', '.join(registry.checks)}"
+        )
+        raise UsageFailure(f"unknown check {name!r}{hint}")
+    plugin, check = entry
+    click.echo(describe_check(plugin, check))
+
+
+def describe_check(plugin: str, check: AnyCheck) -> str:
+    """A check's documentation as ``rulecore explain`` prints it."""
+    kind = "cross-record check" if isinstance(check, CrossRecordCheck) else "check"
+    lines = [
+        f"{check.name} — {check.dimension} {kind} from plugin {plugin!r}",
+        "",
+        check.doc,
+        "",
+        f"Measures: {check.unit}; {check.better} is better.",
+    ]
+    if check.default_thresholds:
+        lines.append(f"Default thresholds: {json.dumps(dict(check.default_thresholds))}")
+    else:
+        lines.append("Default thresholds: none; every rule must give its own.")
+    lines += ["", "Parameters:"]
+    properties = check.params_schema.get("properties", {})
+    required = set(check.params_schema.get("required", ()))
+    for key, spec in properties.items():
+        flag = " (required)" if key in required else ""
+        lines.append(f"  {key}{flag}: {spec.get('description', '')}".rstrip())
+    if not properties:
+        lines.append("  none")
+    if check.example:
+        lines += [
+            "",
+            "Example rule:",
+            *("  " + line for line in check.example.rstrip().splitlines()),
+        ]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+def plugins(output_format: str) -> None:
+    """List installed plugins and the checks, readers and writers they provide."""
+    manager = get_plugin_manager()
+    registry = collect(manager)
+    data = plugins_as_data(manager, registry)
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo("Plugins:")
+    for plugin in data["plugins"]:
+        click.echo(
+            f"  {plugin['name']:14} {plugin['distribution']} {plugin['version']}"
+            f"  ({plugin['entry_point']})"
+        )
+    click.echo("Checks:")
+    for check in data["checks"]:
+        click.echo(f"  {check['name']:18} {check['dimension']:14} from {check['plugin']}")
+    click.echo("Readers:")
+    for reader in data["readers"]:
+        click.echo(f"  {reader['name']:10} {reader['description']}")
+    click.echo("Writers:")
+    for writer in data["writers"]:
+        click.echo(f"  {writer['name']:10} {writer['description']}")
+    for problem in data["problems"]:
+        click.echo(f"problem: {problem['plugin']}: {problem['message']}")
+
+
+def plugins_as_data(manager: PluginManager, registry: Registry) -> dict[str, Any]:
+    blocked = {
+        name for name in (found.name for found in manager.found) if manager.hooks.is_blocked(name)
+    }
+    return {
+        "plugins": [
+            {
+                "name": found.name,
+                "entry_point": found.value,
+                "distribution": found.distribution,
+                "version": found.version,
+                "blocked": found.name in blocked,
+            }
+            for found in manager.found
+        ],
+        "checks": [
+            {
+                "name": name,
+                "plugin": plugin,
+                "dimension": check.dimension,
+                "unit": check.unit,
+                "better": check.better,
+                "cross_record": isinstance(check, CrossRecordCheck),
+            }
+            for name, (plugin, check) in registry.checks.items()
+        ],
+        "readers": [
+            {
+                "name": name,
+                "plugin": plugin,
+                "description": reader.description,
+                "suffixes": list(reader.suffixes),
+            }
+            for name, (plugin, reader) in registry.readers.items()
+        ],
+        "writers": [
+            {"name": name, "plugin": plugin, "description": writer.description}
+            for name, (plugin, writer) in registry.writers.items()
+        ],
+        "problems": [{"plugin": p.plugin, "message": p.message} for p in registry.problems],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# test
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def test_fixtures(paths: tuple[Path, ...]) -> None:
+    """Run the annotated fixtures (*.test.yaml) under PATHS against their standards."""
+    registry = _registry()
+    fixtures = discover_fixtures(paths)
+    if not fixtures:
+        raise UsageFailure("no fixtures (*.test.yaml) found in " + ", ".join(map(str, paths)))
+    results: list[CaseResult] = []
+    invalid = False
+    for fixture in fixtures:
+        try:
+            results.extend(run_fixture(fixture, registry))
+        except StandardsInvalid as problems:
+            invalid = True
+            for error in problems.errors:
+                click.echo(f"error: {error}", err=True)
+        except SourceError as error:
+            invalid = True
+            click.echo(f"error: {error}", err=True)
+    failed = [result for result in results if not result.passed]
+    for result in failed:
+        click.echo(f"FAIL {result.location} {result.name} (record {result.record})")
+        for line in result.mismatches():
+            click.echo(f"     {line}")
+    passed = len(results) - len(failed)
+    click.echo(f"{passed} passed, {len(failed)} failed in {len(fixtures)} fixture files")
+    if invalid:
+        raise SystemExit(2)
+    raise SystemExit(1 if failed else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,70 @@
+"""The built-in reader: canonical interaction records as JSON lines, plain or gzip."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import msgspec
+
+from ._model import decode_record
+from ._plugins import hookimpl
+from ._readers import MAX_LINE_BYTES, Item, Reader, Rejection, iter_lines, open_maybe_gzip
+from ._schemas import load_schema
+
+
+def read_jsonl(path: Path, options: Mapping[str, Any]) -> Iterator[Item]:
+    """Yield one record or rejection per non-blank line of ``path``."""
+    source = str(path)
+    with open_maybe_gzip(path) as stream:
+        for number, line in iter_lines(stream):
+            if line is None:
+                yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
+                continue
+            if not line.strip():
+                continue
+            try:
+                yield decode_record(line)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                raw = line.decode("utf-8", errors="replace").rstrip("\r\n")
+                yield Rejection(source, number, explain_invalid_record(line, error), raw)
+
+
+def explain_invalid_record(line: bytes, error: Exception) -> str:
+    """Word why a line is not a record.  Only runs for a line that failed the fast decoder."""
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as parse_error:
+        return f"not valid JSON: {parse_error}"
+    best = jsonschema.exceptions.best_match(_record_validator()(data))
+    if best is None:
+        return f"not a valid record: {error}"
+    where = "".join(
+        f"[{step!r}]" if isinstance(step, int) else f".{step}" for step in best.absolute_path
+    )
+    return f"not a valid record: at ${where}: {best.message}"
+
+
+@cache
+def _record_validator() -> Callable[[Any], Iterator[jsonschema.ValidationError]]:
+    schema = load_schema("record")
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator.iter_errors
+
+
+@hookimpl
+def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
+    register(
+        Reader(
+            name="jsonl",
+            description="rulecore interaction records, one JSON object per line (plain or gzip)",
+            suffixes=(".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"),
+            read=read_jsonl,
+        )
+    )
