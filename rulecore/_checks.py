@@ -56,6 +56,30 @@ class Measurement(NamedTuple):
         return cls(None, evidence, note)
 
 
+class CompileContext(NamedTuple):
+    """What a check may use while compiling a rule, besides the rule's params.
+
+    ``schedules`` holds the business schedules defined in the standards folders
+    (``kind: schedule`` files), by name, for checks that measure business time.
+    """
+
+    standard: str
+    rule: str
+    schedules: Mapping[str, Any] = {}
+
+    def schedule(self, name: str | None) -> Any:
+        """The named schedule (a :class:`rulecore.clock.Schedule`); ``None`` for calendar time.
+
+        Raises ``ValueError`` naming the known schedules when there is no such schedule.
+        """
+        if name is None:
+            return None
+        if name not in self.schedules:
+            known = ", ".join(sorted(self.schedules)) or "none are defined"
+            raise ValueError(f"unknown schedule {name!r}; known schedules: {known}")
+        return self.schedules[name]
+
+
 class EvaluationContext(NamedTuple):
     """What a check may know besides the record: the moment the audit is "as of"."""
 
@@ -84,8 +108,9 @@ class Check:
     :param dimension: the service dimension it measures (``timeliness``, ``flow``...).
     :param doc: what it measures and how, in plain words (shown by ``rulecore explain``).
     :param params_schema: JSON Schema for the rule's ``params``; validated before ``compile``.
-    :param compile: turns validated params into an :data:`Evaluator`; raise ``ValueError``
-        with a plain message for a problem the schema cannot express.
+    :param compile: ``compile(params, context)`` turns validated params into an
+        :data:`Evaluator`; raise ``ValueError`` with a plain message for a problem the schema
+        cannot express.  ``context`` is a :class:`CompileContext`.
     :param unit: how the measured value reads: seconds, a count, a ratio or a score.
     :param better: whether a ``lower`` or ``higher`` value is better service.
     :param default_thresholds: ``{"desired": ..., "adequate": ...}`` used when a rule gives none.
@@ -96,7 +121,7 @@ class Check:
     dimension: str
     doc: str
     params_schema: Mapping[str, Any]
-    compile: Callable[[Mapping[str, Any]], Evaluator]
+    compile: Callable[[Mapping[str, Any], CompileContext], Evaluator]
     unit: Unit = "count"
     better: Better = "lower"
     default_thresholds: Mapping[str, Any] = field(default_factory=dict)
@@ -116,7 +141,7 @@ class CrossRecordCheck:
     dimension: str
     doc: str
     params_schema: Mapping[str, Any]
-    compile: Callable[[Mapping[str, Any]], Callable[[], Accumulator]]
+    compile: Callable[[Mapping[str, Any], CompileContext], Callable[[], Accumulator]]
     unit: Unit = "count"
     better: Better = "lower"
     default_thresholds: Mapping[str, Any] = field(default_factory=dict)

@@ -21,7 +21,14 @@ from ._model import Record, record_from_mapping
 from ._plugins import Registry
 from ._readers import Rejection
 from ._schemas import load_schema
-from ._standards import FIXTURE_SUFFIXES, StandardsInvalid, compile_standard, schema_errors
+from ._standards import (
+    FIXTURE_SUFFIXES,
+    StandardsInvalid,
+    compile_schedules,
+    compile_standard,
+    load_documents,
+    schema_errors,
+)
 from ._summary import Summary
 from ._yaml import Document, Location, SourceError, child_node, load_yaml_file
 
@@ -71,7 +78,11 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
     if errors:
         raise StandardsInvalid(errors)
     standard_document = _standard_document(path, document)
-    standard, problems = compile_standard(standard_document, registry)
+    documents, load_errors = load_documents([Path(standard_document.path).parent])
+    schedules, schedule_errors = compile_schedules(documents)
+    if load_errors or schedule_errors:
+        raise StandardsInvalid(load_errors + schedule_errors)
+    standard, problems = compile_standard(standard_document, registry, schedules)
     if standard is None:
         raise StandardsInvalid(problems)
     engine = Engine((standard,), registry)

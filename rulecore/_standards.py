@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import jsonschema
 
-from ._checks import CrossRecordCheck
+from ._checks import CompileContext, CrossRecordCheck
 from ._conditions import RecordPredicate, compile_scope
 from ._plugins import Registry
 from ._schemas import load_schema
@@ -90,26 +90,79 @@ def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
-def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard, ...]:
-    """Load and compile every standard under ``paths``; raise :class:`StandardsInvalid`."""
-    files = discover_standard_files(paths)
-    missing = [path for path in paths if not path.exists()]
-    errors: list[SourceError] = [
-        SourceError(Location(str(path), 1, 1), "no such file or folder") for path in missing
-    ]
-    standards: list[Standard] = []
-    for path in files:
+def _kind(document: Document) -> str:
+    data = document.data
+    return str(data.get("kind", "standard")) if isinstance(data, Mapping) else "standard"
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[SourceError]]:
+    """Every YAML document under ``paths`` (fixtures left out), with the files that failed."""
+    documents, errors = [], []
+    for path in discover_standard_files(paths):
         try:
-            document = load_yaml_file(path)
+            documents.append(load_yaml_file(path))
         except SourceError as error:
             errors.append(error)
+    return documents, errors
+
+
+def compile_schedules(documents: Iterable[Document]) -> tuple[dict[str, Any], list[SourceError]]:
+    """The business schedules among ``documents`` (``kind: schedule``), by name."""
+    from .clock import parse_schedule
+
+    schedules: dict[str, Any] = {}
+    errors: list[SourceError] = []
+    for document in documents:
+        if _kind(document) != "schedule":
             continue
-        if (
-            isinstance(document.data, Mapping)
-            and document.data.get("kind", "standard") != "standard"
-        ):
+        problems = list(schema_errors(document, _schedule_file_schema()))
+        if problems:
+            errors.extend(problems)
             continue
-        standard, problems = compile_standard(document, registry)
+        data = document.data
+        name = data["name"]
+        if name in schedules:
+            errors.append(
+                SourceError(document.locate(["name"]), f"schedule {name!r} is defined twice")
+            )
+            continue
+        spec = {key: value for key, value in data.items() if key not in ("kind", "name")}
+        try:
+            schedules[name] = parse_schedule(name, spec)
+        except ValueError as error:
+            errors.append(SourceError(document.locate([]), str(error)))
+    return schedules, errors
+
+
+def _schedule_file_schema() -> dict[str, Any]:
+    # A schedule file is a schedule plus its kind and name.
+    schema = dict(load_schema("schedule"))
+    schema["properties"] = {
+        **schema.get("properties", {}),
+        "kind": {"const": "schedule"},
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    }
+    schema["required"] = sorted({*schema.get("required", []), "kind", "name"})
+    return schema
+
+
+def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard, ...]:
+    """Load and compile every standard under ``paths``; raise :class:`StandardsInvalid`.
+
+    Schedules (``kind: schedule`` files) under the same paths are loaded first, so that rules
+    can refer to them by name.
+    """
+    paths = list(paths)
+    missing = [path for path in paths if not path.exists()]
+    documents, errors = load_documents(paths)
+    errors += [SourceError(Location(str(path), 1, 1), "no such file or folder") for path in missing]
+    schedules, schedule_errors = compile_schedules(documents)
+    errors += schedule_errors
+    standards: list[Standard] = []
+    for document in documents:
+        if _kind(document) != "standard":
+            continue
+        standard, problems = compile_standard(document, registry, schedules)
         errors.extend(problems)
         if standard is not None:
             standards.append(standard)
@@ -135,7 +188,7 @@ def _duplicate_ids(standards: Sequence[Standard]) -> Iterator[SourceError]:
 
 
 def compile_standard(
-    document: Document, registry: Registry
+    document: Document, registry: Registry, schedules: Mapping[str, Any] | None = None
 ) -> tuple[Standard | None, list[SourceError]]:
     """Validate and compile one loaded standard; return it (or None) with its problems."""
     errors = list(schema_errors(document, load_schema("standard")))
@@ -155,7 +208,9 @@ def compile_standard(
             )
             continue
         seen_rules.add(rule_data["id"])
-        rule, problems = _compile_rule(document, where, rule_data, registry)
+        rule, problems = _compile_rule(
+            document, where, rule_data, registry, data["id"], schedules or {}
+        )
         errors.extend(problems)
         if rule is not None:
             rules.append(rule)
@@ -183,6 +238,8 @@ def _compile_rule(
     where: tuple[str, int],
     data: Mapping[str, Any],
     registry: Registry,
+    standard_id: str,
+    schedules: Mapping[str, Any],
 ) -> tuple[Rule | None, list[SourceError]]:
     check_name = data["check"]
     entry = registry.checks.get(check_name)
@@ -224,7 +281,7 @@ def _compile_rule(
     except ValueError as error:
         errors.append(SourceError(document.locate([*where, "scope"]), str(error)))
     try:
-        compiled = check.compile(params)
+        compiled = check.compile(params, CompileContext(standard_id, data["id"], schedules))
     except ValueError as error:
         errors.append(
             SourceError(document.locate([*where, "params"]), f"check {check_name!r}: {error}")

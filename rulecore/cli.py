@@ -122,6 +122,12 @@ def _parse_as_of(value: str | None) -> datetime | None:
 @click.option(
     "--reader", help="Read every input with this reader instead of choosing by file name."
 )
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read exports (CSV, JSON lines) through this field mapping (YAML).",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -132,10 +138,12 @@ def audit(
     all_outcomes: bool,
     as_of: str | None,
     reader: str | None,
+    mapping: Path | None,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
     registry = _registry()
+    reader, reader_options = _reader_choice(reader, mapping)
     if output_format not in registry.writers:
         raise UsageFailure(
             f"unknown format {output_format!r}; known formats: {', '.join(registry.writers)}"
@@ -170,12 +178,75 @@ def audit(
         gate: ReportSink = _Gate()
         with _progress() as tick:
             summary = engine.audit(
-                read_inputs(planned), gate, all_outcomes=all_outcomes, as_of=moment, on_item=tick
+                read_inputs(planned, reader_options),
+                gate,
+                all_outcomes=all_outcomes,
+                as_of=moment,
+                on_item=tick,
             )
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
     raise SystemExit(1 if reached else 0)
+
+
+def _reader_choice(reader: str | None, mapping: Path | None) -> tuple[str | None, dict[str, Any]]:
+    """``--mapping`` means the mapping reader, unless ``--reader`` names another."""
+    if mapping is None:
+        return reader, {}
+    return reader or "mapping", {"mapping": mapping}
+
+
+@main.command("map")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The field mapping (YAML) that turns the export into records.",
+)
+@click.option("--reader", help="Read with this reader instead of choosing by file name.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    help="Write the records here as JSON lines (default: stdout).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    help="Write unreadable input here, whole, as JSON lines with source, line and reason.",
+)
+def map_records(
+    inputs: tuple[Path, ...],
+    mapping: Path | None,
+    reader: str | None,
+    output: Path | None,
+    rejects: Path | None,
+) -> None:
+    """Read INPUTS (exports or records) and write canonical records, to inspect a mapping."""
+    import msgspec
+
+    from ._model import record_to_builtins
+
+    registry = _registry()
+    reader, reader_options = _reader_choice(reader, mapping)
+    try:
+        planned = plan_inputs(inputs, registry, reader)
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
+    read = written = rejected = 0
+    with _report_stream(output) as stream, _rejects_stream(rejects) as rejects_file:
+        for item in read_inputs(planned, reader_options):
+            read += 1
+            if isinstance(item, Rejection):
+                rejected += 1
+                if rejects_file is not None:
+                    rejects_file.write(json.dumps(rejection_to_dict(item, whole=True)) + "\n")
+                continue
+            stream.write(msgspec.json.encode(record_to_builtins(item)).decode() + "\n")
+            written += 1
+    click.echo(f"{read} read, {written} written, {rejected} rejected", err=True)
 
 
 @contextmanager

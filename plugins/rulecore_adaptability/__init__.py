@@ -14,6 +14,7 @@ from rulecore import (
     SELECTOR_SCHEMA,
     AnyCheck,
     Check,
+    CompileContext,
     EvaluationContext,
     Evaluator,
     Evidence,
@@ -47,7 +48,7 @@ REQUESTS_SCHEMA: dict[str, Any] = {
 }
 
 
-def compile_request_handling(params: Mapping[str, Any]) -> Evaluator:
+def compile_request_handling(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     is_request = compile_selector(params.get("request", {"type": "request"}))
     is_granted = compile_selector(params.get("granted", {"type": "request_granted"}))
     is_declined = compile_selector(params.get("declined", {"type": "request_declined"}))

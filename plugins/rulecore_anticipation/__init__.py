@@ -9,6 +9,7 @@ from rulecore import (
     SELECTOR_SCHEMA,
     AnyCheck,
     Check,
+    CompileContext,
     EvaluationContext,
     Evaluator,
     Evidence,
@@ -46,7 +47,7 @@ FOLLOW_UP_SCHEMA: dict[str, Any] = {
 }
 
 
-def compile_follow_up(params: Mapping[str, Any]) -> Evaluator:
+def compile_follow_up(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     is_contact = compile_selector(params.get("contact", {"actor": "customer"}))
     is_update = compile_selector(params.get("update", {"actor": "agent"}))
     is_chase = compile_selector(params.get("chase", {"type": "chase"}))

@@ -9,6 +9,7 @@ from rulecore import (
     SELECTOR_SCHEMA,
     AnyCheck,
     Check,
+    CompileContext,
     EvaluationContext,
     Evaluator,
     Evidence,
@@ -36,7 +37,7 @@ HANDOFFS_SCHEMA: dict[str, Any] = {
 }
 
 
-def compile_handoffs(params: Mapping[str, Any]) -> Evaluator:
+def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     field = params.get("field", "team")
     carries_assignment = compile_selector(params.get("events"))
 

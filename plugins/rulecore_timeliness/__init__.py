@@ -9,6 +9,7 @@ from rulecore import (
     SELECTOR_SCHEMA,
     AnyCheck,
     Check,
+    CompileContext,
     EvaluationContext,
     Evaluator,
     Evidence,
@@ -47,7 +48,7 @@ ELAPSED_SCHEMA: dict[str, Any] = {
 }
 
 
-def compile_elapsed(params: Mapping[str, Any]) -> Evaluator:
+def compile_elapsed(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     start_spec, stop_spec = params["from"], params["to"]
     is_start, is_stop = (
         compile_selector(_selector(start_spec)),

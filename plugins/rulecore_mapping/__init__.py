@@ -1,0 +1,1 @@
+"""Declarative field mappings: real exports (CSV, JSON lines) in, interaction records out."""

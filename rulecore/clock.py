@@ -1,0 +1,677 @@
+"""The business-hours clock that every time-based check shares.
+
+:func:`measure` says how much business time passed between two moments under a
+:class:`Schedule`, minus pauses, and returns the segments that show how it got there.
+:func:`add_business_seconds` runs the same clock forwards to find a due moment.
+
+The clock walks the schedule's *local* days, not minutes, so a span of months costs a few
+hundred steps.  Each local wall-clock boundary ("opens 09:00") becomes a real instant in that
+day, so a 09:00-17:00 day is eight real hours even when the clocks change, and a 24-hour day
+is 23 or 25 real hours on the days they do.  All arithmetic happens in UTC: Python subtracts
+and compares two datetimes that share a ``tzinfo`` by their wall clocks, which is wrong across
+a change.
+
+A wall-clock boundary is placed at the *first instant the local clock reads that time or
+later*:
+
+* a time the clocks skip (02:30 on a spring-forward night in New York) becomes the moment the
+  clocks jump, so a window can shrink but never runs backwards;
+* a time the clocks repeat (01:30 on a fall-back night) is its first occurrence (``fold=0``).
+
+The module is pure: no I/O and no work at import time.  The ``holidays`` package is imported
+only when a schedule names a country.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "COUNTED",
+    "DEFAULT_HOLIDAY_YEARS",
+    "HOLIDAY",
+    "OUTSIDE_HOURS",
+    "PAUSED",
+    "SEGMENT_KINDS",
+    "Measured",
+    "Schedule",
+    "Segment",
+    "add_business_seconds",
+    "measure",
+    "parse_schedule",
+]
+
+COUNTED = "counted"
+PAUSED = "paused"
+OUTSIDE_HOURS = "outside_hours"
+HOLIDAY = "holiday"
+SEGMENT_KINDS = (COUNTED, PAUSED, OUTSIDE_HOURS, HOLIDAY)
+
+#: Years whose public holidays a ``country`` brings in when the schedule gives no ``years``.
+#: Fixed, not "around today", so that an audit gives the same answer whenever it runs.
+DEFAULT_HOLIDAY_YEARS = tuple(range(2000, 2041))
+
+MINUTES_PER_DAY = 1440
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_UTC = timezone.utc
+_ONE_DAY = timedelta(days=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+Window = tuple[int, int]
+"""Open hours within a local day: (first minute, minute it closes), 0 <= first < close <= 1440."""
+DayHours = tuple[Window, ...]
+WeeklyHours = tuple[DayHours, ...]
+
+_ALL_DAY: DayHours = ((0, MINUTES_PER_DAY),)
+
+
+class Segment(NamedTuple):
+    """A stretch of the measured span and how the clock treated it.
+
+    ``start`` and ``end`` are aware and expressed in the clock's time zone, so evidence reads
+    in local business time.  Use :attr:`seconds` for the length: plain ``end - start``
+    compares wall clocks when both ends share a zone, which is wrong across a clock change.
+    """
+
+    start: datetime
+    end: datetime
+    kind: str  #: one of :data:`SEGMENT_KINDS`
+
+    @property
+    def seconds(self) -> float:
+        return (self.end.astimezone(_UTC) - self.start.astimezone(_UTC)).total_seconds()
+
+
+class Measured(NamedTuple):
+    """What :func:`measure` found."""
+
+    seconds: float  #: counted seconds only
+    #: contiguous, covering [start, end] exactly, adjacent segments of one kind merged;
+    #: empty when start == end
+    segments: tuple[Segment, ...]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the clock runs: weekly open hours in a time zone, minus whole-day holidays.
+
+    ``timezone`` is an IANA name; ``None`` means "the zone the caller passes as ``tz``",
+    and UTC when the caller passes none either.  ``weekly`` holds seven days, Monday first,
+    each a sorted tuple of non-overlapping ``(first_minute, close_minute)`` windows.
+    """
+
+    name: str
+    timezone: str | None
+    weekly: WeeklyHours
+    holidays: frozenset[date] = frozenset()
+    _open_around_the_clock: bool = field(init=False, repr=False, compare=False)
+    _ever_open: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.timezone is not None:
+            _load_zone(self.timezone, owner=f"schedule {self.name!r}")
+        _check_weekly(self.name, self.weekly)
+        _check_holiday_dates(self.name, self.holidays)
+        # Precomputed so measure() can skip the day walk for a plain 24x7 clock.
+        around_the_clock = all(day == _ALL_DAY for day in self.weekly) and not self.holidays
+        object.__setattr__(self, "_open_around_the_clock", around_the_clock)
+        object.__setattr__(self, "_ever_open", any(self.weekly))
+
+    @classmethod
+    def calendar(cls, timezone: str | None = None, name: str = "calendar") -> Schedule:
+        """A 24x7 schedule with no holidays: business time is elapsed time."""
+        return cls(name, timezone, (_ALL_DAY,) * 7, frozenset())
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def measure(
+    start: datetime,
+    end: datetime,
+    schedule: Schedule | None = None,
+    pauses: Sequence[tuple[datetime, datetime]] = (),
+    tz: str | None = None,
+) -> Measured:
+    """Count the business seconds from ``start`` to ``end``, less ``pauses``.
+
+    ``schedule=None`` counts calendar time.  ``tz`` is the zone for a schedule that names
+    none (for example the record's own zone).  Pauses may overlap, be unsorted or reach
+    outside the span.  Time that is paused *and* outside hours (or on a holiday) is reported as
+    outside hours (or holiday), so a pause over a weekend does not overstate the pause.
+
+    :raises ValueError: if ``end`` is before ``start``, a datetime is naive, a pause ends
+        before it starts, or a time zone is unknown.
+    """
+    span_start = _as_utc(start, "start")
+    span_end = _as_utc(end, "end")
+    if span_end < span_start:
+        raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+    zone = _clock_zone(schedule, tz)
+    paused = _normalise_pauses(pauses, span_start, span_end)
+    if schedule is None or schedule._open_around_the_clock:
+        whole_span = Segment(span_start, span_end, COUNTED)
+        timeline: Iterable[Segment] = [whole_span] if span_start < span_end else []
+    else:
+        timeline = _schedule_timeline(schedule, zone, span_start, span_end)
+    segments = _merge_adjacent(_apply_pauses(timeline, paused))
+    counted = sum(
+        (segment.end - segment.start for segment in segments if segment.kind == COUNTED),
+        timedelta(),
+    )
+    local_segments = tuple(
+        Segment(segment.start.astimezone(zone), segment.end.astimezone(zone), segment.kind)
+        for segment in segments
+    )
+    return Measured(counted.total_seconds(), local_segments)
+
+
+def add_business_seconds(
+    start: datetime,
+    seconds: float,
+    schedule: Schedule | None = None,
+    tz: str | None = None,
+) -> datetime:
+    """The earliest moment by which ``seconds`` of business time have passed since ``start``.
+
+    This is the inverse of :func:`measure` without pauses: ``measure(start, due).seconds``
+    equals ``seconds``.  A due time that lands exactly on a closing time is that closing time,
+    not the next opening.  The result is expressed in the clock's time zone.
+
+    :raises ValueError: if ``seconds`` is negative or not finite, ``start`` is naive, a time
+        zone is unknown, or the schedule is never open.
+    """
+    origin = _as_utc(start, "start")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"business seconds to add must be a finite number >= 0, not {seconds!r}")
+    zone = _clock_zone(schedule, tz)
+    remaining = timedelta(seconds=seconds)
+    if schedule is None or schedule._open_around_the_clock or not remaining:
+        return (origin + remaining).astimezone(zone)
+    if not schedule._ever_open:
+        raise ValueError(f"schedule {schedule.name!r} is never open, so no due time exists")
+    for opens, closes in _open_periods_from(schedule, zone, origin):
+        if remaining <= closes - opens:
+            return (opens + remaining).astimezone(zone)
+        remaining -= closes - opens
+    raise AssertionError("unreachable: open periods never run out")  # pragma: no cover
+
+
+def _clock_zone(schedule: Schedule | None, tz: str | None) -> ZoneInfo:
+    if schedule is not None and schedule.timezone is not None:
+        return _load_zone(schedule.timezone, owner=f"schedule {schedule.name!r}")
+    return _load_zone(tz or "UTC", owner="tz")
+
+
+def _load_zone(key: str, owner: str) -> ZoneInfo:
+    if not isinstance(key, str):
+        raise ValueError(f"{owner}: the time zone must be an IANA name, not {key!r}")
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(
+            f"{owner}: {key!r} is not a known time zone; use an IANA name such as Europe/London"
+        ) from error
+
+
+def _as_utc(moment: datetime, role: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"{role} {moment.isoformat()} has no time zone; the clock needs aware times"
+        )
+    return moment.astimezone(_UTC)
+
+
+def _normalise_pauses(
+    pauses: Sequence[tuple[datetime, datetime]], span_start: datetime, span_end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Pauses clipped to the span, sorted, with overlapping or touching ones merged."""
+    clipped = []
+    for paused_from, paused_until in pauses:
+        lo = _as_utc(paused_from, "pause start")
+        hi = _as_utc(paused_until, "pause end")
+        if hi < lo:
+            raise ValueError(
+                f"pause ends at {paused_until.isoformat()}, before it starts at "
+                f"{paused_from.isoformat()}"
+            )
+        lo, hi = max(lo, span_start), min(hi, span_end)
+        if lo < hi:
+            clipped.append((lo, hi))
+    clipped.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in clipped:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _schedule_timeline(
+    schedule: Schedule, zone: ZoneInfo, span_start: datetime, span_end: datetime
+) -> Iterator[Segment]:
+    """Open, outside-hours and holiday pieces (UTC) that tile [span_start, span_end]."""
+    day = span_start.astimezone(zone).date()
+    day_start = _start_of_day(day, zone)
+    while True:
+        next_day = day + _ONE_DAY
+        day_end = _start_of_day(next_day, zone)
+        for piece in _day_timeline(schedule, zone, day, day_start, day_end):
+            lo, hi = max(piece.start, span_start), min(piece.end, span_end)
+            if lo < hi:
+                yield Segment(lo, hi, piece.kind)
+        # Stop on instants, not on the end's local date: where clocks go back across
+        # midnight, a local date can run past the instant its next day starts.
+        if day_end >= span_end:
+            return
+        day, day_start = next_day, day_end
+
+
+def _open_periods_from(
+    schedule: Schedule, zone: ZoneInfo, origin: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """Open periods (UTC) from ``origin`` onwards, without end."""
+    day = origin.astimezone(zone).date()
+    day_start = _start_of_day(day, zone)
+    while True:
+        next_day = day + _ONE_DAY
+        day_end = _start_of_day(next_day, zone)
+        for piece in _day_timeline(schedule, zone, day, day_start, day_end):
+            if piece.kind == COUNTED and piece.end > origin:
+                yield max(piece.start, origin), piece.end
+        day, day_start = next_day, day_end
+
+
+def _day_timeline(
+    schedule: Schedule, zone: ZoneInfo, day: date, day_start: datetime, day_end: datetime
+) -> Iterator[Segment]:
+    """Tile one local day: open hours are ``counted`` until pauses are applied."""
+    if day in schedule.holidays:
+        # The whole local day, closed hours included: the evidence then says "holiday" once.
+        yield Segment(day_start, day_end, HOLIDAY)
+        return
+    cursor = day_start
+    windows = schedule.weekly[day.weekday()]
+    for opens, closes in _open_instants(windows, day, zone, day_start, day_end):
+        if cursor < opens:
+            yield Segment(cursor, opens, OUTSIDE_HOURS)
+        yield Segment(opens, closes, COUNTED)
+        cursor = closes
+    if cursor < day_end:
+        yield Segment(cursor, day_end, OUTSIDE_HOURS)
+
+
+def _open_instants(
+    windows: DayHours, day: date, zone: ZoneInfo, day_start: datetime, day_end: datetime
+) -> Iterator[tuple[datetime, datetime]]:
+    """The instants (UTC) whose local clock reading falls inside one of the day's windows.
+
+    Within a stretch of steady UTC offset the local clock only moves forwards, so each window
+    is one interval there.  A window that straddles the hour the clocks skip loses it; one
+    that holds the hour they repeat gets it twice, as two intervals.
+    """
+    midnight = datetime.combine(day, time())
+    for stretch_start, stretch_end, offset in _steady_offset_stretches(zone, day_start, day_end):
+        for first_minute, close_minute in windows:
+            opens = _as_utc_wall(midnight + timedelta(minutes=first_minute) - offset)
+            closes = _as_utc_wall(midnight + timedelta(minutes=close_minute) - offset)
+            opens, closes = max(opens, stretch_start), min(closes, stretch_end)
+            if opens < closes:
+                yield opens, closes
+
+
+def _steady_offset_stretches(
+    zone: ZoneInfo, day_start: datetime, day_end: datetime
+) -> Iterator[tuple[datetime, datetime, timedelta]]:
+    """Split a day where the zone's UTC offset changes (at most once a day, in practice)."""
+    offset_at_start = _offset_at(day_start, zone)
+    offset_at_end = _offset_at(day_end - _ONE_MICROSECOND, zone)
+    if offset_at_start == offset_at_end:
+        yield day_start, day_end, offset_at_start
+        return
+    # Bisect to the second: zone transitions fall on whole seconds.
+    before, after = int(day_start.timestamp()), int(day_end.timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if _offset_at(datetime.fromtimestamp(middle, _UTC), zone) == offset_at_start:
+            before = middle
+        else:
+            after = middle
+    change = datetime.fromtimestamp(after, _UTC)
+    yield day_start, change, offset_at_start
+    yield change, day_end, offset_at_end
+
+
+def _offset_at(instant: datetime, zone: ZoneInfo) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    if offset is None:  # pragma: no cover - a ZoneInfo always has an offset
+        raise AssertionError(f"time zone {zone} gave no UTC offset")
+    return offset
+
+
+def _as_utc_wall(naive_utc: datetime) -> datetime:
+    return naive_utc.replace(tzinfo=_UTC)
+
+
+def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant (UTC) at which the local clock reads ``day`` 00:00 or later.
+
+    Midnight is read at its first occurrence (``fold=0``) where the clocks repeat it, and as
+    the moment of the jump where they skip it.
+    """
+    midnight = datetime.combine(day, time())
+    first_reading = midnight.replace(tzinfo=zone).astimezone(_UTC)
+    if first_reading.astimezone(zone).replace(tzinfo=None) == midnight:
+        return first_reading
+    return _end_of_gap(midnight, zone)
+
+
+def _end_of_gap(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The instant the clocks jump over ``wall``, a local time that does not exist.
+
+    Reading the missing time with the offset after the jump gives an instant before it, and with
+    the offset before the jump an instant after it; bisect between them to the second.
+    """
+    before = int(wall.replace(tzinfo=zone, fold=1).timestamp())
+    after = int(wall.replace(tzinfo=zone, fold=0).timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, zone).replace(tzinfo=None) >= wall:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, _UTC)
+
+
+def _apply_pauses(
+    timeline: Iterable[Segment], pauses: Sequence[tuple[datetime, datetime]]
+) -> Iterator[Segment]:
+    """Split open pieces by the (sorted, disjoint) pauses; other kinds win over a pause."""
+    first_relevant = 0
+    for piece in timeline:
+        if piece.kind != COUNTED or not pauses:
+            yield piece
+            continue
+        while first_relevant < len(pauses) and pauses[first_relevant][1] <= piece.start:
+            first_relevant += 1
+        cursor = piece.start
+        index = first_relevant
+        while index < len(pauses) and pauses[index][0] < piece.end:
+            paused_from = max(pauses[index][0], piece.start)
+            paused_until = min(pauses[index][1], piece.end)
+            if cursor < paused_from:
+                yield Segment(cursor, paused_from, COUNTED)
+            yield Segment(paused_from, paused_until, PAUSED)
+            cursor = paused_until
+            index += 1
+        if cursor < piece.end:
+            yield Segment(cursor, piece.end, COUNTED)
+
+
+def _merge_adjacent(pieces: Iterable[Segment]) -> list[Segment]:
+    merged: list[Segment] = []
+    for piece in pieces:
+        if merged and merged[-1].kind == piece.kind and merged[-1].end == piece.start:
+            merged[-1] = merged[-1]._replace(end=piece.end)
+        else:
+            merged.append(piece)
+    return merged
+
+
+# --- checking a Schedule built in code --------------------------------------------------------
+
+
+def _check_weekly(name: str, weekly: WeeklyHours) -> None:
+    if len(weekly) != 7:
+        raise ValueError(
+            f"schedule {name!r}: weekly hours need 7 days (Mon..Sun), not {len(weekly)}"
+        )
+    for day_name, windows in zip(DAY_NAMES, weekly, strict=True):
+        previous_close = 0
+        for first_minute, close_minute in windows:
+            if not 0 <= first_minute < close_minute <= MINUTES_PER_DAY:
+                raise ValueError(
+                    f"schedule {name!r}: {day_name} window ({first_minute}, {close_minute}) must "
+                    f"open before it closes, within minutes 0..{MINUTES_PER_DAY}"
+                )
+            if first_minute < previous_close:
+                raise ValueError(
+                    f"schedule {name!r}: {day_name} windows must be sorted and must not overlap"
+                )
+            previous_close = close_minute
+
+
+def _check_holiday_dates(name: str, holidays: frozenset[date]) -> None:
+    for day in holidays:
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise ValueError(f"schedule {name!r}: holiday {day!r} must be a date")
+
+
+# --- reading a schedule from YAML -------------------------------------------------------------
+
+_SCHEDULE_KEYS = ("timezone", "hours", "holidays", "description")
+_HOLIDAY_KEYS = ("dates", "country", "subdivision", "years")
+_RANGE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_CLOSED = "closed"
+
+
+def parse_schedule(name: str, data: Mapping[str, Any]) -> Schedule:
+    """Build a :class:`Schedule` from its YAML mapping (see ``docs/clock.md``).
+
+    :raises ValueError: naming the schedule and the offending key or value in plain words.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError(
+            f"schedule {name!r} must be a mapping with timezone, hours and holidays, "
+            f"not {type(data).__name__}"
+        )
+    _reject_unknown_keys(f"schedule {name!r}", data, _SCHEDULE_KEYS)
+    timezone_name = data.get("timezone")
+    if timezone_name is not None and not isinstance(timezone_name, str):
+        raise ValueError(
+            f"schedule {name!r}: timezone must be an IANA name such as Europe/London, "
+            f"not {timezone_name!r}"
+        )
+    hours = data.get("hours")
+    weekly = (_ALL_DAY,) * 7 if hours is None else _parse_hours(name, hours)
+    holidays = _parse_holidays(name, data.get("holidays"))
+    schedule = Schedule(name, timezone_name, weekly, holidays)
+    if not schedule._ever_open:
+        raise ValueError(f"schedule {name!r} is closed every day; give it some hours")
+    return schedule
+
+
+def _reject_unknown_keys(owner: str, data: Mapping[Any, Any], known: Sequence[str]) -> None:
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ValueError(f"{owner}: unknown key {unknown[0]!r}; expected one of {', '.join(known)}")
+
+
+def _parse_hours(name: str, hours: Any) -> WeeklyHours:
+    if not isinstance(hours, Mapping):
+        raise ValueError(
+            f"schedule {name!r}: hours must map days to ranges, "
+            f'like mon-fri: "09:00-17:30", not {hours!r}'
+        )
+    windows_by_day: list[list[Window]] = [[] for _ in DAY_NAMES]
+    opened_by: dict[int, str] = {}
+    closed_by: dict[int, str] = {}
+    for key, value in hours.items():
+        windows = _parse_day_hours(name, key, value)
+        for day in _parse_day_key(name, key):
+            windows_by_day[day].extend(windows)
+            (opened_by if windows else closed_by).setdefault(day, str(key))
+            if day in opened_by and day in closed_by:
+                raise ValueError(
+                    f"schedule {name!r}: {DAY_NAMES[day]} is closed under "
+                    f"{closed_by[day]!r} but has hours under {opened_by[day]!r}; "
+                    "give each day its hours once"
+                )
+    return tuple(_merge_windows(windows) for windows in windows_by_day)
+
+
+def _parse_day_key(name: str, key: Any) -> tuple[int, ...]:
+    text = str(key).strip().lower()
+    if text == "daily":
+        return tuple(range(7))
+    ends = text.split("-")
+    if len(ends) <= 2 and all(end.strip() in DAY_NAMES for end in ends):
+        first = DAY_NAMES.index(ends[0].strip())
+        last = DAY_NAMES.index(ends[-1].strip())
+        # A range may wrap past Sunday (fri-mon), as people say it.
+        return tuple((first + offset) % 7 for offset in range((last - first) % 7 + 1))
+    raise ValueError(
+        f"schedule {name!r}: hours key {key!r} is not a day; use mon, tue, wed, thu, fri, "
+        "sat or sun, a range such as mon-fri, or daily"
+    )
+
+
+def _parse_day_hours(name: str, key: Any, value: Any) -> DayHours:
+    if isinstance(value, str) and value.strip().lower() == _CLOSED:
+        return ()
+    if isinstance(value, str):
+        return (_parse_range(name, key, value),)
+    if isinstance(value, Sequence) and value:
+        return tuple(_parse_range(name, key, item) for item in value)
+    raise ValueError(
+        f'schedule {name!r}: hours for {key!r} must be a range like "09:00-17:30", '
+        f'a list of such ranges, or "closed", not {value!r}'
+    )
+
+
+def _parse_range(name: str, key: Any, text: Any) -> Window:
+    match = _RANGE.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(
+            f"schedule {name!r}: hours for {key!r} has {text!r}, which is not a range "
+            'like "09:00-17:30"'
+        )
+    opens = _minute_of_day(name, key, text, int(match[1]), int(match[2]))
+    closes = _minute_of_day(name, key, text, int(match[3]), int(match[4]))
+    if closes <= opens:
+        raise ValueError(
+            f"schedule {name!r}: hours for {key!r} has {text!r}, which ends before it starts; "
+            "split a range that crosses midnight into one that ends at 24:00 and one that "
+            "starts at 00:00 the next day"
+        )
+    return opens, closes
+
+
+def _minute_of_day(name: str, key: Any, text: str, hour: int, minute: int) -> int:
+    if minute >= 60 or hour > 24 or (hour == 24 and minute != 0):
+        raise ValueError(
+            f"schedule {name!r}: hours for {key!r} has {text!r}, which holds a time that does "
+            "not exist; times run from 00:00 to 24:00"
+        )
+    return hour * 60 + minute
+
+
+def _merge_windows(windows: Iterable[Window]) -> DayHours:
+    merged: list[Window] = []
+    for opens, closes in sorted(windows):
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return tuple(merged)
+
+
+def _parse_holidays(name: str, holidays: Any) -> frozenset[date]:
+    if holidays is None:
+        return frozenset()
+    if not isinstance(holidays, Mapping):
+        raise ValueError(
+            f"schedule {name!r}: holidays must be a mapping with dates, country, subdivision "
+            f"and years, not {holidays!r}"
+        )
+    _reject_unknown_keys(f"schedule {name!r}: holidays", holidays, _HOLIDAY_KEYS)
+    listed = _parse_holiday_dates(name, holidays.get("dates"))
+    country = holidays.get("country")
+    if country is None:
+        for needs_country in ("subdivision", "years"):
+            if holidays.get(needs_country) is not None:
+                raise ValueError(
+                    f"schedule {name!r}: holidays {needs_country} is only used with a country"
+                )
+        return listed
+    subdivision = holidays.get("subdivision")
+    years = _parse_years(name, holidays.get("years"))
+    return listed | _country_holidays(name, country, subdivision, years)
+
+
+def _parse_holiday_dates(name: str, dates: Any) -> frozenset[date]:
+    if dates is None:
+        return frozenset()
+    if isinstance(dates, str) or not isinstance(dates, Sequence):
+        raise ValueError(
+            f"schedule {name!r}: holidays dates must be a list of dates, not {dates!r}"
+        )
+    return frozenset(_parse_holiday_date(name, item) for item in dates)
+
+
+def _parse_holiday_date(name: str, item: Any) -> date:
+    if isinstance(item, date) and not isinstance(item, datetime):
+        return item
+    if isinstance(item, str):
+        try:
+            return date.fromisoformat(item.strip())
+        except ValueError:
+            pass
+    raise ValueError(
+        f"schedule {name!r}: holiday date {item!r} is not a date; write it as YYYY-MM-DD"
+    )
+
+
+def _parse_years(name: str, years: Any) -> tuple[int, ...]:
+    if years is None:
+        return DEFAULT_HOLIDAY_YEARS
+    if (
+        isinstance(years, Sequence)
+        and not isinstance(years, str)
+        and years
+        and all(isinstance(year, int) and not isinstance(year, bool) for year in years)
+        and all(1 <= year <= 9999 for year in years)
+    ):
+        return tuple(sorted(set(years)))
+    raise ValueError(
+        f"schedule {name!r}: holidays years must be a list of years such as [2025, 2026], "
+        f"not {years!r}"
+    )
+
+
+def _country_holidays(
+    name: str, country: Any, subdivision: Any, years: tuple[int, ...]
+) -> frozenset[date]:
+    if not isinstance(country, str) or (
+        subdivision is not None and not isinstance(subdivision, str)
+    ):
+        raise ValueError(
+            f"schedule {name!r}: holidays country and subdivision must be codes such as GB "
+            f"and ENG, not {country!r} and {subdivision!r}"
+        )
+    import holidays as holiday_calendars  # only schedules that name a country pay for it
+
+    country_code = country.strip().upper()
+    try:
+        calendar = holiday_calendars.country_holidays(country_code, subdiv=subdivision, years=years)
+    except NotImplementedError as error:
+        known = holiday_calendars.list_supported_countries()
+        if country_code in known:
+            raise ValueError(
+                f"schedule {name!r}: holidays subdivision {subdivision!r} is not a subdivision "
+                f"of {country_code} that the holidays package knows; "
+                f"known: {', '.join(known[country_code])}"
+            ) from error
+        raise ValueError(
+            f"schedule {name!r}: holidays country {country!r} is not a country the holidays "
+            "package knows; use an ISO 3166 code such as GB or US"
+        ) from error
+    return frozenset(calendar.keys())
