@@ -22,6 +22,7 @@ from ._findings import Finding, fingerprint, render_message
 from ._model import Record
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Item, Rejection
+from ._service_levels import NO_GROUP
 from ._standards import Rule, Standard, load_standards
 from ._summary import Summary, Tally, build_summary
 from ._thresholds import ThresholdMatrix, Thresholds, format_value
@@ -104,14 +105,18 @@ class Engine:
         all_outcomes: bool = False,
         as_of: datetime | None = None,
         on_item: Callable[[], None] | None = None,
+        group_by: Sequence[str] = (),
     ) -> Summary:
         """Audit a stream of records and rejections; send results to ``sink``; return the summary.
 
         :param all_outcomes: report passes as findings too (otherwise they are only counted).
         :param as_of: judge open cases as of this moment (checks that support it).
         :param on_item: called once per item, for progress display.
+        :param group_by: record attributes to break compliance down by (team, channel...).
         """
-        run = AuditRun(self, sink or _NullSink(), all_outcomes=all_outcomes, as_of=as_of)
+        run = AuditRun(
+            self, sink or _NullSink(), all_outcomes=all_outcomes, as_of=as_of, group_by=group_by
+        )
         for item in items:
             run.add(item)
             if on_item is not None:
@@ -128,6 +133,8 @@ class Engine:
         emit: Callable[[Finding], None],
         all_outcomes: bool,
     ) -> None:
+        if tally is not None:
+            tally.begin(record)
         for standard, rules in self._per_record:
             if not standard.applies(record):
                 continue
@@ -145,8 +152,14 @@ class Engine:
                     measurement, thresholds, outcome = _error(rule, record.id, error), None, "error"
                 if tally is not None:
                     tally.count(bound.slot, outcome)
+                    level = rule.service_level
+                    if level is not None:
+                        group = level.group_of(record)
+                        tally.observe_level(bound.slot, level, group, outcome, measurement.value)
                 if outcome != "pass" or all_outcomes:
                     emit(_finding(bound, record.id, outcome, measurement, thresholds))
+        if tally is not None:
+            tally.end()
 
     def _cross_record_rules(self) -> tuple[_Bound, ...]:
         return self._cross_record
@@ -258,12 +271,13 @@ class AuditRun:
         *,
         all_outcomes: bool = False,
         as_of: datetime | None = None,
+        group_by: Sequence[str] = (),
     ) -> None:
         self.engine = engine
         self.sink = sink
         self.all_outcomes = all_outcomes
         self.context = EvaluationContext(as_of)
-        self.tally = Tally(len(engine._slots))
+        self.tally = Tally(len(engine._slots), group_by)
         self.read = 0
         self.evaluated = 0
         self.rejected = 0
@@ -321,6 +335,9 @@ class AuditRun:
         outcome: str,
     ) -> None:
         self.tally.count(bound.slot, outcome)
+        level = bound.rule.service_level
+        if level is not None and level.by is None:
+            self.tally.observe_level(bound.slot, level, NO_GROUP, outcome, measurement.value)
         if outcome != "pass" or self.all_outcomes:
             self.sink.finding(_finding(bound, record_id, outcome, measurement, thresholds))
 

@@ -41,6 +41,32 @@ def _table(title: str, first: Sequence[str]) -> Table:
     return table
 
 
+def _service_level_table(summary: Summary) -> Table:
+    table = Table(title="Service levels", title_justify="left")
+    for name in ("standard", "rule", "group", "target", "actual", "judged", "met"):
+        table.add_column(name, justify="right" if name in ("actual", "judged") else "left")
+    for level in summary.service_levels:
+        met = level["met"]
+        verdict = (
+            Text("—", style="dim")
+            if met is None
+            else Text("yes", style="green")
+            if met
+            else Text("no", style="red")
+        )
+        group = level["group"] if level["by"] is None else f"{level['by']}={level['group']}"
+        table.add_row(
+            level["standard"],
+            level["rule"],
+            group,
+            level["expected"],
+            level["actual_text"],
+            str(level["judged"]),
+            verdict,
+        )
+    return table
+
+
 def render_scorecard(
     stream: IO[str],
     summary: Summary,
@@ -71,6 +97,15 @@ def render_scorecard(
     for rule in summary.rules:
         rules.add_row(rule.standard, rule.rule, *_counts_row(rule.counts))
     console.print(rules)
+
+    if summary.service_levels:
+        console.print(_service_level_table(summary))
+    for attribute in sorted({breakdown.by for breakdown in summary.breakdowns}):
+        table = _table(f"Compliance by {attribute}", [attribute])
+        for breakdown in summary.breakdowns:
+            if breakdown.by == attribute:
+                table.add_row(breakdown.value, *_counts_row(breakdown.counts))
+        console.print(table)
 
     if worst:
         console.print(Text("First failures to look at", style="bold"))

@@ -25,6 +25,7 @@ from ._checks import CompileContext, CrossRecordCheck
 from ._conditions import RecordPredicate, compile_scope
 from ._plugins import Registry
 from ._schemas import load_schema
+from ._service_levels import ServiceLevel, parse_service_level
 from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
 from ._yaml import Document, Location, SourceError, load_yaml_file
 
@@ -47,6 +48,7 @@ class Rule:
     compiled: Any  #: the check's evaluator, or an accumulator factory for a cross-record check
     cross_record: bool
     location: Location
+    service_level: ServiceLevel | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,20 @@ def _compile_rule(
         applies = compile_scope(data.get("scope"))
     except ValueError as error:
         errors.append(SourceError(document.locate([*where, "scope"]), str(error)))
+    service_level = None
+    if data.get("service_level"):
+        try:
+            service_level = parse_service_level(data["service_level"], check.unit, check.better)
+        except ValueError as error:
+            errors.append(SourceError(document.locate([*where, "service_level"]), str(error)))
+        if isinstance(check, CrossRecordCheck) and data["service_level"].get("by"):
+            errors.append(
+                SourceError(
+                    document.locate([*where, "service_level", "by"]),
+                    f"check {check_name!r} looks across records; its service level is judged "
+                    "over the whole population, not 'by' an attribute",
+                )
+            )
     try:
         compiled = check.compile(params, CompileContext(standard_id, data["id"], schedules))
     except ValueError as error:
@@ -308,6 +324,7 @@ def _compile_rule(
         compiled=compiled,
         cross_record=isinstance(check, CrossRecordCheck),
         location=document.locate(list(where)),
+        service_level=service_level,
     )
     return rule, []
 

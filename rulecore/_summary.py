@@ -8,12 +8,14 @@ enter either share; errors are a fault of the tooling, not of the service.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ._checks import OUTCOMES
+from ._model import Record
+from ._service_levels import MISSING, GroupState, ServiceLevel, judge, observe
 
 if TYPE_CHECKING:
     from ._standards import Rule, Standard
@@ -21,14 +23,57 @@ if TYPE_CHECKING:
 _INDEX = {outcome: index for index, outcome in enumerate(OUTCOMES)}
 
 
-class Tally:
-    """Outcome counters per rule slot; the only per-record state an audit keeps."""
+def _table(slots: int) -> list[list[int]]:
+    return [[0] * len(OUTCOMES) for _ in range(slots)]
 
-    def __init__(self, slots: int) -> None:
-        self.counts = [[0] * len(OUTCOMES) for _ in range(slots)]
+
+class Tally:
+    """Outcome counters per rule slot, per breakdown group, and per service-level group.
+
+    This is all the per-record state an audit keeps: its size depends on the number of rules
+    and of distinct group values, not on the number of records (except for percentile service
+    levels; see :mod:`rulecore._service_levels`).
+    """
+
+    def __init__(self, slots: int, group_by: Sequence[str] = ()) -> None:
+        self.counts = _table(slots)
+        self.slots = slots
+        self.group_by = tuple(group_by)
+        self.groups: dict[tuple[str, str], list[list[int]]] = {}
+        self.levels: dict[int, dict[str, GroupState]] = {}
+        self._current: list[list[list[int]]] = []
+
+    def begin(self, record: Record) -> None:
+        """Note which breakdown groups ``record`` falls in, before its outcomes are counted."""
+        if not self.group_by:
+            return
+        current = []
+        for attribute in self.group_by:
+            value = record.attribute(attribute)
+            key = (attribute, MISSING if value is None else str(value))
+            table = self.groups.get(key)
+            if table is None:
+                table = self.groups[key] = _table(self.slots)
+            current.append(table)
+        self._current = current
+
+    def end(self) -> None:
+        self._current = []
 
     def count(self, slot: int, outcome: str) -> None:
-        self.counts[slot][_INDEX[outcome]] += 1
+        index = _INDEX[outcome]
+        self.counts[slot][index] += 1
+        for table in self._current:
+            table[slot][index] += 1
+
+    def observe_level(
+        self, slot: int, level: ServiceLevel, group: str, outcome: str, value: float | None
+    ) -> None:
+        states = self.levels.setdefault(slot, {})
+        state = states.get(group)
+        if state is None:
+            state = states[group] = GroupState()
+        observe(state, level, outcome, value)
 
 
 @dataclass(frozen=True)
@@ -119,6 +164,26 @@ class StandardSummary:
 
 
 @dataclass(frozen=True)
+class Breakdown:
+    """Compliance for the records whose attribute ``by`` has ``value`` (a team, a channel...)."""
+
+    by: str
+    value: str
+    counts: Counts
+    dimensions: tuple[tuple[str, Counts], ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by,
+            "value": self.value,
+            **self.counts.as_dict(),
+            "dimensions": [
+                {"dimension": name, **counts.as_dict()} for name, counts in self.dimensions
+            ],
+        }
+
+
+@dataclass(frozen=True)
 class Summary:
     """Everything an audit counted.  ``read == evaluated + rejected`` always holds."""
 
@@ -130,6 +195,8 @@ class Summary:
     standards: tuple[StandardSummary, ...]
     rules: tuple[RuleSummary, ...]
     as_of: datetime | None = None
+    service_levels: tuple[dict[str, Any], ...] = ()
+    breakdowns: tuple[Breakdown, ...] = ()
 
     @property
     def reconciles(self) -> bool:
@@ -157,6 +224,10 @@ class Summary:
             "standards": [standard.as_dict() for standard in self.standards],
             "rules": [rule.as_dict() for rule in self.rules],
         }
+        if self.service_levels:
+            data["service_levels"] = list(self.service_levels)
+        if self.breakdowns:
+            data["breakdowns"] = [breakdown.as_dict() for breakdown in self.breakdowns]
         if self.as_of is not None:
             data["as_of"] = self.as_of.isoformat()
         return data
@@ -172,39 +243,80 @@ def build_summary(
     rejected: int,
     as_of: datetime | None,
 ) -> Summary:
-    rules = tuple(
-        RuleSummary(
-            standard.id,
-            rule.id,
-            rule.check,
-            standard.dimension,
-            rule.severity,
-            Counts.from_list(tally.counts[slot]),
-        )
-        for slot, (standard, rule) in enumerate(slots)
-    )
-    by_standard: dict[str, Counts] = {}
-    for rule_summary in rules:
-        by_standard[rule_summary.standard] = (
-            by_standard.get(rule_summary.standard, Counts()) + rule_summary.counts
-        )
-    standard_summaries = tuple(
-        StandardSummary(s.id, s.version, s.title, s.dimension, by_standard.get(s.id, Counts()))
-        for s in standards
-    )
-    by_dimension: dict[str, Counts] = {}
-    for summary in standard_summaries:
-        by_dimension[summary.dimension] = (
-            by_dimension.get(summary.dimension, Counts()) + summary.counts
-        )
+    rules = _rule_summaries(slots, tally.counts)
+    standard_summaries = _standard_summaries(standards, rules)
     total = sum((summary.counts for summary in standard_summaries), Counts())
     return Summary(
         read=read,
         evaluated=evaluated,
         rejected=rejected,
         outcomes=total,
-        dimensions=tuple(sorted(by_dimension.items())),
+        dimensions=_by_dimension(rules),
         standards=standard_summaries,
         rules=rules,
         as_of=as_of,
+        service_levels=tuple(_service_levels(slots, tally)),
+        breakdowns=tuple(
+            _breakdown(by, value, _rule_summaries(slots, table))
+            for (by, value), table in sorted(tally.groups.items())
+        ),
     )
+
+
+def _rule_summaries(
+    slots: Sequence[tuple[Standard, Rule]], counts: Sequence[Sequence[int]]
+) -> tuple[RuleSummary, ...]:
+    return tuple(
+        RuleSummary(
+            standard.id,
+            rule.id,
+            rule.check,
+            standard.dimension,
+            rule.severity,
+            Counts.from_list(counts[slot]),
+        )
+        for slot, (standard, rule) in enumerate(slots)
+    )
+
+
+def _standard_summaries(
+    standards: Sequence[Standard], rules: Sequence[RuleSummary]
+) -> tuple[StandardSummary, ...]:
+    by_standard: dict[str, Counts] = {}
+    for rule in rules:
+        by_standard[rule.standard] = by_standard.get(rule.standard, Counts()) + rule.counts
+    return tuple(
+        StandardSummary(s.id, s.version, s.title, s.dimension, by_standard.get(s.id, Counts()))
+        for s in standards
+    )
+
+
+def _by_dimension(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...]:
+    by_dimension: dict[str, Counts] = {}
+    for rule in rules:
+        by_dimension[rule.dimension] = by_dimension.get(rule.dimension, Counts()) + rule.counts
+    return tuple(sorted(by_dimension.items()))
+
+
+def _breakdown(by: str, value: str, rules: Sequence[RuleSummary]) -> Breakdown:
+    total = sum((rule.counts for rule in rules), Counts())
+    return Breakdown(by, value, total, _by_dimension(rules))
+
+
+def _service_levels(
+    slots: Sequence[tuple[Standard, Rule]], tally: Tally
+) -> Iterator[dict[str, Any]]:
+    for slot, (standard, rule) in enumerate(slots):
+        level = rule.service_level
+        if level is None:
+            continue
+        states = tally.levels.get(slot, {})
+        for group in sorted(states):
+            yield {
+                "standard": standard.id,
+                "rule": rule.id,
+                "dimension": standard.dimension,
+                "by": level.by,
+                "group": group,
+                **judge(level, states[group]),
+            }

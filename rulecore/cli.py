@@ -128,6 +128,12 @@ def _parse_as_of(value: str | None) -> datetime | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Read exports (CSV, JSON lines) through this field mapping (YAML).",
 )
+@click.option(
+    "--by",
+    "group_by",
+    multiple=True,
+    help="Break compliance down by this record attribute (repeatable): team, agent, channel...",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -139,6 +145,7 @@ def audit(
     as_of: str | None,
     reader: str | None,
     mapping: Path | None,
+    group_by: tuple[str, ...],
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
@@ -183,6 +190,7 @@ def audit(
                 all_outcomes=all_outcomes,
                 as_of=moment,
                 on_item=tick,
+                group_by=group_by,
             )
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
