@@ -23,7 +23,7 @@ from ._model import Record
 
 Unit = Literal["seconds", "count", "ratio", "score"]
 Better = Literal["lower", "higher"]
-OUTCOMES = ("pass", "warn", "fail", "not_applicable", "error")
+OUTCOMES = ("pass", "warn", "fail", "not_applicable", "error", "waived")
 
 
 class Evidence(NamedTuple):

@@ -12,11 +12,12 @@ no re-parsing, no interpretation of conditions.  Only outcomes that are reported
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from ._baseline import TRACKED, Baseline
 from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
 from ._findings import Finding, fingerprint, render_message
 from ._model import Record
@@ -26,6 +27,7 @@ from ._service_levels import NO_GROUP
 from ._standards import Rule, Standard, load_standards
 from ._summary import Summary, Tally, build_summary
 from ._thresholds import ThresholdMatrix, Thresholds, format_value
+from ._waivers import Waiver, Waivers
 
 POPULATION = "(population)"
 
@@ -94,7 +96,7 @@ class Engine:
         Cross-record rules need the whole stream; use :meth:`audit` for them.
         """
         found: list[Finding] = []
-        self._evaluate_into(record, EvaluationContext(as_of), None, found.append, True)
+        self._evaluate_into(record, EvaluationContext(as_of), None, found.append, True, None)
         return found
 
     def audit(
@@ -106,6 +108,8 @@ class Engine:
         as_of: datetime | None = None,
         on_item: Callable[[], None] | None = None,
         group_by: Sequence[str] = (),
+        waivers: Waivers | None = None,
+        baseline: Baseline | None = None,
     ) -> Summary:
         """Audit a stream of records and rejections; send results to ``sink``; return the summary.
 
@@ -113,9 +117,17 @@ class Engine:
         :param as_of: judge open cases as of this moment (checks that support it).
         :param on_item: called once per item, for progress display.
         :param group_by: record attributes to break compliance down by (team, channel...).
+        :param waivers: accepted exceptions; matching warn and fail outcomes become ``waived``.
+        :param baseline: a previous audit's findings; each finding is marked new or persisting.
         """
         run = AuditRun(
-            self, sink or _NullSink(), all_outcomes=all_outcomes, as_of=as_of, group_by=group_by
+            self,
+            sink or _NullSink(),
+            all_outcomes=all_outcomes,
+            as_of=as_of,
+            group_by=group_by,
+            waivers=waivers,
+            baseline=baseline,
         )
         for item in items:
             run.add(item)
@@ -132,6 +144,7 @@ class Engine:
         tally: Tally | None,
         emit: Callable[[Finding], None],
         all_outcomes: bool,
+        waivers: Waivers | None,
     ) -> None:
         if tally is not None:
             tally.begin(record)
@@ -150,6 +163,11 @@ class Engine:
                     outcome = _classify(measurement, thresholds)
                 except Exception as error:  # one plugin's fault stays that plugin's
                     measurement, thresholds, outcome = _error(rule, record.id, error), None, "error"
+                waiver = None
+                if waivers is not None and outcome in ("fail", "warn"):
+                    waiver = waivers.match(standard.id, rule.id, record.id)
+                    if waiver is not None:
+                        outcome = "waived"
                 if tally is not None:
                     tally.count(bound.slot, outcome)
                     level = rule.service_level
@@ -157,7 +175,7 @@ class Engine:
                         group = level.group_of(record)
                         tally.observe_level(bound.slot, level, group, outcome, measurement.value)
                 if outcome != "pass" or all_outcomes:
-                    emit(_finding(bound, record.id, outcome, measurement, thresholds))
+                    emit(_finding(bound, record.id, outcome, measurement, thresholds, waiver))
         if tally is not None:
             tally.end()
 
@@ -196,6 +214,7 @@ def _finding(
     outcome: str,
     measurement: Measurement,
     thresholds: Thresholds | None,
+    waiver: Waiver | None = None,
 ) -> Finding:
     standard, rule = bound.standard, bound.rule
     message = _message(rule, record_id, outcome, measurement, thresholds)
@@ -214,6 +233,7 @@ def _finding(
         expected=thresholds,
         message=message,
         evidence=measurement.evidence,
+        waiver=waiver,
     )
 
 
@@ -226,6 +246,8 @@ def _message(
 ) -> str:
     if outcome == "error":
         return measurement.note
+    if outcome == "waived":
+        outcome = "fail" if thresholds is None else _classify(measurement, thresholds)
     if outcome == "not_applicable":
         if measurement.value is not None and thresholds is None:
             by = rule.thresholds.by if isinstance(rule.thresholds, ThresholdMatrix) else ""
@@ -272,8 +294,12 @@ class AuditRun:
         all_outcomes: bool = False,
         as_of: datetime | None = None,
         group_by: Sequence[str] = (),
+        waivers: Waivers | None = None,
+        baseline: Baseline | None = None,
     ) -> None:
         self.engine = engine
+        self.waivers = waivers
+        self.baseline = baseline
         self.sink = sink
         self.all_outcomes = all_outcomes
         self.context = EvaluationContext(as_of)
@@ -293,7 +319,7 @@ class AuditRun:
             return
         self.evaluated += 1
         self.engine._evaluate_into(
-            item, self.context, self.tally, self.sink.finding, self.all_outcomes
+            item, self.context, self.tally, self._send, self.all_outcomes, self.waivers
         )
         for bound, accumulator in self.accumulators:
             if bound.standard.applies(item) and bound.rule.applies(item):
@@ -301,6 +327,11 @@ class AuditRun:
                     accumulator.add(item, self.context)
                 except Exception as error:  # one plugin's fault stays that plugin's
                     self._emit(bound, item.id, _error(bound.rule, item.id, error), None, "error")
+
+    def _send(self, finding: Finding) -> None:
+        if self.baseline is not None and finding.outcome in TRACKED:
+            finding = finding._replace(baseline=self.baseline.status(finding.fingerprint))
+        self.sink.finding(finding)
 
     def finish(self) -> Summary:
         """Flush cross-record results, close the sink with the summary, and return it."""
@@ -323,6 +354,11 @@ class AuditRun:
             rejected=self.rejected,
             as_of=self.context.as_of,
         )
+        summary = replace(
+            summary,
+            waivers=self.waivers.report() if self.waivers is not None else None,
+            baseline=self.baseline.report() if self.baseline is not None else None,
+        )
         self.sink.close(summary)
         return summary
 
@@ -334,12 +370,17 @@ class AuditRun:
         thresholds: Thresholds | None,
         outcome: str,
     ) -> None:
+        waiver = None
+        if self.waivers is not None and outcome in ("warn", "fail"):
+            waiver = self.waivers.match(bound.standard.id, bound.rule.id, record_id)
+            if waiver is not None:
+                outcome = "waived"
         self.tally.count(bound.slot, outcome)
         level = bound.rule.service_level
         if level is not None and level.by is None:
             self.tally.observe_level(bound.slot, level, NO_GROUP, outcome, measurement.value)
         if outcome != "pass" or self.all_outcomes:
-            self.sink.finding(_finding(bound, record_id, outcome, measurement, thresholds))
+            self._send(_finding(bound, record_id, outcome, measurement, thresholds, waiver))
 
 
 def evaluate_records(engine: Engine, records: Sequence[Record]) -> list[Finding]:

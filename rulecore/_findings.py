@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._checks import Evidence
 from ._thresholds import Thresholds, format_value
+
+if TYPE_CHECKING:
+    from ._waivers import Waiver
 
 
 class Finding(NamedTuple):
@@ -28,6 +31,8 @@ class Finding(NamedTuple):
     expected: Thresholds | None
     message: str
     evidence: tuple[Evidence, ...] = ()
+    waiver: Waiver | None = None
+    baseline: str | None = None  #: ``new`` or ``persisting`` when audited against a baseline
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready builtins, in the report's published shape."""
@@ -50,6 +55,8 @@ class Finding(NamedTuple):
             "expected": self.expected.as_dict() if self.expected else None,
             "message": self.message,
             "evidence": [evidence_to_dict(piece) for piece in self.evidence],
+            **({"waiver": self.waiver.as_dict()} if self.waiver is not None else {}),
+            **({"baseline": self.baseline} if self.baseline is not None else {}),
         }
 
 

@@ -29,6 +29,7 @@ def _counts_row(counts: Counts) -> list[Text | str]:
         str(counts.failed),
         str(counts.not_applicable),
         str(counts.errors),
+        str(counts.waived),
     ]
 
 
@@ -36,7 +37,7 @@ def _table(title: str, first: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left", expand=False)
     for name in first:
         table.add_column(name, overflow="fold")
-    for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error"):
+    for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error", "waived"):
         table.add_column(name, justify="right")
     return table
 
@@ -107,6 +108,25 @@ def render_scorecard(
                 table.add_row(breakdown.value, *_counts_row(breakdown.counts))
         console.print(table)
 
+    if summary.baseline is not None:
+        base = summary.baseline
+        console.print(
+            f"Against the baseline {base['source']}: {base['new']} new, "
+            f"{base['persisting']} persisting, {base['resolved']} resolved",
+            markup=False,
+        )
+    if summary.waivers is not None:
+        waived = summary.waivers
+        console.print(
+            f"Waivers: {waived['used']} of {waived['in_force']} in force applied, "
+            f"{len(waived['expired'])} expired, {len(waived['unused'])} unused",
+            markup=False,
+        )
+        for expired in waived["expired"]:
+            console.print(
+                f"  expired {expired['expires']}: {expired['source']} ({expired['reason']})",
+                markup=False,
+            )
     if worst:
         console.print(Text("First failures to look at", style="bold"))
         for finding in worst:

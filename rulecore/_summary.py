@@ -85,6 +85,7 @@ class Counts:
     failed: int = 0
     not_applicable: int = 0
     errors: int = 0
+    waived: int = 0
 
     @classmethod
     def from_list(cls, values: Sequence[int]) -> Counts:
@@ -97,6 +98,7 @@ class Counts:
             self.failed + other.failed,
             self.not_applicable + other.not_applicable,
             self.errors + other.errors,
+            self.waived + other.waived,
         )
 
     @property
@@ -119,6 +121,7 @@ class Counts:
                 "fail": self.failed,
                 "not_applicable": self.not_applicable,
                 "error": self.errors,
+                "waived": self.waived,
             },
             "compliance": self.compliance,
             "within_tolerance": self.within_tolerance,
@@ -197,6 +200,8 @@ class Summary:
     as_of: datetime | None = None
     service_levels: tuple[dict[str, Any], ...] = ()
     breakdowns: tuple[Breakdown, ...] = ()
+    waivers: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
 
     @property
     def reconciles(self) -> bool:
@@ -228,6 +233,10 @@ class Summary:
             data["service_levels"] = list(self.service_levels)
         if self.breakdowns:
             data["breakdowns"] = [breakdown.as_dict() for breakdown in self.breakdowns]
+        if self.waivers is not None:
+            data["waivers"] = self.waivers
+        if self.baseline is not None:
+            data["baseline"] = self.baseline
         if self.as_of is not None:
             data["as_of"] = self.as_of.isoformat()
         return data

@@ -12,13 +12,14 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from . import __version__
+from ._baseline import Baseline, load_baseline
 from ._checks import AnyCheck, CrossRecordCheck
 from ._engine import Engine, ReportSink
 from ._findings import Finding
@@ -28,6 +29,7 @@ from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Rejection
 from ._standards import StandardsInvalid, discover_standard_files, load_standards
 from ._summary import Summary
+from ._waivers import Waivers, load_waivers
 from ._writers import rejection_to_dict
 from ._yaml import SourceError
 
@@ -134,6 +136,21 @@ def _parse_as_of(value: str | None) -> datetime | None:
     multiple=True,
     help="Break compliance down by this record attribute (repeatable): team, agent, channel...",
 )
+@click.option(
+    "--waivers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accepted exceptions (YAML): matching warn and fail findings become waived.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A previous JSON report: mark findings new or persisting, and count the resolved.",
+)
+@click.option(
+    "--new-only",
+    is_flag=True,
+    help="With --baseline, only new findings count towards --fail-on.",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -146,6 +163,9 @@ def audit(
     reader: str | None,
     mapping: Path | None,
     group_by: tuple[str, ...],
+    waivers: Path | None,
+    baseline: Path | None,
+    new_only: bool,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
@@ -155,7 +175,11 @@ def audit(
         raise UsageFailure(
             f"unknown format {output_format!r}; known formats: {', '.join(registry.writers)}"
         )
+    if new_only and baseline is None:
+        raise UsageFailure("--new-only needs --baseline")
     engine = _standards_or_exit(standards, registry)
+    waiver_set = _waivers_or_exit(waivers, moment)
+    baseline_set = _baseline_or_exit(baseline)
     try:
         planned = plan_inputs(records, registry, reader)
     except InputError as error:
@@ -171,7 +195,8 @@ def audit(
         class _Gate:
             def finding(self, finding: Finding) -> None:
                 nonlocal reached
-                reached = reached or finding.outcome in levels
+                counts = not new_only or finding.baseline == "new"
+                reached = reached or (counts and finding.outcome in levels)
                 sink.finding(finding)
 
             def rejection(self, rejection: Rejection) -> None:
@@ -191,11 +216,39 @@ def audit(
                 as_of=moment,
                 on_item=tick,
                 group_by=group_by,
+                waivers=waiver_set,
+                baseline=baseline_set,
             )
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
     raise SystemExit(1 if reached else 0)
+
+
+def _waivers_or_exit(path: Path | None, as_of: datetime | None) -> Waivers | None:
+    """Load waivers in force on the audit's day (``--as-of``, else today in UTC)."""
+    if path is None:
+        return None
+    today = (as_of or datetime.now(timezone.utc)).date()
+    try:
+        return load_waivers(path, today)
+    except StandardsInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    except SourceError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+
+
+def _baseline_or_exit(path: Path | None) -> Baseline | None:
+    if path is None:
+        return None
+    try:
+        return load_baseline(path)
+    except SourceError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 def _reader_choice(reader: str | None, mapping: Path | None) -> tuple[str | None, dict[str, Any]]:

@@ -1,0 +1,73 @@
+"""Baselines: compare an audit with the previous one, finding by finding.
+
+``rulecore audit --baseline previous.json`` marks each warn, fail, error or waived finding as
+``new`` (not in the previous report) or ``persisting`` (in it), and counts as ``resolved`` the
+previous findings that no longer appear.  Findings are matched by fingerprint, which depends only
+on the standard, the rule and the record, so a re-run on grown data still matches.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._yaml import Location, SourceError
+
+#: Outcomes a baseline tracks: the ones somebody has to act on or has accepted.
+TRACKED = frozenset(("warn", "fail", "error", "waived"))
+
+
+@dataclass
+class Baseline:
+    """The previous report's tracked fingerprints, and what this audit has seen of them."""
+
+    source: str
+    previous: frozenset[str]
+    seen: set[str] = field(default_factory=set)
+    new: int = 0
+    persisting: int = 0
+
+    def status(self, fingerprint: str) -> str:
+        """``new`` or ``persisting``, counting it once."""
+        self.seen.add(fingerprint)
+        if fingerprint in self.previous:
+            self.persisting += 1
+            return "persisting"
+        self.new += 1
+        return "new"
+
+    def report(self) -> dict[str, Any]:
+        resolved = sorted(self.previous - self.seen)
+        return {
+            "source": self.source,
+            "new": self.new,
+            "persisting": self.persisting,
+            "resolved": len(resolved),
+            "resolved_fingerprints": resolved,
+        }
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a previous JSON report; raise :class:`SourceError` if it is not one."""
+    where = Location(str(path), 1, 1)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourceError(where, f"cannot read this baseline: {error}") from None
+    except json.JSONDecodeError as error:
+        location = Location(str(path), error.lineno, error.colno)
+        raise SourceError(location, f"this baseline is not valid JSON: {error.msg}") from None
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(findings, list):
+        raise SourceError(
+            where, "this is not a rulecore JSON report (no 'findings' list); use --format json"
+        )
+    previous = set()
+    for index, finding in enumerate(findings):
+        if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
+            raise SourceError(where, f"finding {index} in this baseline has no fingerprint")
+        if finding.get("outcome") in TRACKED:
+            previous.add(finding["fingerprint"])
+    return Baseline(str(path), frozenset(previous))

@@ -1,0 +1,166 @@
+"""Waivers: accepted exceptions, each with a reason, an owner and an expiry.
+
+A waivers file turns matching warn and fail findings into ``waived`` ones::
+
+    waivers:
+      - fingerprint: 1b7c0e9d52a44f0a1c2e      # one finding, exactly
+        reason: Vendor outage INC-2231, agreed with the service owner
+        by: Dana Wu
+        expires: 2026-12-31
+      - rule: flow-handoffs/team-handoffs      # a rule, for some records or all ("*")
+        records: [T-000012, T-000013]
+        reason: Migrated cases, handed off by the migration itself
+        by: Ops
+        expires: 2027-01-31
+
+A waiver needs a reason: an exception nobody can explain is not accepted.  An expired waiver
+stops applying (the finding keeps its real outcome) and is listed in the report, so that it is
+renewed or removed rather than silently lapsing.  Errors are never waived: they are faults in
+the tooling, not in the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ._findings import fingerprint
+from ._standards import StandardsInvalid, schema_errors
+from ._yaml import Location, SourceError, load_yaml_file
+
+WAIVERS_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["waivers"],
+    "additionalProperties": False,
+    "properties": {
+        "waivers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["reason", "by", "expires"],
+                "additionalProperties": False,
+                "properties": {
+                    "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{8,64}$"},
+                    "rule": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*$",
+                        "description": "standard-id/rule-id",
+                    },
+                    "records": {
+                        "oneOf": [
+                            {"const": "*"},
+                            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        ]
+                    },
+                    "reason": {"type": "string", "pattern": "\\S"},
+                    "by": {"type": "string", "pattern": "\\S"},
+                    "expires": {"type": "string", "format": "date"},
+                },
+                "oneOf": [
+                    {"required": ["fingerprint"], "not": {"required": ["rule"]}},
+                    {"required": ["rule", "records"], "not": {"required": ["fingerprint"]}},
+                ],
+            },
+        }
+    },
+}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One accepted exception, as written in the waivers file."""
+
+    reason: str
+    by: str
+    expires: date
+    location: Location
+    fingerprint: str | None = None
+    rule: str | None = None  #: ``standard/rule``
+    records: frozenset[str] | None = None  #: ``None`` means every record
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"reason": self.reason, "by": self.by}
+        data["expires"] = self.expires.isoformat()
+        data["source"] = str(self.location)
+        return data
+
+
+@dataclass
+class Waivers:
+    """The waivers in force on ``today``, indexed for a lookup per non-passing outcome."""
+
+    today: date
+    by_fingerprint: dict[str, Waiver] = field(default_factory=dict)
+    by_rule: dict[str, list[Waiver]] = field(default_factory=dict)
+    expired: list[Waiver] = field(default_factory=list)
+    used: set[Location] = field(default_factory=set)
+
+    def match(self, standard: str, rule: str, record: str) -> Waiver | None:
+        """The waiver that covers this finding, if any (a fingerprint waiver wins)."""
+        if self.by_fingerprint:
+            found = self.by_fingerprint.get(fingerprint(standard, rule, record))
+            if found is not None:
+                self.used.add(found.location)
+                return found
+        for waiver in self.by_rule.get(f"{standard}/{rule}", ()):
+            if waiver.records is None or record in waiver.records:
+                self.used.add(waiver.location)
+                return waiver
+        return None
+
+    def report(self) -> dict[str, Any]:
+        """What the report says about waivers: how many applied, which expired or went unused."""
+        active = [*self.by_fingerprint.values(), *(w for ws in self.by_rule.values() for w in ws)]
+        unused = sorted(
+            (w for w in active if w.location not in self.used), key=lambda w: w.location
+        )
+        return {
+            "in_force": len(active),
+            "used": len(self.used),
+            "expired": [w.as_dict() for w in sorted(self.expired, key=lambda w: w.location)],
+            "unused": [w.as_dict() for w in unused],
+        }
+
+
+def load_waivers(path: Path, today: date) -> Waivers:
+    """Load and validate a waivers file; raise :class:`StandardsInvalid` with every problem."""
+    document = load_yaml_file(path)
+    errors = list(schema_errors(document, WAIVERS_SCHEMA))
+    if not errors:
+        waivers = Waivers(today)
+        for index, entry in enumerate(document.data["waivers"]):
+            location = document.locate(["waivers", index])
+            try:
+                _add(waivers, entry, location)
+            except ValueError as error:
+                errors.append(SourceError(location, str(error)))
+    if errors:
+        raise StandardsInvalid(errors)
+    return waivers
+
+
+def _add(waivers: Waivers, entry: Mapping[str, Any], location: Location) -> None:
+    try:
+        expires = date.fromisoformat(entry["expires"])
+    except ValueError:
+        raise ValueError(f"expires {entry['expires']!r} is not a date like 2026-12-31") from None
+    records = entry.get("records")
+    waiver = Waiver(
+        reason=entry["reason"].strip(),
+        by=entry["by"].strip(),
+        expires=expires,
+        location=location,
+        fingerprint=entry.get("fingerprint"),
+        rule=entry.get("rule"),
+        records=None if records in (None, "*") else frozenset(records),
+    )
+    if expires < waivers.today:
+        waivers.expired.append(waiver)
+    elif waiver.fingerprint is not None:
+        waivers.by_fingerprint[waiver.fingerprint] = waiver
+    else:
+        waivers.by_rule.setdefault(str(waiver.rule), []).append(waiver)
