@@ -24,9 +24,11 @@ from ._checks import AnyCheck, CrossRecordCheck
 from ._engine import Engine, ReportSink
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
+from ._history import SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Rejection
+from ._sampling import SEVERITY_ORDER, draw_sample
 from ._standards import StandardsInvalid, discover_standard_files, load_standards
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
@@ -151,6 +153,13 @@ def _parse_as_of(value: str | None) -> datetime | None:
     is_flag=True,
     help="With --baseline, only new findings count towards --fail-on.",
 )
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record this audit's scores in this SQLite file (created if absent).",
+)
+@click.option("--label", default="", help="A name for this audit in the history.")
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -166,6 +175,8 @@ def audit(
     waivers: Path | None,
     baseline: Path | None,
     new_only: bool,
+    history_path: Path | None,
+    label: str,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
@@ -219,6 +230,11 @@ def audit(
                 waivers=waiver_set,
                 baseline=baseline_set,
             )
+    if history_path is not None:
+        audit_id = SqliteHistory(history_path).record(
+            summary, label or ", ".join(map(str, records))
+        )
+        click.echo(f"recorded as audit {audit_id} in {history_path}", err=True)
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
@@ -521,6 +537,181 @@ def plugins_as_data(manager: PluginManager, registry: Registry) -> dict[str, Any
         ],
         "problems": [{"plugin": p.plugin, "message": p.message} for p in registry.problems],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# sample
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for value in values:
+        outcome, _, amount = value.partition("=")
+        if outcome not in SEVERITY_ORDER:
+            raise UsageFailure(f"--weight {value!r}: {outcome!r} is not an outcome")
+        try:
+            weights[outcome] = float(amount)
+        except ValueError:
+            raise UsageFailure(
+                f"--weight {value!r}: write it as OUTCOME=NUMBER, like fail=3"
+            ) from None
+        if weights[outcome] < 0:
+            raise UsageFailure(f"--weight {value!r}: a weight cannot be negative")
+    return weights
+
+
+@main.command()
+@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--standards",
+    "-s",
+    "standards",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A standard file or a folder of them (repeatable).",
+)
+@click.option(
+    "--size",
+    "-n",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Records to draw per stratum (or in all, with --proportional).",
+)
+@click.option("--seed", type=int, required=True, help="The same seed draws the same sample.")
+@click.option(
+    "--by",
+    "group_by",
+    multiple=True,
+    help="Stratify by this record attribute (repeatable): team, agent, channel...",
+)
+@click.option(
+    "--proportional",
+    is_flag=True,
+    help="Draw --size records in all, shared across strata by their size.",
+)
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    help="Weight records by their worst outcome, like fail=3 or pass=0 (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the queue here.")
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read exports through this field mapping (YAML).",
+)
+@click.option("--reader", help="Read every input with this reader.")
+def sample(
+    records: tuple[Path, ...],
+    standards: tuple[Path, ...],
+    size: int,
+    seed: int,
+    group_by: tuple[str, ...],
+    proportional: bool,
+    weights: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    mapping: Path | None,
+    reader: str | None,
+) -> None:
+    """Draw a seeded, stratified sample of audited records as a review queue."""
+    weight_map = _parse_weights(weights)
+    registry = _registry()
+    engine = _standards_or_exit(standards, registry)
+    reader, reader_options = _reader_choice(reader, mapping)
+    try:
+        planned = plan_inputs(records, registry, reader)
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
+    drawn = draw_sample(
+        engine,
+        read_inputs(planned, reader_options),
+        size=size,
+        seed=seed,
+        by=group_by,
+        weights=weight_map,
+        proportional=proportional,
+    )
+    rows = [entry.as_row(group_by) for entry in drawn]
+    with _report_stream(output) as stream:
+        if output_format == "jsonl":
+            for row in rows:
+                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            import csv
+
+            columns = [
+                "record",
+                *group_by,
+                "worst_outcome",
+                "findings",
+                "reviewer",
+                "verdict",
+                "notes",
+            ]
+            writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    click.echo(f"drew {len(rows)} records for review (seed {seed})", err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# history
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The SQLite file that audit --history wrote.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Show only the most recent N audits.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+def history(store: Path, limit: int | None, output_format: str) -> None:
+    """Show compliance per dimension over past audits, oldest first."""
+    if not store.exists():
+        raise UsageFailure(f"{store}: no such history; record audits with audit --history")
+    entries = SqliteHistory(store).entries(limit)
+    if output_format == "json":
+        click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    dimensions = sorted({name for entry in entries for name in entry.dimensions})
+    table = Table(title=f"Audit history ({store})", title_justify="left")
+    for column in ("audit", "recorded", "label", "records", "all", *dimensions):
+        table.add_column(column)
+    for entry in entries:
+        shares = [entry.compliance, *(entry.dimensions.get(name) for name in dimensions)]
+        table.add_row(
+            str(entry.id),
+            entry.recorded_at,
+            entry.label,
+            str(entry.read),
+            *("—" if share is None else f"{share:.1%}" for share in shares),
+        )
+    Console(width=None if sys.stdout.isatty() else 120).print(table)
 
 
 # ---------------------------------------------------------------------------------------------

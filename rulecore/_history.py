@@ -1,0 +1,144 @@
+"""Audit history: each audit's scores, kept so that trends can be drawn.
+
+The store is an interface (:class:`HistoryStore`); the default is an embedded SQLite file, so
+there is nothing to install.  A server database can implement the same two methods.
+Only the summary is kept (scores per dimension, standard and rule), never the records.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from ._summary import Summary
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    label TEXT NOT NULL,
+    as_of TEXT,
+    records_read INTEGER NOT NULL,
+    records_evaluated INTEGER NOT NULL,
+    records_rejected INTEGER NOT NULL,
+    compliance REAL,
+    summary TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dimension_scores (
+    audit_id INTEGER NOT NULL REFERENCES audits(id),
+    dimension TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    warned INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    compliance REAL,
+    within_tolerance REAL,
+    PRIMARY KEY (audit_id, dimension)
+);
+"""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded audit, as history lists it."""
+
+    id: int
+    recorded_at: str
+    label: str
+    as_of: str | None
+    read: int
+    compliance: float | None
+    dimensions: dict[str, float | None]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recorded_at": self.recorded_at,
+            "label": self.label,
+            "as_of": self.as_of,
+            "records_read": self.read,
+            "compliance": self.compliance,
+            "dimensions": self.dimensions,
+        }
+
+
+class HistoryStore(Protocol):
+    """Where audits are recorded.  Implementations must keep entries in recording order."""
+
+    def record(self, summary: Summary, label: str) -> int: ...
+
+    def entries(self, limit: int | None = None) -> Sequence[AuditEntry]: ...
+
+
+class SqliteHistory:
+    """The default store: one SQLite file, created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path)
+        connection.executescript(_SCHEMA)
+        return connection
+
+    def record(self, summary: Summary, label: str) -> int:
+        """Store ``summary``; return the new audit's id."""
+        recorded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        with self._connect() as connection:
+            cursor = connection.execute(
+                "INSERT INTO audits (recorded_at, label, as_of, records_read, records_evaluated,"
+                " records_rejected, compliance, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    recorded_at,
+                    label,
+                    summary.as_of.isoformat() if summary.as_of else None,
+                    summary.read,
+                    summary.evaluated,
+                    summary.rejected,
+                    summary.outcomes.compliance,
+                    json.dumps(summary.as_dict(), sort_keys=True),
+                ),
+            )
+            audit_id = int(cursor.lastrowid or 0)
+            connection.executemany(
+                "INSERT INTO dimension_scores VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        audit_id,
+                        name,
+                        counts.passed,
+                        counts.warned,
+                        counts.failed,
+                        counts.compliance,
+                        counts.within_tolerance,
+                    )
+                    for name, counts in summary.dimensions
+                ],
+            )
+        return audit_id
+
+    def entries(self, limit: int | None = None) -> list[AuditEntry]:
+        """The most recent ``limit`` audits (all by default), oldest first."""
+        if not self.path.exists():
+            return []
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT id, recorded_at, label, as_of, records_read, compliance FROM audits"
+                " ORDER BY id DESC LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
+            scores = connection.execute(
+                "SELECT audit_id, dimension, compliance FROM dimension_scores"
+            ).fetchall()
+        by_audit: dict[int, dict[str, float | None]] = {}
+        for audit_id, dimension, compliance in scores:
+            by_audit.setdefault(audit_id, {})[dimension] = compliance
+        return [
+            AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], by_audit.get(row[0], {}))
+            for row in reversed(rows)
+        ]
