@@ -60,6 +60,7 @@ class Standard:
     title: str
     dimension: str
     description: str
+    side: str
     applies: RecordPredicate
     rules: tuple[Rule, ...]
     path: str
@@ -227,6 +228,7 @@ def compile_standard(
         version=str(data["version"]),
         title=data["title"],
         dimension=data["dimension"],
+        side=data.get("side", "procedural"),
         description=data.get("description", "").strip(),
         applies=applies,
         rules=tuple(rules),

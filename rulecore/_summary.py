@@ -8,19 +8,41 @@ enter either share; errors are a fault of the tooling, not of the service.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ._checks import OUTCOMES
 from ._model import Record
-from ._service_levels import MISSING, GroupState, ServiceLevel, judge, observe
+from ._service_levels import MISSING, NO_GROUP, GroupState, ServiceLevel, judge, observe
 
 if TYPE_CHECKING:
     from ._standards import Rule, Standard
 
 _INDEX = {outcome: index for index, outcome in enumerate(OUTCOMES)}
+
+
+#: Derived groupings: the period in which the case's first event happened, in its own offset.
+def _iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+PERIODS: dict[str, Callable[[datetime], str]] = {
+    "@day": lambda moment: moment.strftime("%Y-%m-%d"),
+    "@week": _iso_week,
+    "@month": lambda moment: moment.strftime("%Y-%m"),
+}
+
+
+def group_value(record: Record, attribute: str) -> str:
+    """The group ``record`` falls in for ``attribute``: its value, or a period for ``@month``."""
+    period = PERIODS.get(attribute)
+    if period is not None:
+        return period(record.events[0].at) if record.events else MISSING
+    value = record.attribute(attribute)
+    return MISSING if value is None else str(value)
 
 
 def _table(slots: int) -> list[list[int]]:
@@ -49,8 +71,8 @@ class Tally:
             return
         current = []
         for attribute in self.group_by:
-            value = record.attribute(attribute)
-            key = (attribute, MISSING if value is None else str(value))
+            value = group_value(record, attribute)
+            key = (attribute, value)
             table = self.groups.get(key)
             if table is None:
                 table = self.groups[key] = _table(self.slots)
@@ -136,6 +158,7 @@ class RuleSummary:
     dimension: str
     severity: str
     counts: Counts
+    side: str = "procedural"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -174,6 +197,7 @@ class Breakdown:
     value: str
     counts: Counts
     dimensions: tuple[tuple[str, Counts], ...]
+    sides: tuple[tuple[str, Counts], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +226,7 @@ class Summary:
     breakdowns: tuple[Breakdown, ...] = ()
     waivers: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    service_types: tuple[dict[str, Any], ...] = ()
 
     @property
     def reconciles(self) -> bool:
@@ -233,6 +258,8 @@ class Summary:
             data["service_levels"] = list(self.service_levels)
         if self.breakdowns:
             data["breakdowns"] = [breakdown.as_dict() for breakdown in self.breakdowns]
+        if self.service_types:
+            data["service_types"] = list(self.service_types)
         if self.waivers is not None:
             data["waivers"] = self.waivers
         if self.baseline is not None:
@@ -255,6 +282,10 @@ def build_summary(
     rules = _rule_summaries(slots, tally.counts)
     standard_summaries = _standard_summaries(standards, rules)
     total = sum((summary.counts for summary in standard_summaries), Counts())
+    breakdowns = tuple(
+        _breakdown(by, value, _rule_summaries(slots, table))
+        for (by, value), table in sorted(tally.groups.items())
+    )
     return Summary(
         read=read,
         evaluated=evaluated,
@@ -265,10 +296,8 @@ def build_summary(
         rules=rules,
         as_of=as_of,
         service_levels=tuple(_service_levels(slots, tally)),
-        breakdowns=tuple(
-            _breakdown(by, value, _rule_summaries(slots, table))
-            for (by, value), table in sorted(tally.groups.items())
-        ),
+        breakdowns=breakdowns,
+        service_types=_service_types(rules, breakdowns),
     )
 
 
@@ -283,6 +312,7 @@ def _rule_summaries(
             standard.dimension,
             rule.severity,
             Counts.from_list(counts[slot]),
+            standard.side,
         )
         for slot, (standard, rule) in enumerate(slots)
     )
@@ -309,7 +339,52 @@ def _by_dimension(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...
 
 def _breakdown(by: str, value: str, rules: Sequence[RuleSummary]) -> Breakdown:
     total = sum((rule.counts for rule in rules), Counts())
-    return Breakdown(by, value, total, _by_dimension(rules))
+    return Breakdown(by, value, total, _by_dimension(rules), _by_side(rules))
+
+
+def _by_side(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...]:
+    by_side: dict[str, Counts] = {}
+    for rule in rules:
+        by_side[rule.side] = by_side.get(rule.side, Counts()) + rule.counts
+    return tuple(sorted(by_side.items()))
+
+
+#: A side of service at or above this compliance is strong (Martin's four service types).
+STRONG_AT = 0.8
+SERVICE_TYPES = {
+    (True, True): "quality",
+    (True, False): "factory",
+    (False, True): "friendly zoo",
+    (False, False): "freezer",
+}
+
+
+def service_type(sides: Sequence[tuple[str, Counts]]) -> dict[str, Any] | None:
+    """Martin's service type from procedural and personal compliance; None unless both judged."""
+    found = dict(sides)
+    procedural = found.get("procedural", Counts()).compliance
+    personal = found.get("personal", Counts()).compliance
+    if procedural is None or personal is None:
+        return None
+    return {
+        "procedural": procedural,
+        "personal": personal,
+        "type": SERVICE_TYPES[(procedural >= STRONG_AT, personal >= STRONG_AT)],
+    }
+
+
+def _service_types(
+    rules: Sequence[RuleSummary], breakdowns: Sequence[Breakdown]
+) -> tuple[dict[str, Any], ...]:
+    placed = []
+    overall = service_type(_by_side(rules))
+    if overall is not None:
+        placed.append({"by": None, "group": NO_GROUP, **overall})
+    for breakdown in breakdowns:
+        group = service_type(breakdown.sides)
+        if group is not None:
+            placed.append({"by": breakdown.by, "group": breakdown.value, **group})
+    return tuple(placed)
 
 
 def _service_levels(

@@ -136,7 +136,8 @@ def _parse_as_of(value: str | None) -> datetime | None:
     "--by",
     "group_by",
     multiple=True,
-    help="Break compliance down by this record attribute (repeatable): team, agent, channel...",
+    help="Break compliance down by this record attribute (repeatable): team, agent, channel..., "
+    "or by the period the case opened in: @day, @week, @month.",
 )
 @click.option(
     "--waivers",

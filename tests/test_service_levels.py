@@ -101,3 +101,75 @@ def test_a_share_over_100_percent_is_located(tmp_path: Path) -> None:
         load_standards([tmp_path], collect(get_plugin_manager()))
     assert "bad.yaml:11:20:" in str(raised.value)
     assert "between 0% and 100%" in str(raised.value)
+
+
+PERSONAL = """
+id: warm-close
+version: 1
+title: Warm close
+dimension: courtesy
+side: personal
+rules:
+  - id: no-chasing
+    check: follow_up
+"""
+
+
+@pytest.mark.parametrize(
+    ("replies", "chases", "expected"),
+    [
+        ([30, 30, 30, 30, 30], 0, "quality"),  # fast and warm
+        ([30, 30, 30, 30, 30], 2, "factory"),  # fast but the customers chase
+        ([300, 300, 300, 300, 30], 0, "friendly zoo"),
+        ([300, 300, 300, 300, 300], 2, "freezer"),
+    ],
+)
+def test_service_type_quadrant_from_procedural_and_personal_sides(
+    tmp_path: Path, replies: list[int], chases: int, expected: str
+) -> None:
+    (tmp_path / "chat.yaml").write_text(STANDARD)
+    (tmp_path / "warm.yaml").write_text(PERSONAL)
+    registry = collect(get_plugin_manager())
+    engine = Engine(load_standards([tmp_path], registry), registry)
+    records = []
+    for number, reply in enumerate(replies):
+        record = chat(number, "a", reply)
+        if chases:
+            chasers = [
+                {
+                    "at": (START + timedelta(hours=h)).isoformat(),
+                    "type": "chase",
+                    "actor": "customer",
+                }
+                for h in range(1, chases + 1)
+            ]
+            data = {
+                "id": record.id,
+                "attributes": {"team": "a"},
+                "events": [
+                    *(
+                        {"at": e.at.isoformat(), "type": e.type, "actor": e.actor}
+                        for e in record.events
+                    ),
+                    *chasers,
+                ],
+            }
+            record = record_from_mapping(data)
+        records.append(record)
+    summary = engine.audit(records, group_by=("team",))
+    placed = {(entry["by"], entry["group"]): entry for entry in summary.service_types}
+    assert placed[(None, "(all)")]["type"] == expected
+    assert placed[("team", "a")]["type"] == expected
+
+
+def test_no_quadrant_without_a_personal_side(engine: Engine) -> None:
+    assert engine.audit([chat(1, "a", 30)]).service_types == ()
+
+
+def test_period_breakdowns_use_the_first_event(engine: Engine) -> None:
+    summary = engine.audit([chat(1, "a", 30)], group_by=("@day", "@week", "@month"))
+    assert {(b.by, b.value) for b in summary.breakdowns} == {
+        ("@day", "2026-05-04"),
+        ("@week", "2026-W19"),
+        ("@month", "2026-05"),
+    }
