@@ -28,7 +28,7 @@ def parse_duration(text: str | int | float) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Format seconds compactly for people: ``6h12m``, ``45s``, ``2d3h``, ``-5m``."""
+    """Format seconds compactly for people: ``6h12m``, ``45s``, ``2d3h4m5s``, ``-5m``."""
     if seconds < 0:
         return "-" + format_duration(-seconds)
     whole = round(seconds)
@@ -40,5 +40,5 @@ def format_duration(seconds: float) -> str:
         count, whole = divmod(whole, size)
         if count:
             parts.append(f"{count}{unit}")
-    # Two units say enough; "2d3h" reads better than "2d3h4m5s".
-    return "".join(parts[:2])
+    # Every unit is kept: near a threshold, "19h12m1s" and "19h12m" differ in the outcome.
+    return "".join(parts)
