@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
@@ -161,6 +161,13 @@ def _parse_as_of(value: str | None) -> datetime | None:
     help="Record this audit's scores in this SQLite file (created if absent).",
 )
 @click.option("--label", default="", help="A name for this audit in the history.")
+@click.option(
+    "--report",
+    "extra_reports",
+    multiple=True,
+    metavar="FORMAT:FILE",
+    help="Also write a report in FORMAT to FILE (repeatable), e.g. html:report.html.",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -178,15 +185,17 @@ def audit(
     new_only: bool,
     history_path: Path | None,
     label: str,
+    extra_reports: tuple[str, ...],
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
     registry = _registry()
     reader, reader_options = _reader_choice(reader, mapping)
-    if output_format not in registry.writers:
-        raise UsageFailure(
-            f"unknown format {output_format!r}; known formats: {', '.join(registry.writers)}"
-        )
+    outputs = [(output_format, output), *_parse_reports(extra_reports)]
+    for name, _path in outputs:
+        if name not in registry.writers:
+            known = ", ".join(registry.writers)
+            raise UsageFailure(f"unknown format {name!r}; known formats: {known}")
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
     engine = _standards_or_exit(standards, registry)
@@ -196,28 +205,41 @@ def audit(
         planned = plan_inputs(records, registry, reader)
     except InputError as error:
         raise UsageFailure(str(error)) from None
-    writer = registry.writers[output_format][1]
     levels = FAIL_LEVELS[fail_on]
     reached = False
+    options = {"all_outcomes": all_outcomes, "history": history_path, "title": label or None}
 
-    with _report_stream(output) as stream, _rejects_stream(rejects) as rejects_file:
-        color = output is None and output_format == "table" and sys.stdout.isatty()
-        sink = writer.open(stream, {"all_outcomes": all_outcomes, "color": color})
+    with ExitStack() as stack:
+        sinks: list[ReportSink] = []
+        for name, path in outputs:
+            stream = stack.enter_context(_report_stream(path))
+            color = path is None and name == "table" and sys.stdout.isatty()
+            sinks.append(registry.writers[name][1].open(stream, {**options, "color": color}))
+        rejects_file = stack.enter_context(_rejects_stream(rejects))
 
         class _Gate:
             def finding(self, finding: Finding) -> None:
                 nonlocal reached
                 counts = not new_only or finding.baseline == "new"
                 reached = reached or (counts and finding.outcome in levels)
-                sink.finding(finding)
+                for sink in sinks:
+                    sink.finding(finding)
 
             def rejection(self, rejection: Rejection) -> None:
                 if rejects_file is not None:
                     rejects_file.write(json.dumps(rejection_to_dict(rejection, whole=True)) + "\n")
-                sink.rejection(rejection)
+                for sink in sinks:
+                    sink.rejection(rejection)
 
             def close(self, summary: Summary) -> None:
-                sink.close(summary)
+                if history_path is not None:
+                    # Recorded before the reports are written, so a trend includes this audit.
+                    entry = SqliteHistory(history_path).record(
+                        summary, label or ", ".join(map(str, records))
+                    )
+                    click.echo(f"recorded as audit {entry} in {history_path}", err=True)
+                for sink in sinks:
+                    sink.close(summary)
 
         gate: ReportSink = _Gate()
         with _progress() as tick:
@@ -231,15 +253,22 @@ def audit(
                 waivers=waiver_set,
                 baseline=baseline_set,
             )
-    if history_path is not None:
-        audit_id = SqliteHistory(history_path).record(
-            summary, label or ", ".join(map(str, records))
-        )
-        click.echo(f"recorded as audit {audit_id} in {history_path}", err=True)
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
     raise SystemExit(1 if reached else 0)
+
+
+def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    reports = []
+    for value in values:
+        name, _, path = value.partition(":")
+        if not name or not path:
+            raise UsageFailure(
+                f"--report {value!r}: write it as FORMAT:FILE, like html:report.html"
+            )
+        reports.append((name, Path(path)))
+    return reports
 
 
 def _waivers_or_exit(path: Path | None, as_of: datetime | None) -> Waivers | None:
@@ -346,6 +375,10 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
     try:
         with handle:
             yield handle
+        # A temporary file is private (0600); the report gets the permissions a new file would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, output)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

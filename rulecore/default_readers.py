@@ -43,9 +43,13 @@ def explain_invalid_record(line: bytes, error: Exception) -> str:
     best = jsonschema.exceptions.best_match(_record_validator()(data))
     if best is None:
         return f"not a valid record: {error}"
-    where = "".join(
-        f"[{step!r}]" if isinstance(step, int) else f".{step}" for step in best.absolute_path
-    )
+    path = list(best.absolute_path)
+    where = "".join(f"[{step!r}]" if isinstance(step, int) else f".{step}" for step in path)
+    if path and path[-1] == "at" and best.validator in ("pattern", "format"):
+        return (
+            f"not a valid record: at ${where}: {best.instance!r} is not a timestamp with a UTC "
+            "offset; write it like 2026-04-01T10:00:00+02:00 or 2026-04-01T08:00:00Z"
+        )
     return f"not a valid record: at ${where}: {best.message}"
 
 

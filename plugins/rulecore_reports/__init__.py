@@ -1,0 +1,28 @@
+"""Reports to hand on: a self-contained HTML report with charts, JUnit XML and SARIF.
+
+Each is a writer (``rulecore audit --format html``, or beside the scorecard with
+``--report html:report.html``), registered through the same hook as any third party's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rulecore import Writer, hookimpl
+
+from ._html import HtmlSink
+from ._junit import JunitSink
+from ._sarif import SarifSink
+
+
+@hookimpl
+def rulecore_register_writers(register: Callable[[Writer], None]) -> None:
+    register(
+        Writer(
+            "html",
+            "a self-contained HTML report with charts and drill-down (works offline)",
+            HtmlSink,
+        )
+    )
+    register(Writer("junit", "JUnit XML, one test case per rule, for CI gates", JunitSink))
+    register(Writer("sarif", "SARIF 2.1.0, for code-scanning dashboards", SarifSink))
