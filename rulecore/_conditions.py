@@ -25,47 +25,51 @@ RecordPredicate = Callable[[Record], bool]
 
 OPERATORS = ("eq", "ne", "in", "not_in", "exists", "missing", "gt", "gte", "lt", "lte", "matches")
 
+_COMPARISON: dict[str, Any] = {
+    "type": "object",
+    "required": ["field", "op"],
+    "additionalProperties": False,
+    "properties": {
+        "field": {"type": "string", "minLength": 1},
+        "op": {"enum": list(OPERATORS)},
+        "value": {},
+    },
+}
+
+
+def _combinator(key: str, inner: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [key],
+        "additionalProperties": False,
+        "properties": {key: inner},
+    }
+
+
+# if/then chains rather than oneOf, so a mistake is reported against the branch the author
+# meant (a comparison, all, any or not), not against whichever branch failed least.
 CONDITION_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"type": "array", "items": {"$ref": "#/$defs/condition"}},
-        {"$ref": "#/$defs/condition"},
-    ],
+    "if": {"type": "array"},
+    "then": {"items": {"$ref": "#/$defs/condition"}},
+    "else": {"$ref": "#/$defs/condition"},
     "$defs": {
         "condition": {
-            "oneOf": [
-                {
-                    "type": "object",
-                    "required": ["field", "op"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "field": {"type": "string", "minLength": 1},
-                        "op": {"enum": list(OPERATORS)},
-                        "value": {},
-                    },
+            "type": "object",
+            "if": {"required": ["field"]},
+            "then": _COMPARISON,
+            "else": {
+                "if": {"required": ["all"]},
+                "then": _combinator(
+                    "all", {"type": "array", "items": {"$ref": "#/$defs/condition"}}
+                ),
+                "else": {
+                    "if": {"required": ["any"]},
+                    "then": _combinator(
+                        "any", {"type": "array", "items": {"$ref": "#/$defs/condition"}}
+                    ),
+                    "else": _combinator("not", {"$ref": "#/$defs/condition"}),
                 },
-                {
-                    "type": "object",
-                    "required": ["all"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "all": {"type": "array", "items": {"$ref": "#/$defs/condition"}}
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["any"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "any": {"type": "array", "items": {"$ref": "#/$defs/condition"}}
-                    },
-                },
-                {
-                    "type": "object",
-                    "required": ["not"],
-                    "additionalProperties": False,
-                    "properties": {"not": {"$ref": "#/$defs/condition"}},
-                },
-            ]
+            },
         }
     },
 }
@@ -118,6 +122,8 @@ def _compile_comparison(field: str, op: str, value: Any) -> RecordPredicate:
     if op in ("in", "not_in"):
         if not isinstance(value, list):
             raise ValueError(f"operator {op!r} needs a list value, got {value!r}")
+        if any(isinstance(item, (list, dict)) for item in value):
+            raise ValueError(f"operator {op!r} needs a flat list of values, got {value!r}")
         allowed = frozenset(value)
         if op == "in":
             return lambda record: get(record) in allowed

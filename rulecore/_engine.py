@@ -11,6 +11,7 @@ no re-parsing, no interpretation of conditions.  Only outcomes that are reported
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from ._baseline import TRACKED, Baseline
-from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
+from ._checks import OUTCOMES, Accumulator, EvaluationContext, Evidence, Measurement
 from ._findings import Finding, fingerprint, render_message
 from ._model import Record
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
@@ -190,12 +191,24 @@ def _thresholds_for(rule: Rule, record: Record) -> Thresholds | None:
     return thresholds
 
 
+_DECIDABLE = frozenset(OUTCOMES) - {"waived"}
+
+
 def _classify(measurement: Measurement, thresholds: Thresholds | None) -> str:
+    """The outcome of a measurement; raises for a measurement no report could carry."""
+    value = measurement.value
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+    ):
+        raise ValueError(f"measured {value!r}, not a finite number")
     if measurement.outcome is not None:
+        if measurement.outcome not in _DECIDABLE:
+            allowed = ", ".join(sorted(_DECIDABLE))
+            raise ValueError(f"decided outcome {measurement.outcome!r}; use one of {allowed}")
         return measurement.outcome
-    if measurement.value is None or thresholds is None:
+    if value is None or thresholds is None:
         return "not_applicable"
-    return thresholds.classify(measurement.value)
+    return thresholds.classify(value)
 
 
 def _error(rule: Rule, record_id: str, error: Exception) -> Measurement:
@@ -336,15 +349,18 @@ class AuditRun:
     def finish(self) -> Summary:
         """Flush cross-record results, close the sink with the summary, and return it."""
         for bound, accumulator in self.accumulators:
+            thresholds = bound.rule.thresholds
+            zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
             try:
-                results = list(accumulator.results())
+                judged = [
+                    (record_id, measurement, _classify(measurement, zone))
+                    for record_id, measurement in _checked_results(accumulator)
+                ]
             except Exception as error:  # one plugin's fault stays that plugin's
                 self._emit(bound, POPULATION, _error(bound.rule, POPULATION, error), None, "error")
                 continue
-            for record_id, measurement in results:
-                thresholds = bound.rule.thresholds
-                zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
-                self._emit(bound, record_id, measurement, zone, _classify(measurement, zone))
+            for record_id, measurement, outcome in judged:
+                self._emit(bound, record_id, measurement, zone, outcome)
         summary = build_summary(
             self.engine.standards,
             [(bound.standard, bound.rule) for bound in self.engine._slots],
@@ -381,6 +397,20 @@ class AuditRun:
             self.tally.observe_level(bound.slot, level, NO_GROUP, outcome, measurement.value)
         if outcome != "pass" or self.all_outcomes:
             self._send(_finding(bound, record_id, outcome, measurement, thresholds, waiver))
+
+
+def _checked_results(accumulator: Accumulator) -> list[tuple[str, Measurement]]:
+    results = []
+    for result in accumulator.results():
+        if (
+            not isinstance(result, tuple)
+            or len(result) != 2
+            or not isinstance(result[0], str)
+            or not isinstance(result[1], Measurement)
+        ):
+            raise TypeError(f"results() gave {result!r}, not a (record id, Measurement) pair")
+        results.append((result[0], result[1]))
+    return results
 
 
 def evaluate_records(engine: Engine, records: Sequence[Record]) -> list[Finding]:

@@ -3,7 +3,7 @@
 Records are decoded straight into frozen ``msgspec`` structs.  That is the hot path: typed
 decoding validates the shape while it parses, so a record is parsed once and its timestamps
 are converted once, not once per rule.  The published JSON Schema
-(``rulecore/schemas/record.schema.json``) is the contract; ``tests/test_record_schema.py`` holds
+(``rulecore/schemas/record.schema.json``) is the contract; ``tests/test_records.py`` holds
 this decoder to it on valid and invalid records, and the schema words the error when a record
 is rejected.
 """
@@ -61,25 +61,29 @@ def in_time_order(record: Record) -> Record:
     return msgspec.structs.replace(record, events=ordered, reordered=True)
 
 
-_record_decoder = msgspec.json.Decoder(Record)
-_record_converter_type = Record
+class _RecordInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A record as the input format has it: ``reordered`` is rulecore's note, not input."""
+
+    id: _Id
+    attributes: dict[str, Scalar] = msgspec.field(default_factory=dict)
+    events: tuple[Event, ...] = ()
 
 
-def _refuse_reordered(record: Record) -> Record:
-    # ``reordered`` is rulecore's own note, not part of the input format.
-    if record.reordered:
-        raise msgspec.ValidationError("Object contains unknown field `reordered`")
-    return in_time_order(record)
+_record_decoder = msgspec.json.Decoder(_RecordInput)
+
+
+def _as_record(given: _RecordInput) -> Record:
+    return in_time_order(Record(given.id, given.attributes, given.events))
 
 
 def decode_record(line: bytes | str) -> Record:
     """Decode one JSON document into a :class:`Record` (raises ``msgspec.DecodeError``)."""
-    return _refuse_reordered(_record_decoder.decode(line))
+    return _as_record(_record_decoder.decode(line))
 
 
 def record_from_mapping(data: Any) -> Record:
     """Build a :class:`Record` from already-parsed data, such as a YAML fixture or a mapping."""
-    return _refuse_reordered(msgspec.convert(data, _record_converter_type, strict=False))
+    return _as_record(msgspec.convert(data, _RecordInput, strict=True))
 
 
 def record_to_builtins(record: Record) -> dict[str, Any]:

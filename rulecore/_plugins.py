@@ -103,7 +103,9 @@ def get_plugin_manager(
     if entrypoints:
         load_plugins(manager, find_entry_points())
     for plugin in plugins:
-        hooks.register(plugin)
+        # A readable, stable name, so that problems name the plugin the same way every run.
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        hooks.register(plugin, name=None if hooks.has_plugin(name) else name)
     # A misspelt hook name (``rulecore_register_check``) fails loudly here.
     hooks.check_pending()
     return manager

@@ -93,6 +93,17 @@ def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(found)
 
 
+#: Other rulecore files that may sit beside standards, and are not loaded as standards.
+OTHER_KINDS = frozenset(("mapping", "waivers"))
+KNOWN_KINDS = ("standard", "schedule", *sorted(OTHER_KINDS))
+
+
+def _unknown_kind(document: Document, kind: str) -> SourceError:
+    close = difflib.get_close_matches(kind, KNOWN_KINDS, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(KNOWN_KINDS)}"
+    return SourceError(document.locate(["kind"]), f"unknown kind {kind!r}; {hint}")
+
+
 def _kind(document: Document) -> str:
     data = document.data
     return str(data.get("kind", "standard")) if isinstance(data, Mapping) else "standard"
@@ -163,7 +174,11 @@ def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard,
     errors += schedule_errors
     standards: list[Standard] = []
     for document in documents:
-        if _kind(document) != "standard":
+        kind = _kind(document)
+        if kind in OTHER_KINDS or kind == "schedule":
+            continue
+        if kind != "standard":
+            errors.append(_unknown_kind(document, kind))
             continue
         standard, problems = compile_standard(document, registry, schedules)
         errors.extend(problems)
