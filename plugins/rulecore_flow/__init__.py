@@ -1,91 +1,58 @@
-"""Flow (流程): how the parts of the delivery system hand work to each other."""
+"""Flow (流程): how the parts of the delivery system hand work to each other.
+
+Martin's questions for flow, and the check that answers each:
+
+* Are the steps of the service done, and in order?  ``required_steps``.
+* Does anything happen out of turn (work on a closed case, resolved with no assignment)?
+  ``forbidden_transitions``.
+* Does escalation climb one level at a time?  ``escalation_levels``.
+* How often does the case change hands, and bounce back?  ``handoffs`` and ``ping_pong``.
+* How are blockages and stalls prevented?  ``stalls``, the longest idle gap.
+* Does a resolution hold?  ``reopens``.
+
+Each check compiles its selectors once per rule; per record it walks the timeline once or
+twice and never raises on an odd record: events it needs that are missing make the finding
+not_applicable, with a note that says which.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from rulecore import (
-    SELECTOR_SCHEMA,
-    AnyCheck,
-    Check,
-    CompileContext,
-    EvaluationContext,
-    Evaluator,
-    Evidence,
-    Measurement,
-    Record,
-    compile_selector,
-    hookimpl,
+from rulecore import AnyCheck, hookimpl
+
+from ._escalation import ESCALATION_LEVELS
+from ._handoffs import HANDOFFS, PING_PONG
+from ._reopens import REOPENS
+from ._stalls import STALLS
+from ._steps import REQUIRED_STEPS
+from ._transitions import FORBIDDEN_TRANSITIONS
+
+#: Every check this plugin provides, in the order ``rulecore plugins`` lists them.
+CHECKS: tuple[AnyCheck, ...] = (
+    ESCALATION_LEVELS,
+    FORBIDDEN_TRANSITIONS,
+    HANDOFFS,
+    PING_PONG,
+    REOPENS,
+    REQUIRED_STEPS,
+    STALLS,
 )
 
-HANDOFFS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "field": {
-            "type": "string",
-            "minLength": 1,
-            "description": "The event field that names who owns the case (default: team).",
-        },
-        "events": {
-            **SELECTOR_SCHEMA,
-            "description": "Which events carry assignments (default: any event with the field).",
-        },
-    },
-    "$defs": SELECTOR_SCHEMA["$defs"],
-}
-
-
-def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
-    field = params.get("field", "team")
-    carries_assignment = compile_selector(params.get("events"))
-
-    def handoffs(record: Record, context: EvaluationContext) -> Measurement:
-        owner: Any = None
-        evidence: list[Evidence] = []
-        for index, event in enumerate(record.events):
-            value = event.fields.get(field)
-            if value is None or not carries_assignment(event):
-                continue
-            if owner is not None and value != owner:
-                evidence.append(
-                    Evidence(
-                        "event", "handoff", event.at, event_index=index, detail=f"{owner} → {value}"
-                    )
-                )
-            owner = value
-        if owner is None:
-            return Measurement.not_applicable(f"no event in the timeline names a {field}")
-        return Measurement(float(len(evidence)), tuple(evidence))
-
-    return handoffs
-
-
-HANDOFFS = Check(
-    name="handoffs",
-    dimension="flow",
-    doc=(
-        "Number of handoffs: changes of owner (by default the event field 'team'; use "
-        "field: agent for agents) along the timeline.  The first assignment is not a handoff; "
-        "each later change of value is, so A → B → A counts two.  Lower is better.  A record "
-        "whose events never name an owner is not_applicable.  Evidence lists each handoff "
-        "as 'from → to' at its event."
-    ),
-    params_schema=HANDOFFS_SCHEMA,
-    compile=compile_handoffs,
-    unit="count",
-    better="lower",
-    default_thresholds={"desired": 1, "adequate": 2},
-    example=(
-        "- id: few-handoffs\n"
-        "  check: handoffs\n"
-        "  params: {field: team}\n"
-        "  thresholds: {desired: 1, adequate: 2}\n"
-    ),
-)
+__all__ = [
+    "CHECKS",
+    "ESCALATION_LEVELS",
+    "FORBIDDEN_TRANSITIONS",
+    "HANDOFFS",
+    "PING_PONG",
+    "REOPENS",
+    "REQUIRED_STEPS",
+    "STALLS",
+    "rulecore_register_checks",
+]
 
 
 @hookimpl
 def rulecore_register_checks(register: Callable[[AnyCheck], None]) -> None:
-    register(HANDOFFS)
+    for check in CHECKS:
+        register(check)

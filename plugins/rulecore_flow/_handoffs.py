@@ -1,0 +1,200 @@
+"""Handoffs and ping-pong: how often the case changed hands, and how often it came back.
+
+Both checks read the same owner sequence (:func:`owner_changes`), so they always agree on what
+a handoff is: a change of the owner field from one value to another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from rulecore import (
+    Check,
+    CompileContext,
+    EvaluationContext,
+    Evaluator,
+    Evidence,
+    Measurement,
+    Record,
+    compile_selector,
+)
+
+from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, reordered_note, selector
+
+OWNER_PARAMS: dict[str, Any] = {
+    "field": {
+        "type": "string",
+        "minLength": 1,
+        "description": "The event field that names who owns the case (default: team).",
+    },
+    "events": selector("Which events carry assignments (default: any event with the field)."),
+}
+
+HANDOFFS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": OWNER_PARAMS,
+    "$defs": SELECTOR_DEFS,
+}
+
+
+class OwnerChange(NamedTuple):
+    """One handoff: the event at ``index`` moved the case from ``before`` to ``after``."""
+
+    event_index: int
+    before: Any
+    after: Any
+
+
+class Ownership(NamedTuple):
+    """Who owned the case along its timeline."""
+
+    first_index: int | None  #: the event that first names an owner; ``None`` if none does
+    changes: tuple[OwnerChange, ...]
+
+
+def owner_changes(record: Record, field: str, carries: EventPredicate) -> Ownership:
+    """The first owner and every later change of owner; repeating the owner is no change."""
+    owner: Any = None
+    first_index: int | None = None
+    changes: list[OwnerChange] = []
+    for index, event in enumerate(record.events):
+        value = event.fields.get(field)
+        if value is None or not carries(event):
+            continue
+        if owner is None:
+            first_index = index
+        elif value != owner:
+            changes.append(OwnerChange(index, owner, value))
+        owner = value
+    return Ownership(first_index, tuple(changes))
+
+
+def _words(change: OwnerChange) -> str:
+    return f"{change.before} → {change.after}"
+
+
+def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+    field = params.get("field", "team")
+    carries_assignment = compile_selector(params.get("events"))
+
+    def handoffs(record: Record, context: EvaluationContext) -> Measurement:
+        ownership = owner_changes(record, field, carries_assignment)
+        if ownership.first_index is None:
+            return Measurement.not_applicable(f"no event in the timeline names a {field}")
+        evidence = tuple(
+            event_evidence(record, change.event_index, "handoff", _words(change))
+            for change in ownership.changes
+        )
+        return Measurement(float(len(evidence)), evidence + reordered_note(record))
+
+    return handoffs
+
+
+HANDOFFS = Check(
+    name="handoffs",
+    dimension="flow",
+    doc=(
+        "Number of handoffs: changes of owner (by default the event field 'team'; use "
+        "field: agent for agents) along the timeline.  The first assignment is not a handoff; "
+        "each later change of value is, so A → B → A counts two (the ping_pong check counts "
+        "the returns on their own).  Lower is better.  A record whose events never name an "
+        "owner is not_applicable.  Evidence lists each handoff as 'from → to' at its event."
+    ),
+    params_schema=HANDOFFS_SCHEMA,
+    compile=compile_handoffs,
+    unit="count",
+    better="lower",
+    default_thresholds={"desired": 1, "adequate": 2},
+    example=(
+        "- id: few-handoffs\n"
+        "  check: handoffs\n"
+        "  params: {field: team}\n"
+        "  thresholds: {desired: 1, adequate: 2}\n"
+    ),
+)
+
+
+# --- ping-pong --------------------------------------------------------------------------------
+
+BACK_TO_PREVIOUS = "previous"
+BACK_TO_ANY_EARLIER = "any_earlier"
+
+PING_PONG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **OWNER_PARAMS,
+        "back_to": {
+            "enum": [BACK_TO_PREVIOUS, BACK_TO_ANY_EARLIER],
+            "description": "What counts as a return (default: previous).  previous: the case "
+            "goes straight back to the owner it just left (A → B → A).  any_earlier: it goes "
+            "back to any owner that held it before, also round a loop (A → B → C → A).",
+        },
+    },
+    "$defs": SELECTOR_DEFS,
+}
+
+
+def compile_ping_pong(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+    field = params.get("field", "team")
+    carries_assignment = compile_selector(params.get("events"))
+    any_earlier = params.get("back_to", BACK_TO_PREVIOUS) == BACK_TO_ANY_EARLIER
+
+    def ping_pong(record: Record, context: EvaluationContext) -> Measurement:
+        ownership = owner_changes(record, field, carries_assignment)
+        if ownership.first_index is None:
+            return Measurement.not_applicable(f"no event in the timeline names a {field}")
+        evidence = tuple(_returns(record, ownership, any_earlier))
+        note = "; ".join(piece.detail for piece in evidence)
+        return Measurement(float(len(evidence)), evidence + reordered_note(record), note)
+
+    return ping_pong
+
+
+def _returns(record: Record, ownership: Ownership, any_earlier: bool) -> list[Evidence]:
+    """Evidence for each handoff that gives the case back to an owner who had it before."""
+    # Where each owner last let go of the case, so a return can say since when it was away.
+    left_at: dict[Any, int] = {}
+    returns: list[Evidence] = []
+    previous_owner: Any = None
+    for change in ownership.changes:
+        left_at[change.before] = change.event_index
+        is_return = change.after in left_at if any_earlier else change.after == previous_owner
+        if is_return:
+            detail = (
+                f"{previous_owner} → {change.before} → {change.after}"
+                if change.after == previous_owner
+                else f"{change.before} → {change.after}, back to an owner who had the case "
+                f"until event {left_at[change.after]}"
+            )
+            returns.append(event_evidence(record, change.event_index, "return", detail))
+        previous_owner = change.before
+    return returns
+
+
+PING_PONG = Check(
+    name="ping_pong",
+    dimension="flow",
+    doc=(
+        "Number of returns: handoffs that give the case back to an owner who had it before "
+        "(by default the event field 'team').  With back_to: previous (the default) only a "
+        "straight bounce counts, A → B → A; with back_to: any_earlier a loop such as "
+        "A → B → C → A counts too.  A → B → A → B holds two returns.  Handoffs to a new owner "
+        "are not counted here (the handoffs check counts every change).  Lower is better; by "
+        "default none passes, one warns, more fail.  A record whose events never name an "
+        "owner is not_applicable.  Evidence shows each return at its event, as 'A → B → A'."
+    ),
+    params_schema=PING_PONG_SCHEMA,
+    compile=compile_ping_pong,
+    unit="count",
+    better="lower",
+    default_thresholds={"desired": 0, "adequate": 1},
+    example=(
+        "- id: no-ping-pong\n"
+        "  check: ping_pong\n"
+        "  params: {field: team, back_to: previous}\n"
+        "  thresholds: {desired: 0, adequate: 1}\n"
+    ),
+)

@@ -1,0 +1,109 @@
+"""Reopens: how often a case that was put to rest had to be taken up again.
+
+Two ways to see a reopening, to fit how the data records it; both are on by default, and one
+event that is both counts once:
+
+* **an event**: each event matching ``reopen.events`` (default: type ``reopened``);
+* **a change of status**: the status is read as ``status`` says (default: ``fields.status`` of
+  any event carrying it), and a change *from* one of ``reopen.resolved_statuses`` *to* a status
+  outside that list is a reopening.  List both the resolved and the closed statuses there:
+  moving between them (Resolved → Closed) is not a reopening, leaving them (Resolved → Active,
+  Closed → Active) is.
+
+The status form is how an event log such as ServiceNow's maps: one event per update, each with
+the incident's state.  Counted this way, ServiceNow's own ``reopen_count`` is matched for every
+incident but one, whose rows the source itself dates out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rulecore import (
+    Check,
+    CompileContext,
+    EvaluationContext,
+    Evaluator,
+    Evidence,
+    Measurement,
+    Record,
+)
+
+from ._common import (
+    REOPEN_SCHEMA,
+    SELECTOR_DEFS,
+    STATUS_SCHEMA,
+    ReopenRule,
+    StatusReader,
+    event_evidence,
+    reordered_note,
+)
+
+REOPENS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"reopen": REOPEN_SCHEMA, "status": STATUS_SCHEMA},
+    "$defs": SELECTOR_DEFS,
+}
+
+
+def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+    reopen = ReopenRule.compile(params.get("reopen"))
+    status = StatusReader.compile(params.get("status"))
+    # A standard that names its resolved statuses is saying the records carry statuses, so a
+    # record without any cannot be judged; with the defaults, statuses are only a bonus.
+    needs_status = "resolved_statuses" in (params.get("reopen") or {})
+
+    def reopens(record: Record, context: EvaluationContext) -> Measurement:
+        if not record.events:
+            return Measurement.not_applicable("the record has no events")
+        found: list[Evidence] = []
+        saw_status = False
+        for index, (event, change) in enumerate(
+            zip(record.events, status.changes(record), strict=True)
+        ):
+            saw_status = saw_status or change is not None
+            if change is not None and reopen.by_status(change.before, change.after):
+                found.append(
+                    event_evidence(record, index, "reopened", f"{change.before} → {change.after}")
+                )
+            elif reopen.is_reopen_event(event):
+                found.append(event_evidence(record, index, "reopened", f"{event.type} event"))
+        if needs_status and not saw_status and not found:
+            return Measurement.not_applicable(f"no event carries a {status.field}")
+        note = "; ".join(f"{piece.detail} at event {piece.event_index}" for piece in found)
+        return Measurement(float(len(found)), tuple(found) + reordered_note(record), note)
+
+    return reopens
+
+
+REOPENS = Check(
+    name="reopens",
+    dimension="flow",
+    doc=(
+        "Number of times the case was reopened.  A reopening is an event matching "
+        "reopen.events (default: type reopened), or a change of status from one of "
+        "reopen.resolved_statuses (default: resolved, closed) to a status outside that list: "
+        "Resolved → Active and Closed → Active count, Resolved → Closed does not.  The status "
+        "is read as 'status' says (default: the field status of any event carrying it); "
+        "repeating the current status is no change.  An event that is both counts once.  "
+        "Lower is better; by default none passes, one warns, more fail.  A record with no "
+        "events is not_applicable, and so is one with neither a status nor a reopen event "
+        "when the rule names its resolved_statuses.  Evidence marks each reopening at its "
+        "event, with the status change it made."
+    ),
+    params_schema=REOPENS_SCHEMA,
+    compile=compile_reopens,
+    unit="count",
+    better="lower",
+    default_thresholds={"desired": 0, "adequate": 1},
+    example=(
+        "- id: reopen-limit\n"
+        "  check: reopens\n"
+        "  params:\n"
+        "    status: {field: state}\n"
+        "    reopen: {resolved_statuses: [Resolved, Closed]}\n"
+        "  thresholds: {desired: 0, adequate: 1}\n"
+    ),
+)
