@@ -100,6 +100,20 @@ class Accumulator(Protocol):
         ...
 
 
+class DrainingAccumulator(Accumulator, Protocol):
+    """An accumulator that can hand out results before the end of the stream.
+
+    After each ``add``, the audit calls ``drain()`` and emits what it yields at once, so
+    results that can no longer change (for example those older than a window) need not wait
+    in memory until ``results()``.  ``results()`` then yields only what was not drained.  A
+    record's result is yielded once, by one or the other.
+    """
+
+    def drain(self) -> Iterable[tuple[str, Measurement]]:
+        """Yield the ``(record_id, measurement)`` pairs that are final now, and forget them."""
+        ...
+
+
 @dataclass(frozen=True)
 class Check:
     """A per-record check, as a plugin registers it.

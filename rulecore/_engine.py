@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ._baseline import TRACKED, Baseline
 from ._checks import OUTCOMES, Accumulator, EvaluationContext, Evidence, Measurement
@@ -340,6 +340,12 @@ class AuditRun:
                     accumulator.add(item, self.context)
                 except Exception as error:  # one plugin's fault stays that plugin's
                     self._emit(bound, item.id, _error(bound.rule, item.id, error), None, "error")
+                    continue
+                # Results an accumulator already knows are final go out now, so that it need
+                # not hold them until the end (memory bounded by its window, not the input).
+                drain = getattr(accumulator, "drain", None)
+                if drain is not None:
+                    self._emit_results(bound, drain)
 
     def _send(self, finding: Finding) -> None:
         if self.baseline is not None and finding.outcome in TRACKED:
@@ -349,18 +355,7 @@ class AuditRun:
     def finish(self) -> Summary:
         """Flush cross-record results, close the sink with the summary, and return it."""
         for bound, accumulator in self.accumulators:
-            thresholds = bound.rule.thresholds
-            zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
-            try:
-                judged = [
-                    (record_id, measurement, _classify(measurement, zone))
-                    for record_id, measurement in _checked_results(accumulator)
-                ]
-            except Exception as error:  # one plugin's fault stays that plugin's
-                self._emit(bound, POPULATION, _error(bound.rule, POPULATION, error), None, "error")
-                continue
-            for record_id, measurement, outcome in judged:
-                self._emit(bound, record_id, measurement, zone, outcome)
+            self._emit_results(bound, accumulator.results)
         summary = build_summary(
             self.engine.standards,
             [(bound.standard, bound.rule) for bound in self.engine._slots],
@@ -377,6 +372,23 @@ class AuditRun:
         )
         self.sink.close(summary)
         return summary
+
+    def _emit_results(
+        self, bound: _Bound, produce: Callable[[], Iterable[tuple[str, Measurement]]]
+    ) -> None:
+        """Judge and emit what an accumulator's ``results()`` (or ``drain()``) produces."""
+        thresholds = bound.rule.thresholds
+        zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
+        try:
+            judged = [
+                (record_id, measurement, _classify(measurement, zone))
+                for record_id, measurement in _checked_results(produce())
+            ]
+        except Exception as error:  # one plugin's fault stays that plugin's
+            self._emit(bound, POPULATION, _error(bound.rule, POPULATION, error), None, "error")
+            return
+        for record_id, measurement, outcome in judged:
+            self._emit(bound, record_id, measurement, zone, outcome)
 
     def _emit(
         self,
@@ -399,9 +411,9 @@ class AuditRun:
             self._send(_finding(bound, record_id, outcome, measurement, thresholds, waiver))
 
 
-def _checked_results(accumulator: Accumulator) -> list[tuple[str, Measurement]]:
+def _checked_results(produced: Iterable[Any]) -> list[tuple[str, Measurement]]:
     results = []
-    for result in accumulator.results():
+    for result in produced:
         if (
             not isinstance(result, tuple)
             or len(result) != 2

@@ -1,113 +1,33 @@
-"""Anticipation (预见性): are needs met before the customer has to ask, or chase?"""
+"""Anticipation (预见性): are needs met before the customer has to ask, or chase?
+
+The questions an auditor asks, and the check that answers each:
+
+- Did the agent update the customer before the customer had to chase?  ``follow_up``.
+- Are promises of follow-up kept?  ``promises_kept``.
+- Do customers have to come back about the same problem?  ``repeat_contact`` (across
+  records) and ``first_contact_resolution`` (within one case).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from rulecore import (
-    SELECTOR_SCHEMA,
-    AnyCheck,
-    Check,
-    CompileContext,
-    EvaluationContext,
-    Evaluator,
-    Evidence,
-    Measurement,
-    Record,
-    compile_selector,
-    format_duration,
-    hookimpl,
-    parse_duration,
-)
+from rulecore import AnyCheck, hookimpl
 
-FOLLOW_UP_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "contact": {
-            **SELECTOR_SCHEMA,
-            "description": "A customer contact (default: any event by the customer).",
-        },
-        "update": {
-            **SELECTOR_SCHEMA,
-            "description": "An update to the customer (default: any event by an agent).",
-        },
-        "chase": {
-            **SELECTOR_SCHEMA,
-            "description": "An event that is a chase by definition (default: type chase).",
-        },
-        "min_gap": {
-            "type": ["string", "number"],
-            "description": "A repeat contact sooner than this is one conversation, not a chase "
-            "(default: 1h).",
-        },
-    },
-    "$defs": SELECTOR_SCHEMA["$defs"],
-}
+from ._first_contact import FIRST_CONTACT_RESOLUTION
+from ._follow_up import FOLLOW_UP
+from ._promises import PROMISES_KEPT
+from ._repeat_contact import REPEAT_CONTACT
 
-
-def compile_follow_up(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
-    is_contact = compile_selector(params.get("contact", {"actor": "customer"}))
-    is_update = compile_selector(params.get("update", {"actor": "agent"}))
-    is_chase = compile_selector(params.get("chase", {"type": "chase"}))
-    min_gap = parse_duration(params.get("min_gap", "1h"))
-
-    def follow_up(record: Record, context: EvaluationContext) -> Measurement:
-        if not record.events:
-            return Measurement.not_applicable("the record has no events")
-        waiting_since: Any = None
-        chases: list[Evidence] = []
-        for index, event in enumerate(record.events):
-            if is_chase(event):
-                chases.append(
-                    Evidence("event", "chase", event.at, event_index=index, detail=event.type)
-                )
-                waiting_since = event.at
-            elif is_contact(event):
-                if (
-                    waiting_since is not None
-                    and (event.at - waiting_since).total_seconds() >= min_gap
-                ):
-                    waited = format_duration((event.at - waiting_since).total_seconds())
-                    chases.append(
-                        Evidence(
-                            "event",
-                            "chase",
-                            event.at,
-                            event_index=index,
-                            detail=f"customer came back after {waited} with no update",
-                        )
-                    )
-                    waiting_since = event.at
-                elif waiting_since is None:
-                    waiting_since = event.at
-            elif is_update(event):
-                waiting_since = None
-        return Measurement(float(len(chases)), tuple(chases))
-
-    return follow_up
-
-
-FOLLOW_UP = Check(
-    name="follow_up",
-    dimension="anticipation",
-    doc=(
-        "Counts the times the customer had to chase.  A chase is an event that is one by "
-        "definition (type chase), or a customer contact that comes at least min_gap after an "
-        "earlier customer contact with no agent update in between.  An agent update clears "
-        "the wait.  Lower is better; by default no chase passes, one warns, more fail.  "
-        "Evidence lists each chase and how long the customer had waited."
-    ),
-    params_schema=FOLLOW_UP_SCHEMA,
-    compile=compile_follow_up,
-    unit="count",
-    better="lower",
-    default_thresholds={"desired": 0, "adequate": 1},
-    example=("- id: no-chasing\n  check: follow_up\n  params: {min_gap: 2h}\n"),
+CHECKS: tuple[AnyCheck, ...] = (
+    FOLLOW_UP,
+    PROMISES_KEPT,
+    REPEAT_CONTACT,
+    FIRST_CONTACT_RESOLUTION,
 )
 
 
 @hookimpl
 def rulecore_register_checks(register: Callable[[AnyCheck], None]) -> None:
-    register(FOLLOW_UP)
+    for check in CHECKS:
+        register(check)
