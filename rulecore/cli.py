@@ -52,6 +52,24 @@ def _registry() -> Registry:
     return registry
 
 
+@contextmanager
+def _input_problems_exit() -> Iterator[None]:
+    """Exit 2, saying where, when a reader finds its own configuration wrong.
+
+    A reader loads its configuration on its first read (the mapping reader: the mapping file,
+    and each export's header against it) and raises StandardsInvalid or SourceError.
+    """
+    try:
+        yield
+    except StandardsInvalid as invalid:
+        for error in invalid.errors:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    except SourceError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+
+
 def _standards_or_exit(paths: Sequence[Path], registry: Registry) -> Engine:
     try:
         return Engine(load_standards(paths, registry), registry)
@@ -210,6 +228,7 @@ def audit(
     options = {"all_outcomes": all_outcomes, "history": history_path, "title": label or None}
 
     with ExitStack() as stack:
+        stack.enter_context(_input_problems_exit())  # first in, so partial reports go first
         sinks: list[ReportSink] = []
         for name, path in outputs:
             stream = stack.enter_context(_report_stream(path))
@@ -343,7 +362,11 @@ def map_records(
     except InputError as error:
         raise UsageFailure(str(error)) from None
     read = written = rejected = 0
-    with _report_stream(output) as stream, _rejects_stream(rejects) as rejects_file:
+    with (
+        _input_problems_exit(),
+        _report_stream(output) as stream,
+        _rejects_stream(rejects) as rejects_file,
+    ):
         for item in read_inputs(planned, reader_options):
             read += 1
             if isinstance(item, Rejection):
@@ -669,15 +692,16 @@ def sample(
         planned = plan_inputs(records, registry, reader)
     except InputError as error:
         raise UsageFailure(str(error)) from None
-    drawn = draw_sample(
-        engine,
-        read_inputs(planned, reader_options),
-        size=size,
-        seed=seed,
-        by=group_by,
-        weights=weight_map,
-        proportional=proportional,
-    )
+    with _input_problems_exit():
+        drawn = draw_sample(
+            engine,
+            read_inputs(planned, reader_options),
+            size=size,
+            seed=seed,
+            by=group_by,
+            weights=weight_map,
+            proportional=proportional,
+        )
     rows = [entry.as_row(group_by) for entry in drawn]
     with _report_stream(output) as stream:
         if output_format == "jsonl":

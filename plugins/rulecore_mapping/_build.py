@@ -1,0 +1,415 @@
+"""Rows into records: one row per case (ticket), or rows grouped into cases (event_log).
+
+Nothing is lost.  Every row read ends in exactly one of three places, and :class:`ReadCounts`
+keeps the tally: used in a record, rejected on its own (with its line, reason and raw text),
+or rejected with its whole case (one rejection naming every line of the case).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from itertools import pairwise
+from typing import Any, NamedTuple
+
+from rulecore import Event, Record, Rejection
+
+from ._grouping import Group, group_rows, read_case_id
+from ._sources import SourceRow, render_raw
+from ._spec import ColumnEvent, Mapping, Value
+from ._values import RowProblem, Scalar
+
+MAX_NAME = 128
+#: The attribute that tells an auditor a case was built without some of its rows.
+REJECTED_ROWS_ATTRIBUTE = "rejected_rows"
+
+
+@dataclass
+class ReadCounts:
+    """How the rows and cases of one export were accounted for.
+
+    Rows: ``rows_read == rows_used + rows_rejected + rows_in_rejected_cases``.
+    Cases: ``cases_seen == cases_built + cases_rejected + cases_emptied``.  For a ticket
+    export a row is a case, so a rejected row is counted under ``rows_rejected`` only.
+    """
+
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_rejected: int = 0
+    rows_in_rejected_cases: int = 0
+    cases_built: int = 0
+    cases_rejected: int = 0
+    cases_emptied: int = 0
+    cases_reordered: int = 0
+    blank_lines: int = 0
+
+    @property
+    def cases_seen(self) -> int:
+        return self.cases_built + self.cases_rejected + self.cases_emptied
+
+    @property
+    def reconciles(self) -> bool:
+        """True when every row read is accounted for."""
+        return self.rows_read == self.rows_used + self.rows_rejected + self.rows_in_rejected_cases
+
+    def as_dict(self) -> dict[str, int]:
+        return {**asdict(self), "cases_seen": self.cases_seen}
+
+
+class CaseEvent(NamedTuple):
+    """A column event as one row gives it: when, by whom, with which fields."""
+
+    at: datetime
+    actor: str
+    fields: dict[str, Any]
+
+
+class ParsedRow(NamedTuple):
+    """One readable row: its activity event, owner, attributes and column events."""
+
+    line: int
+    raw: Any
+    at: datetime | None
+    event: Event | None
+    owner: Scalar
+    attributes: tuple[Scalar, ...]
+    column_events: tuple[CaseEvent | None, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# reading one row
+# ---------------------------------------------------------------------------------------------
+
+
+class RowReader:
+    """Reads every value the mapping names out of one row, collecting all its problems."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+
+    def __call__(self, row: SourceRow) -> tuple[ParsedRow | None, list[str]]:
+        mapping, values = self.mapping, row.values
+        problems: list[str] = []
+        at, event = self._activity(values, problems)
+        owner: Scalar = None
+        assignment = mapping.assignment
+        if assignment is not None:
+            owner = _attempt(problems, assignment.owner.read, values)
+            if owner is None:
+                owner = assignment.unassigned
+        attributes = tuple(
+            _attempt(problems, value.read, values) for _attribute, value in mapping.attributes
+        )
+        column_events = tuple(
+            _attempt(problems, _column_event, spec, values) for spec in mapping.events
+        )
+        if problems:
+            return None, problems
+        return ParsedRow(row.line, row.raw, at, event, owner, attributes, column_events), []
+
+    def _activity(
+        self, values: Sequence[Any], problems: list[str]
+    ) -> tuple[datetime | None, Event | None]:
+        activity = self.mapping.activity
+        if activity is None:
+            return None, None
+        found = len(problems)
+        at = _attempt(problems, activity.at, values)
+        if at is None and len(problems) == found:
+            problems.append(f"missing timestamp: column {activity.column!r} is empty")
+        kind = _attempt(problems, _event_type, activity.type, values)
+        actor = _attempt(problems, _actor, activity.actor, values)
+        fields = _attempt(problems, _fields, activity.fields, values)
+        if len(problems) > found:
+            return None, None
+        return at, Event(at=at, type=kind, actor=actor, fields=fields)
+
+
+def _attempt(problems: list[str], read: Callable[..., Any], *arguments: Any) -> Any:
+    """``read(*arguments)``, or ``None`` with its problem noted, so a row reports all of them."""
+    try:
+        return read(*arguments)
+    except RowProblem as problem:
+        problems.append(str(problem))
+        return None
+
+
+def _event_type(spec: Value, values: Sequence[Any]) -> str:
+    return _name(spec.read(values), "event type")
+
+
+def _name(value: Scalar, what: str) -> str:
+    if value is None:
+        raise RowProblem(f"no {what}: its column is empty")
+    text = value if isinstance(value, str) else str(value)
+    if not 1 <= len(text) <= MAX_NAME:
+        raise RowProblem(f"{what} too long: {text[:40]!r}... is over {MAX_NAME} characters")
+    return text
+
+
+def _actor(spec: Value | None, values: Sequence[Any]) -> str:
+    if spec is None:
+        return "system"
+    value = spec.read(values)
+    return "system" if value is None else _name(value, "actor")
+
+
+def _fields(specs: Sequence[tuple[str, Value]], values: Sequence[Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, spec in specs:
+        value = spec.read(values)
+        if value is not None:
+            fields[name] = value
+    return fields
+
+
+def _column_event(spec: ColumnEvent, values: Sequence[Any]) -> CaseEvent | None:
+    at = spec.at(values)
+    if at is None or (spec.when is not None and spec.when.read(values) is None):
+        return None
+    return CaseEvent(at, _actor(spec.actor, values), _fields(spec.fields, values))
+
+
+def _order_problems(mapping: Mapping, events: Sequence[Event]) -> list[str]:
+    """Pairs of events in an impossible order, such as closed before opened."""
+    first: dict[str, datetime] = {}
+    for event in events:
+        first.setdefault(event.type, event.at)
+    problems = []
+    for later, earlier in mapping.not_before:
+        if later in first and earlier in first and first[later] < first[earlier]:
+            problems.append(
+                f"impossible order: {later} ({first[later].isoformat()}) is before {earlier} "
+                f"({first[earlier].isoformat()})"
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# ticket: one row, one case
+# ---------------------------------------------------------------------------------------------
+
+
+def ticket_items(
+    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str, counts: ReadCounts
+) -> Iterator[Record | Rejection]:
+    """One record or rejection per row, in file order."""
+    read_row = RowReader(mapping)
+    first_line: dict[str, int] = {}
+    for row in rows:
+        counts.rows_read += 1
+        if isinstance(row, Rejection):
+            counts.rows_rejected += 1
+            yield row
+            continue
+        parsed, problems = read_row(row)
+        record_id = _attempt(problems, read_case_id, row, mapping)
+        record = None
+        if parsed is not None and record_id is not None:
+            record = _ticket_record(record_id, parsed, mapping)
+            problems += _order_problems(mapping, record.events)
+        if record_id is not None and not problems:
+            if record_id in first_line:
+                problems.append(
+                    f"duplicate case id: {record_id!r} was already used on line "
+                    f"{first_line[record_id]}"
+                )
+            else:
+                first_line[record_id] = row.line
+        if problems or record is None:
+            counts.rows_rejected += 1
+            yield Rejection(
+                source, row.line, "; ".join(problems), render_raw(row.raw, mapping.delimiter)
+            )
+            continue
+        counts.rows_used += 1
+        counts.cases_built += 1
+        yield record
+
+
+def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping) -> Record:
+    attributes: dict[str, Scalar] = {
+        name: value
+        for (name, _spec), value in zip(mapping.attributes, parsed.attributes, strict=True)
+        if value is not None
+    }
+    events = [
+        Event(at=found.at, type=spec.type, actor=found.actor, fields=found.fields)
+        for spec, found in zip(mapping.events, parsed.column_events, strict=True)
+        if found is not None
+    ]
+    # Columns are not listed in time order, so sorting them is not a reordering of the source.
+    events.sort(key=_event_time)
+    return Record(id=record_id, attributes=attributes, events=tuple(events))
+
+
+def _event_time(event: Event) -> datetime:
+    return event.at
+
+
+# ---------------------------------------------------------------------------------------------
+# event log: many rows, one case
+# ---------------------------------------------------------------------------------------------
+
+
+def event_log_items(
+    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str, counts: ReadCounts
+) -> Iterator[Record | Rejection]:
+    """Records built case by case, with rejections for the rows and cases that cannot be."""
+    read_row = RowReader(mapping)
+    for item in group_rows(rows, mapping, source):
+        if isinstance(item, Rejection):
+            counts.rows_read += 1
+            counts.rows_rejected += 1
+            yield item
+            continue
+        counts.rows_read += len(item.rows)
+        yield from _case_items(item, read_row, mapping, source, counts)
+
+
+def _case_items(
+    group: Group, read_row: RowReader, mapping: Mapping, source: str, counts: ReadCounts
+) -> Iterator[Record | Rejection]:
+    good: list[ParsedRow] = []
+    bad: list[tuple[SourceRow, list[str]]] = []
+    for row in group.rows:
+        parsed, problems = read_row(row)
+        if parsed is None:
+            bad.append((row, problems))
+        else:
+            good.append(parsed)
+    if group.problem is not None:
+        yield _reject_case(group, group.problem, mapping, source, counts)
+        return
+    if bad and mapping.on_row_error == "reject_case":
+        reasons = "; ".join(f"line {row.line}: {'; '.join(problems)}" for row, problems in bad)
+        yield _reject_case(
+            group, f"{len(bad)} of its rows cannot be read ({reasons})", mapping, source, counts
+        )
+        return
+    if not good:
+        for row, problems in bad:
+            counts.rows_rejected += 1
+            yield _reject_row(row, problems, mapping, source)
+        counts.cases_emptied += 1
+        return
+    record, reordered = _case_record(group.case_id, good, mapping, len(bad))
+    order_problems = _order_problems(mapping, record.events)
+    if order_problems:
+        yield _reject_case(group, "; ".join(order_problems), mapping, source, counts)
+        return
+    for row, problems in bad:
+        counts.rows_rejected += 1
+        yield _reject_row(row, problems, mapping, source)
+    counts.rows_used += len(good)
+    counts.cases_built += 1
+    counts.cases_reordered += reordered
+    yield record
+
+
+def _reject_row(row: SourceRow, problems: list[str], mapping: Mapping, source: str) -> Rejection:
+    return Rejection(source, row.line, "; ".join(problems), render_raw(row.raw, mapping.delimiter))
+
+
+def _reject_case(
+    group: Group, reason: str, mapping: Mapping, source: str, counts: ReadCounts
+) -> Rejection:
+    counts.cases_rejected += 1
+    counts.rows_in_rejected_cases += len(group.rows)
+    lines = line_ranges(row.line for row in group.rows)
+    rows = "row" if len(group.rows) == 1 else "rows"
+    return Rejection(
+        source,
+        group.rows[0].line,
+        f"case rejected whole: {group.case_id!r} ({len(group.rows)} {rows}, lines {lines}): "
+        f"{reason}",
+        "\n".join(render_raw(row.raw, mapping.delimiter) for row in group.rows),
+    )
+
+
+def _case_record(
+    case_id: str, rows: list[ParsedRow], mapping: Mapping, rejected_rows: int
+) -> tuple[Record, bool]:
+    in_order = all(
+        earlier.at <= later.at  # type: ignore[operator]
+        for earlier, later in pairwise(rows)
+    )
+    if not in_order:
+        rows = sorted(rows, key=_row_time)  # stable: rows at the same moment keep file order
+    attributes: dict[str, Scalar] = {}
+    for index, (name, spec) in enumerate(mapping.attributes):
+        value = _pick((row.attributes[index] for row in rows), spec.pick)
+        if value is not None:
+            attributes[name] = value
+    if rejected_rows:
+        attributes[REJECTED_ROWS_ATTRIBUTE] = rejected_rows
+    events: list[Event] = []
+    for index, column_event in enumerate(mapping.events):
+        found = _pick((row.column_events[index] for row in rows), column_event.pick)
+        if found is not None:
+            events.append(
+                Event(at=found.at, type=column_event.type, actor=found.actor, fields=found.fields)
+            )
+    events += _row_events(rows, mapping)
+    events.sort(key=_event_time)
+    return Record(
+        id=case_id, attributes=attributes, events=tuple(events), reordered=not in_order
+    ), not in_order
+
+
+def _row_events(rows: Sequence[ParsedRow], mapping: Mapping) -> list[Event]:
+    """Each row's activity event, and an assignment event wherever the owner changes."""
+    assignment = mapping.assignment
+    events: list[Event] = []
+    owner: Scalar = None
+    for row in rows:
+        if row.event is not None:
+            events.append(row.event)
+        if assignment is None or row.owner is None or row.owner == owner:
+            continue
+        owner = row.owner
+        # The row's own actor made the change: an update that also moved the case.
+        actor = row.event.actor if row.event is not None else "system"
+        events.append(
+            Event(
+                at=row.at,  # type: ignore[arg-type]
+                type=assignment.type,
+                actor=actor,
+                fields={assignment.field: owner},
+            )
+        )
+    return events
+
+
+def _row_time(row: ParsedRow) -> datetime:
+    return row.at  # type: ignore[return-value]
+
+
+def _pick(values: Iterable[Any], pick: str) -> Any:
+    """The first or last value that is not missing."""
+    found = None
+    for value in values:
+        if value is None:
+            continue
+        if pick == "first":
+            return value
+        found = value
+    return found
+
+
+def line_ranges(lines: Iterable[int]) -> str:
+    """Line numbers as compact ranges: ``2-7, 10``."""
+    ordered = sorted(set(lines))
+    parts: list[str] = []
+    start = previous = None
+    for line in ordered:
+        if previous is not None and line == previous + 1:
+            previous = line
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = line
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+    return ", ".join(parts)

@@ -1,0 +1,24 @@
+"""The plugin's registration: the ``mapping`` reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rulecore import Reader, hookimpl
+
+from ._read import read_mapped
+
+SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+
+
+@hookimpl
+def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
+    register(
+        Reader(
+            name="mapping",
+            description="exports (CSV, JSON lines; plain or gzip) through a field mapping: "
+            "--mapping FILE",
+            suffixes=SUFFIXES,
+            read=read_mapped,
+        )
+    )

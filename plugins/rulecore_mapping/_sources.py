@@ -1,0 +1,177 @@
+"""Rows out of an export: CSV or JSON lines, plain or gzip (told by its magic bytes).
+
+A source yields, in file order, a :class:`SourceRow` for each row (its line number, the values
+of the columns the mapping uses, and what it said, for the rejects file) or a
+:class:`rulecore.Rejection` for a row it cannot split into values.  Blank lines are not rows;
+they are counted, not yielded.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import msgspec
+
+from rulecore import Rejection, SourceError, StandardsInvalid
+from rulecore._readers import MAX_LINE_BYTES, iter_lines, open_maybe_gzip
+
+from ._spec import Mapping
+
+
+class SourceRow(NamedTuple):
+    """One row: where it starts, the mapping's columns in order, and the row as read."""
+
+    line: int
+    values: Sequence[Any]
+    raw: Any  #: the CSV fields as a list, or the JSON line as text
+
+
+@dataclass
+class SourceTally:
+    """What a source saw that is not a row."""
+
+    blank_lines: int = 0
+
+
+def read_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+    """Every row of ``path`` in file order; the header (CSV) is checked against the mapping
+    before the first row is yielded."""
+    if mapping.format_for(path) == "jsonl":
+        return _jsonl_rows(path, mapping, tally)
+    return _csv_rows(path, mapping, tally)
+
+
+def render_raw(raw: Any, delimiter: str = ",") -> str:
+    """A row as it stood in the export, for the rejects file."""
+    if isinstance(raw, str):
+        return raw
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="").writerow(raw)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------------
+
+
+def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+    source = str(path)
+    with (
+        open_maybe_gzip(path) as binary,
+        io.TextIOWrapper(binary, encoding=mapping.encoding, newline="") as text,
+    ):
+        reader = csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+        header = next(reader, None)
+        if header is None:
+            return
+        project = _projector(header, mapping, source)
+        width = len(header)
+        started = reader.line_num + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield Rejection(source, started, f"not readable as CSV: {error}")
+                started = reader.line_num + 1
+                continue
+            line, started = started, reader.line_num + 1
+            if not fields:
+                tally.blank_lines += 1
+                continue
+            if len(fields) != width:
+                if len(fields) == 1 and not fields[0].strip():
+                    tally.blank_lines += 1
+                    continue
+                yield Rejection(
+                    source,
+                    line,
+                    f"wrong number of fields: the row has {len(fields)}, the header {width}",
+                    render_raw(fields, mapping.delimiter),
+                )
+                continue
+            yield SourceRow(line, project(fields), fields)
+
+
+def _projector(
+    header: Sequence[str], mapping: Mapping, source: str
+) -> Callable[[Sequence[str]], Sequence[Any]]:
+    """A function picking the mapping's columns out of a row, in the mapping's order."""
+    names = [name.strip() for name in header]
+    indexes: list[int] = []
+    errors: list[SourceError] = []
+    for column in mapping.columns:
+        places = [index for index, name in enumerate(names) if name == column]
+        location = mapping.column_locations[column]
+        if not places:
+            close = difflib.get_close_matches(column, names, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            errors.append(
+                SourceError(
+                    location,
+                    f"column {column!r} is not in the header of {source}{hint} "
+                    f"(its columns: {', '.join(names[:40])}{' ...' if len(names) > 40 else ''})",
+                )
+            )
+        elif len(places) > 1:
+            where = " and ".join(str(place + 1) for place in places)
+            errors.append(
+                SourceError(
+                    location,
+                    f"column {column!r} appears more than once in the header of {source} "
+                    f"(columns {where}), so it cannot be told which one is meant",
+                )
+            )
+        else:
+            indexes.append(places[0])
+    if errors:
+        raise StandardsInvalid(errors)
+    if not indexes:
+        return lambda _fields: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda fields: (fields[only],)
+    return operator.itemgetter(*indexes)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON lines
+# ---------------------------------------------------------------------------------------------
+
+_decode_json = msgspec.json.Decoder().decode
+_BOM = b"\xef\xbb\xbf"
+
+
+def _jsonl_rows(
+    path: Path, mapping: Mapping, tally: SourceTally
+) -> Iterator[SourceRow | Rejection]:
+    source = str(path)
+    columns = mapping.columns
+    with open_maybe_gzip(path) as stream:
+        for number, line in iter_lines(stream):
+            if line is None:
+                yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
+                continue
+            if not line.strip():
+                tally.blank_lines += 1
+                continue
+            text = line[len(_BOM) :] if number == 1 and line.startswith(_BOM) else line
+            raw = text.decode(mapping.encoding, errors="replace").rstrip("\r\n")
+            try:
+                data = _decode_json(text)
+            except msgspec.DecodeError as error:
+                yield Rejection(source, number, f"not valid JSON: {error}", raw)
+                continue
+            if not isinstance(data, dict):
+                yield Rejection(source, number, "not a JSON object", raw)
+                continue
+            yield SourceRow(number, tuple(data.get(column) for column in columns), raw)

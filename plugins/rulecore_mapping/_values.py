@@ -1,0 +1,186 @@
+"""Reading one value out of a row: missing markers, value maps, types and timestamps.
+
+Every value a mapping names compiles once into a :data:`ReadValue`, a function of the row's
+projected values (the columns the mapping uses, in a fixed order).  A value that cannot be
+read raises :class:`RowProblem`, whose message becomes the rejection's reason.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ._timestamps import ParseTimestamp, PlaceholderDate
+
+Scalar = str | int | float | bool | None
+
+Row = Sequence[Any]
+ReadValue = Callable[[Row], Scalar]
+ReadMoment = Callable[[Row], "datetime | None"]
+
+_TRUE = frozenset(("true", "t", "yes", "y", "1"))
+_FALSE = frozenset(("false", "f", "no", "n", "0"))
+
+
+class RowProblem(Exception):
+    """A row that cannot be read; the message says which column and why."""
+
+
+def present(raw: Any, missing: Collection[str]) -> Any:
+    """The raw value, stripped when it is text, or ``None`` when it is a missing marker."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        text = raw.strip()
+        return None if text in missing else text
+    if isinstance(raw, (list, dict)):
+        return json.dumps(raw, sort_keys=True, ensure_ascii=False)
+    return raw
+
+
+def constant(value: Scalar) -> ReadValue:
+    def read(_row: Row) -> Scalar:
+        return value
+
+    return read
+
+
+def column_value(
+    position: int,
+    column: str,
+    missing: Collection[str],
+    *,
+    value_map: Mapping[str, Scalar] | None = None,
+    unmapped: str = "keep",
+    kind: str = "text",
+    default: Scalar = None,
+    required: bool = False,
+    parse_timestamp: ParseTimestamp | None = None,
+) -> ReadValue:
+    """Compile the reading of one column, in this order: missing marker, value map, default,
+    required, type."""
+    convert = _converter(kind, column, parse_timestamp)
+
+    def read(row: Row) -> Scalar:
+        value = present(row[position], missing)
+        if value is not None and value_map is not None:
+            key = value if isinstance(value, str) else _key(value)
+            if key in value_map:
+                value = value_map[key]
+            elif unmapped == "missing":
+                value = None
+            elif unmapped == "reject":
+                raise RowProblem(f"value not in the map: column {column!r} has {value!r}")
+        if value is None:
+            if default is not None:
+                return default
+            if required:
+                raise RowProblem(f"missing value: column {column!r} is empty")
+            return None
+        return convert(value)
+
+    return read
+
+
+def _key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _converter(
+    kind: str, column: str, parse_timestamp: ParseTimestamp | None
+) -> Callable[[Any], Scalar]:
+    if kind == "integer":
+        return lambda value: _integer(value, column)
+    if kind == "number":
+        return lambda value: _number(value, column)
+    if kind == "boolean":
+        return lambda value: _boolean(value, column)
+    if kind == "timestamp":
+        assert parse_timestamp is not None
+        parse = parse_timestamp
+        return lambda value: moment_text(parse, value, column)
+    return _keep
+
+
+def _keep(value: Any) -> Scalar:
+    return value  # type: ignore[no-any-return]
+
+
+def _integer(value: Any, column: str) -> int:
+    if isinstance(value, bool):
+        raise RowProblem(f"not a whole number: column {column!r} has {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(value) if isinstance(value, float) else int(str(value))
+    except ValueError:
+        raise RowProblem(f"not a whole number: column {column!r} has {value!r}") from None
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise RowProblem(f"not a whole number: column {column!r} has {value!r}")
+        return int(number)
+    return number
+
+
+def _number(value: Any, column: str) -> float:
+    if isinstance(value, bool):
+        raise RowProblem(f"not a number: column {column!r} has {value!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise RowProblem(f"not a number: column {column!r} has {value!r}") from None
+    if not math.isfinite(number):
+        raise RowProblem(f"not a number: column {column!r} has {value!r}")
+    return number
+
+
+def _boolean(value: Any, column: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise RowProblem(f"not true or false: column {column!r} has {value!r}")
+
+
+def moment_text(parse: ParseTimestamp, value: Any, column: str) -> str:
+    """A timestamp attribute or field: read, checked, and written as ISO 8601 with its offset."""
+    return read_moment(parse, value, column).isoformat()
+
+
+def read_moment(parse: ParseTimestamp, value: Any, column: str) -> datetime:
+    """Parse one timestamp value, wording a failure as a row problem."""
+    try:
+        return parse(str(value))
+    except PlaceholderDate as error:
+        raise RowProblem(f"placeholder date: column {column!r} has {error}") from None
+    except ValueError as error:
+        raise RowProblem(f"bad timestamp: column {column!r} has {error}") from None
+
+
+def column_moment(
+    position: int,
+    column: str,
+    missing: Collection[str],
+    parse: ParseTimestamp,
+    *,
+    required: bool = False,
+) -> ReadMoment:
+    """Compile the reading of a timestamp column into a ``datetime`` (``None`` when missing)."""
+
+    def read(row: Row) -> datetime | None:
+        value = present(row[position], missing)
+        if value is None:
+            if required:
+                raise RowProblem(f"missing timestamp: column {column!r} is empty")
+            return None
+        return read_moment(parse, value, column)
+
+    return read
