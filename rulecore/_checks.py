@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
 from ._model import Record
+from ._thresholds import ThresholdMatrix, Thresholds
 
 Unit = Literal["seconds", "count", "ratio", "score"]
 Better = Literal["lower", "higher"]
@@ -61,11 +62,25 @@ class CompileContext(NamedTuple):
 
     ``schedules`` holds the business schedules defined in the standards folders
     (``kind: schedule`` files), by name, for checks that measure business time.
+    ``thresholds`` is the rule's zone of tolerance (one zone, or a matrix by a record
+    attribute), for checks that decide an outcome themselves, such as "at risk" while a case
+    is still open; :meth:`zone_for` picks the zone for one record.
     """
 
     standard: str
     rule: str
     schedules: Mapping[str, Any] = {}
+    thresholds: Thresholds | ThresholdMatrix | None = None
+
+    def zone_for(self, record: Record) -> Thresholds | None:
+        """The zone of tolerance that applies to ``record``; ``None`` when none does.
+
+        A matrix picks the zone by the record's attribute and falls back to its ``otherwise``
+        zone; a record that matches neither has none.
+        """
+        if isinstance(self.thresholds, ThresholdMatrix):
+            return self.thresholds.for_record(record)
+        return self.thresholds
 
     def schedule(self, name: str | None) -> Any:
         """The named schedule (a :class:`rulecore.clock.Schedule`); ``None`` for calendar time.

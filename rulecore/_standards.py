@@ -274,6 +274,7 @@ def _compile_rule(
     if errors:
         return None, errors
     zone_spec = data.get("thresholds") or check.default_thresholds
+    thresholds: Thresholds | ThresholdMatrix | None = None
     if not zone_spec:
         errors.append(
             SourceError(
@@ -314,7 +315,9 @@ def _compile_rule(
                 )
             )
     try:
-        compiled = check.compile(params, CompileContext(standard_id, data["id"], schedules))
+        compiled = check.compile(
+            params, CompileContext(standard_id, data["id"], schedules, thresholds)
+        )
     except ValueError as error:
         errors.append(
             SourceError(document.locate([*where, "params"]), f"check {check_name!r}: {error}")
@@ -327,7 +330,7 @@ def _compile_rule(
                 f"{type(error).__name__}: {error}",
             )
         )
-    if errors:
+    if errors or thresholds is None:  # no thresholds only ever comes with an error saying why
         return None, errors
     rule = Rule(
         id=data["id"],

@@ -1,0 +1,325 @@
+"""``elapsed``: the time between two events, on the case clock.
+
+The span runs from the ``from`` event to the first (or last) ``to`` event after it.  The clock
+counts calendar time, or business time on a named schedule; it stops while the case sits in a
+paused status; on a reopen it either restarts or continues.  A finished span shorter than
+``at_least`` is too rushed.  An open case (no ``to`` event yet) is judged in flight when the
+audit runs as of a moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rulecore import (
+    Check,
+    CompileContext,
+    EvaluationContext,
+    Evaluator,
+    Evidence,
+    Measurement,
+    Record,
+    Thresholds,
+    compile_selector,
+    describe_selector,
+)
+
+from ._casetime import (
+    CaseClock,
+    CaseView,
+    EventPredicate,
+    clock_evidence,
+    event_evidence,
+    find_between,
+    reordered_note,
+)
+from ._params import (
+    CLOCK_PROPERTIES,
+    LOWER_BOUND_SCHEMA,
+    SELECTOR_DEFS,
+    SHARE_SCHEMA,
+    endpoint_schema,
+    parse_lower_bound,
+    parse_share,
+)
+from ._zones import ZoneFor, judge_in_flight, judge_too_rushed, worse, zone_lookup
+
+ELAPSED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["from", "to"],
+    "additionalProperties": False,
+    "properties": {
+        "from": endpoint_schema(
+            "The event that starts the clock: a selector {type, actor, where} plus "
+            "occurrence (first or last; default first)."
+        ),
+        "to": endpoint_schema(
+            "The event that stops it, searched for after the 'from' event (after the last "
+            "reopen when on_reopen is set): a selector plus occurrence."
+        ),
+        **CLOCK_PROPERTIES,
+        "on_reopen": {
+            "enum": ["restart", "continue"],
+            "description": (
+                "What a reopen (see `reopen`) does to the clock.  restart: measure from the "
+                "last reopen to the 'to' event after it.  continue: measure from the 'from' "
+                "event, with each stretch from a resolution to the reopen that undid it left "
+                "out (paused).  Absent: reopens are not treated specially."
+            ),
+        },
+        "reopen": {
+            **CLOCK_PROPERTIES["reopen"],
+            "description": CLOCK_PROPERTIES["reopen"]["description"] + "  Needs on_reopen.",
+        },
+        "at_least": LOWER_BOUND_SCHEMA,
+        "at_risk": {
+            **SHARE_SCHEMA,
+            "description": (
+                "In flight (no 'to' event yet, audit run with --as-of): warn as 'at risk' once "
+                "this share of the target (the adequate level) has elapsed, such as 75%.  "
+                "Default: once the desired level has elapsed.  Past the target it fails as "
+                "breached; before the share it is not_applicable (on track)."
+            ),
+        },
+    },
+    "$defs": SELECTOR_DEFS,
+}
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    matches: EventPredicate
+    occurrence: str
+    words: str
+
+
+def _endpoint(spec: Mapping[str, Any]) -> _Endpoint:
+    selector = {key: value for key, value in spec.items() if key != "occurrence"}
+    return _Endpoint(
+        compile_selector(selector), spec.get("occurrence", "first"), describe_selector(selector)
+    )
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where the clock starts and stops on one record, and what it leaves out."""
+
+    start: int  #: the event the clock (re)starts at
+    stop: int | None  #: the event it stops at; ``None`` while the case is open
+    skipped: tuple[tuple[datetime, datetime], ...]  #: resolved stretches a reopen undid
+    evidence: tuple[Evidence, ...]  #: the reopens, if any
+
+
+@dataclass(frozen=True)
+class _Elapsed:
+    """One compiled ``elapsed`` rule."""
+
+    start: _Endpoint
+    stop: _Endpoint
+    clock: CaseClock
+    on_reopen: str | None
+    lower_bound: Thresholds | None
+    at_risk: float | None
+    zone_for: ZoneFor | None
+
+    def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
+        view = self.clock.view(record, context.as_of)
+        if isinstance(view, Measurement):
+            return view
+        start = find_between(view, self.start.matches, self.start.occurrence)
+        if start is None:
+            return Measurement.not_applicable(f"no {self.start.words} event{_as_of(context)}")
+        span = self._span(view, start)
+        if span.stop is None:
+            if context.as_of is None:
+                return Measurement.not_applicable(
+                    f"no {self.stop.words} event after the {self.start.words}"
+                )
+            return self._in_flight(record, view, span, context.as_of)
+        return self._finished(record, view, span, span.stop)
+
+    # --- where the span runs ----------------------------------------------------------------
+
+    def _span(self, view: CaseView, start: int) -> _Span:
+        reopens = [index for index in view.reopens if index > start]
+        if self.on_reopen is None or not reopens:
+            stop = find_between(view, self.stop.matches, self.stop.occurrence, after=start)
+            return _Span(start, stop, (), ())
+        last_reopen = reopens[-1]
+        stop = find_between(view, self.stop.matches, self.stop.occurrence, after=last_reopen)
+        if self.on_reopen == "restart":
+            evidence = (
+                *(
+                    event_evidence(view, "reopen", index, "reopened; the clock restarted later")
+                    for index in reopens[:-1]
+                ),
+                event_evidence(view, "reopen", last_reopen, "reopened; the clock restarts here"),
+            )
+            return _Span(last_reopen, stop, (), evidence)
+        skipped, evidence = self._resolved_stretches(view, start, reopens)
+        return _Span(start, stop, skipped, evidence)
+
+    def _resolved_stretches(
+        self, view: CaseView, start: int, reopens: list[int]
+    ) -> tuple[tuple[tuple[datetime, datetime], ...], tuple[Evidence, ...]]:
+        """Each stretch from the resolution a reopen undid to that reopen, and its evidence.
+
+        The stretch starts at the *first* resolution after the clock last (re)started: later
+        ones (resolved, then closed) happen while the case is already resolved.
+        """
+        resolving_statuses = self.clock.resolves(view)
+        stretches: list[tuple[datetime, datetime]] = []
+        evidence: list[Evidence] = []
+        previous = start
+        for reopen in reopens:
+            resolved = next(
+                (
+                    index
+                    for index in range(previous + 1, reopen)
+                    if index in resolving_statuses or self.stop.matches(view.events[index])
+                ),
+                None,
+            )
+            if resolved is not None:
+                stretches.append((view.events[resolved].at, view.events[reopen].at))
+                evidence.append(event_evidence(view, "resolved", resolved, "the clock stops here"))
+            evidence.append(
+                event_evidence(view, "reopen", reopen, "reopened; the clock continues here")
+            )
+            previous = reopen
+        return tuple(stretches), tuple(evidence)
+
+    # --- judging ----------------------------------------------------------------------------
+
+    def _finished(self, record: Record, view: CaseView, span: _Span, stop: int) -> Measurement:
+        started, stopped = view.events[span.start].at, view.events[stop].at
+        measured = self.clock.measure(view, started, stopped, span.skipped)
+        evidence = (
+            event_evidence(view, "from", span.start, self._start_words(span)),
+            event_evidence(view, "to", stop, self.stop.words),
+            *span.evidence,
+            *clock_evidence(self.clock, view, measured, started, stopped),
+            *reordered_note(record),
+        )
+        if self.lower_bound is None:
+            return Measurement(measured.seconds, evidence)
+        rushed = judge_too_rushed(measured.seconds, self.lower_bound)
+        if rushed.outcome is None:
+            return Measurement(measured.seconds, evidence)
+        zone = self.zone_for(record) if self.zone_for is not None else None
+        outcome = worse(rushed.outcome, zone.classify(measured.seconds) if zone else None)
+        return Measurement(measured.seconds, evidence, rushed.note, outcome)
+
+    def _in_flight(
+        self, record: Record, view: CaseView, span: _Span, as_of: datetime
+    ) -> Measurement:
+        started = view.events[span.start].at
+        measured = self.clock.measure(view, started, as_of, span.skipped)
+        evidence = (
+            event_evidence(view, "from", span.start, self._start_words(span)),
+            Evidence("note", "as_of", as_of, detail=f"no {self.stop.words} event yet"),
+            *span.evidence,
+            *clock_evidence(self.clock, view, measured, started, as_of),
+            *reordered_note(record),
+        )
+        if self.zone_for is None:
+            # The engine's thresholds judge the time so far: inside the zone is a warning,
+            # past it a failure.
+            note = f"still open as of {as_of.isoformat()}; judged on the time so far"
+            return Measurement(measured.seconds, evidence, note)
+        zone = self.zone_for(record)
+        if zone is None:
+            return Measurement.not_applicable(
+                "still open, and no thresholds apply to this record", evidence
+            )
+        judged = judge_in_flight(measured.seconds, zone, self.at_risk, as_of)
+        if judged.outcome == "not_applicable":
+            return Measurement.not_applicable(judged.note, evidence)
+        return Measurement(measured.seconds, evidence, judged.note, judged.outcome)
+
+    def _start_words(self, span: _Span) -> str:
+        return "reopened" if self.on_reopen == "restart" and span.evidence else self.start.words
+
+
+def _as_of(context: EvaluationContext) -> str:
+    return f" as of {context.as_of.isoformat()}" if context.as_of is not None else ""
+
+
+def _refuse_keys_without_effect(params: Mapping[str, Any]) -> None:
+    """A key that would silently change nothing is a mistake in the standard: say so."""
+    if "reopen" in params and "on_reopen" not in params:
+        raise ValueError(
+            "reopen says what counts as a reopen, but without on_reopen (restart or continue) "
+            "reopens are not treated specially"
+        )
+    if "status" in params and "pause" not in params and "on_reopen" not in params:
+        raise ValueError(
+            "status says where the case's status is read from, which only pause and on_reopen "
+            "use; this rule has neither"
+        )
+
+
+def compile_elapsed(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+    """Compile one ``elapsed`` rule: selectors, schedule and bounds are read here, once."""
+    at_least, at_risk = params.get("at_least"), params.get("at_risk")
+    _refuse_keys_without_effect(params)
+    zone_for = zone_lookup(context)
+    if at_risk is not None and zone_for is None:
+        raise ValueError(
+            "at_risk needs the rule's thresholds, which this rulecore does not pass to checks; "
+            "leave at_risk out to warn once the desired level has elapsed"
+        )
+    return _Elapsed(
+        start=_endpoint(params["from"]),
+        stop=_endpoint(params["to"]),
+        clock=CaseClock.compile(params, context, reads_reopens="on_reopen" in params),
+        on_reopen=params.get("on_reopen"),
+        lower_bound=parse_lower_bound(at_least) if at_least is not None else None,
+        at_risk=parse_share(at_risk, "at_risk") if at_risk is not None else None,
+        zone_for=zone_for,
+    )
+
+
+ELAPSED = Check(
+    name="elapsed",
+    dimension="timeliness",
+    doc=(
+        "Time between two events in the timeline, such as opened → first agent reply or "
+        "opened → resolved.  Each end is an event selector (type, actor, where) plus which "
+        "occurrence to take, first or last; the 'to' event is searched for after the 'from' "
+        "event.  Calendar time by default; with 'schedule', business time on a named schedule "
+        "(open hours, time zone, holidays), the zone taken from a record attribute with "
+        "'timezone_attribute' when the schedule names none.  'pause' stops the clock while the "
+        "case is in given statuses (read from the events' status field); 'on_reopen' restarts "
+        "or continues the clock when a resolved case is reopened.  'at_least' makes a span that "
+        "is too short a finding (too rushed).  An open case (no 'to' event) audited --as-of a "
+        "moment is judged on the time so far: fail once breached, warn as 'at risk' once "
+        "'at_risk' of the target has elapsed, otherwise not_applicable.  Lower is better.  A "
+        "record without the events is not_applicable, with a note that says which is missing.  "
+        "Evidence: the from/to events, reopens, pauses, a clock summary and the clock's "
+        "segments (counted, paused, outside_hours, holiday)."
+    ),
+    params_schema=ELAPSED_SCHEMA,
+    compile=compile_elapsed,
+    unit="seconds",
+    better="lower",
+    example=(
+        "- id: resolution\n"
+        "  check: elapsed\n"
+        "  params:\n"
+        "    from: {type: opened}\n"
+        "    to: {type: resolved, occurrence: last}\n"
+        "    schedule: support-hours\n"
+        "    pause: {while: [awaiting_customer]}\n"
+        "    on_reopen: continue\n"
+        "  thresholds:\n"
+        "    by: priority\n"
+        "    values:\n"
+        "      high: {desired: 2h, adequate: 4h}\n"
+        "      normal: {target: 1d, warn_at: 75%}\n"
+        "    otherwise: {desired: 2d, adequate: 3d}\n"
+    ),
+)

@@ -1,0 +1,244 @@
+"""``update_gap``: the longest the customer waited for an update while the case was open.
+
+The case is open from its ``opened`` event until a ``closed`` event (or a change into a
+resolved status), and again from each reopen until the next close.  Within each open stretch
+the gaps run from its start to the first update, from update to update, and from the last
+update to the close.  A stretch still open at the end of the timeline runs to the audit's
+``as_of`` moment; without one, the wait after the last update is not judged.  Each gap is
+measured on the case clock, so business hours, holidays and paused statuses count as they do
+for ``elapsed``; the longest gap is the measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from rulecore import (
+    Check,
+    CompileContext,
+    EvaluationContext,
+    Evaluator,
+    Evidence,
+    Measurement,
+    Record,
+    compile_selector,
+    describe_selector,
+    format_duration,
+)
+from rulecore.clock import Measured
+
+from ._casetime import (
+    CaseClock,
+    CaseView,
+    EventPredicate,
+    clock_evidence,
+    event_evidence,
+    find_between,
+    reordered_note,
+)
+from ._params import CLOCK_PROPERTIES, SELECTOR_DEFS, selector_schema
+
+DEFAULT_OPENED: Mapping[str, Any] = {"type": "opened"}
+DEFAULT_UPDATES: Mapping[str, Any] = {"type": "message", "actor": "agent"}
+DEFAULT_CLOSED: Mapping[str, Any] = {"type": ["resolved", "closed"]}
+
+UPDATE_GAP_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "opened": selector_schema(
+            "The event that opens the case; the first one counts (default: {type: opened})."
+        ),
+        "updates": selector_schema(
+            "The events that update the customer (default: {type: message, actor: agent})."
+        ),
+        "closed": selector_schema(
+            "The events that close the case, ending an open stretch; entering one of the "
+            "reopen.resolved_statuses closes it too (default: {type: [resolved, closed]})."
+        ),
+        **CLOCK_PROPERTIES,
+    },
+    "$defs": SELECTOR_DEFS,
+}
+
+
+class _Stretch(NamedTuple):
+    """An open stretch of the case: from an opening or reopen to a close (or still open)."""
+
+    start: int
+    end: int | None
+
+
+class _Gap(NamedTuple):
+    """A wait between two moments while the case was open."""
+
+    start: int  #: the event the wait began at
+    end: int | None  #: the event it ended at; ``None``: it ran to the as_of moment
+    began: datetime
+    ended: datetime
+
+
+@dataclass(frozen=True)
+class _UpdateGap:
+    """One compiled ``update_gap`` rule."""
+
+    is_opening: EventPredicate
+    is_update: EventPredicate
+    is_closing: EventPredicate
+    clock: CaseClock
+    update_words: str
+
+    def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
+        view = self.clock.view(record, context.as_of)
+        if isinstance(view, Measurement):
+            return view
+        opened = find_between(view, self.is_opening)
+        if opened is None:
+            return Measurement.not_applicable("no event opens the case")
+        stretches = self._open_stretches(view, opened)
+        gaps = list(self._gaps(view, stretches, context.as_of))
+        if not gaps:
+            return Measurement.not_applicable(
+                f"the case is still open and has no {self.update_words} yet; audit it as of a "
+                "moment to judge the wait so far"
+            )
+        longest, measured = self._longest(view, gaps)
+        evidence = (
+            *self._gap_evidence(view, longest, len(gaps), measured),
+            *clock_evidence(self.clock, view, measured, longest.began, longest.ended),
+            *self._unjudged_wait(view, stretches, context.as_of),
+            *reordered_note(record),
+        )
+        return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
+
+    def _open_stretches(self, view: CaseView, opened: int) -> list[_Stretch]:
+        resolving = self.clock.resolves(view)
+        reopens = frozenset(view.reopens)
+        stretches: list[_Stretch] = []
+        start: int | None = opened
+        for index in range(opened + 1, view.considered):
+            if start is not None and (index in resolving or self.is_closing(view.events[index])):
+                stretches.append(_Stretch(start, index))
+                start = None
+            elif start is None and index in reopens:
+                start = index
+        if start is not None:
+            stretches.append(_Stretch(start, None))
+        return stretches
+
+    def _gaps(
+        self, view: CaseView, stretches: list[_Stretch], as_of: datetime | None
+    ) -> Iterator[_Gap]:
+        events = view.events
+        for stretch in stretches:
+            waiting_since = stretch.start
+            last = stretch.end if stretch.end is not None else view.considered
+            for index in range(stretch.start + 1, last):
+                if self.is_update(events[index]):
+                    yield _Gap(waiting_since, index, events[waiting_since].at, events[index].at)
+                    waiting_since = index
+            if stretch.end is not None:
+                yield _Gap(waiting_since, stretch.end, events[waiting_since].at, events[last].at)
+            elif as_of is not None:
+                yield _Gap(waiting_since, None, events[waiting_since].at, as_of)
+
+    def _longest(self, view: CaseView, gaps: list[_Gap]) -> tuple[_Gap, Measured]:
+        """The gap with the most counted time; the earliest of equals, for a stable answer."""
+        best_gap, best = gaps[0], self.clock.measure(view, gaps[0].began, gaps[0].ended)
+        for gap in gaps[1:]:
+            # The clock never counts more than the wall-clock time, so a gap no longer than the
+            # best count so far cannot beat it: skip the clock for it.
+            if (gap.ended - gap.began).total_seconds() <= best.seconds:
+                continue
+            measured = self.clock.measure(view, gap.began, gap.ended)
+            if measured.seconds > best.seconds:
+                best_gap, best = gap, measured
+        return best_gap, best
+
+    def _gap_words(self, view: CaseView, gap: _Gap) -> str:
+        began = self._event_words(view, gap.start)
+        ended = self._event_words(view, gap.end) if gap.end is not None else "the as_of moment"
+        return f"longest wait: from {began} to {ended}"
+
+    def _event_words(self, view: CaseView, index: int) -> str:
+        event = view.events[index]
+        if self.is_update(event):
+            return f"the {self.update_words} at {event.at.isoformat()}"
+        return f"the {event.type} event at {event.at.isoformat()}"
+
+    def _gap_evidence(
+        self, view: CaseView, gap: _Gap, count: int, measured: Measured
+    ) -> tuple[Evidence, ...]:
+        summary = Evidence(
+            "note",
+            "longest_gap",
+            gap.began,
+            gap.ended,
+            detail=f"the longest of {count} waits while open: {format_duration(measured.seconds)}",
+        )
+        began = event_evidence(view, "from", gap.start, self._event_words(view, gap.start))
+        if gap.end is None:
+            ended = Evidence("note", "as_of", gap.ended, detail="still open; no update since")
+        else:
+            ended = event_evidence(view, "to", gap.end, self._event_words(view, gap.end))
+        return (summary, began, ended)
+
+    def _unjudged_wait(
+        self, view: CaseView, stretches: list[_Stretch], as_of: datetime | None
+    ) -> tuple[Evidence, ...]:
+        if as_of is not None or not stretches or stretches[-1].end is not None:
+            return ()
+        return (
+            Evidence(
+                "note",
+                "still_open",
+                detail="the case is still open; the wait after its last event is not judged "
+                "without an as_of moment",
+            ),
+        )
+
+
+def compile_update_gap(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+    """Compile one ``update_gap`` rule: selectors and schedule are read here, once."""
+    updates = params.get("updates", DEFAULT_UPDATES)
+    return _UpdateGap(
+        is_opening=compile_selector(params.get("opened", DEFAULT_OPENED)),
+        is_update=compile_selector(updates),
+        is_closing=compile_selector(params.get("closed", DEFAULT_CLOSED)),
+        clock=CaseClock.compile(params, context, reads_reopens=True),
+        update_words=describe_selector(updates),
+    )
+
+
+UPDATE_GAP = Check(
+    name="update_gap",
+    dimension="timeliness",
+    doc=(
+        "Periodic update: the longest the customer waited for an update while the case was "
+        "open.  The waits run from the opening to the first update, from each update to the "
+        "next, and from the last update to the close; the case is open from its 'opened' "
+        "event until a 'closed' event or a resolved status, and again from each reopen.  A "
+        "case still open is judged up to the audit's --as-of moment; without one, the wait "
+        "after its last event is not judged.  Measured on the same clock as 'elapsed': "
+        "calendar time, or business time with 'schedule', less paused statuses.  Lower is "
+        "better.  A record with no opening event, or still open with no update and no --as-of, "
+        "is not_applicable.  Evidence names the longest wait (its from and to events) and "
+        "shows the clock's segments for it."
+    ),
+    params_schema=UPDATE_GAP_SCHEMA,
+    compile=compile_update_gap,
+    unit="seconds",
+    better="lower",
+    example=(
+        "- id: keep-the-customer-posted\n"
+        "  check: update_gap\n"
+        "  params:\n"
+        "    updates: {type: message, actor: agent}\n"
+        "    schedule: support-hours\n"
+        "    pause: {while: [awaiting_customer]}\n"
+        "  thresholds: {desired: 4h, adequate: 1d}\n"
+    ),
+)
