@@ -37,6 +37,7 @@ from ._checks import (
     EvaluationContext,
     Evaluator,
     Evidence,
+    EvidenceSource,
     Measurement,
 )
 from ._conditions import compile_scope
@@ -81,6 +82,7 @@ __all__ = [
     "Evaluator",
     "Event",
     "Evidence",
+    "EvidenceSource",
     "Finding",
     "Item",
     "Location",

@@ -38,6 +38,10 @@ class Evidence(NamedTuple):
     detail: str = ""
 
 
+#: Evidence as a tuple, or a function that builds it when a finding needs it.
+EvidenceSource = tuple[Evidence, ...] | Callable[[], tuple[Evidence, ...]]
+
+
 class Measurement(NamedTuple):
     """What a check measured on one record.
 
@@ -45,16 +49,26 @@ class Measurement(NamedTuple):
     apply to this record (the events it needs are not there); ``note`` says why.  A check that
     decides the outcome itself (for example "at risk" while a case is still open) sets
     ``outcome``; the thresholds are then reported but not applied.
+
+    ``evidence`` may be given as a zero-argument function that returns the tuple.  The engine
+    calls it only when the outcome is reported as a finding, so a check whose evidence costs
+    something to build (clock segments, formatted durations) pays nothing for the passes that
+    are only counted.
     """
 
     value: float | None
-    evidence: tuple[Evidence, ...] = ()
+    evidence: EvidenceSource = ()
     note: str = ""
     outcome: str | None = None
 
     @classmethod
-    def not_applicable(cls, note: str, evidence: tuple[Evidence, ...] = ()) -> Measurement:
+    def not_applicable(cls, note: str, evidence: EvidenceSource = ()) -> Measurement:
         return cls(None, evidence, note)
+
+    def evidence_tuple(self) -> tuple[Evidence, ...]:
+        """The evidence, built now if the check deferred it."""
+        evidence = self.evidence
+        return evidence() if callable(evidence) else evidence
 
 
 class CompileContext(NamedTuple):

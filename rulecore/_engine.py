@@ -245,9 +245,26 @@ def _finding(
         measured=measurement.value,
         expected=thresholds,
         message=message,
-        evidence=measurement.evidence,
+        evidence=_evidence_of(measurement, rule),
         waiver=waiver,
     )
+
+
+def _evidence_of(measurement: Measurement, rule: Rule) -> tuple[Evidence, ...]:
+    try:
+        evidence = measurement.evidence_tuple()
+        if not isinstance(evidence, tuple):
+            raise TypeError(f"evidence is {type(evidence).__name__}, not a tuple")
+    except Exception as error:  # the finding stands; its evidence says what went wrong
+        return (
+            Evidence(
+                "note",
+                "evidence failed",
+                detail=f"check {rule.check!r} from plugin {rule.plugin!r} could not give its "
+                f"evidence: {type(error).__name__}: {error}",
+            ),
+        )
+    return evidence
 
 
 def _message(

@@ -24,6 +24,7 @@ from rulecore import (
     Engine,
     EvaluationContext,
     Evaluator,
+    Evidence,
     Finding,
     Item,
     Measurement,
@@ -125,6 +126,22 @@ def compile_repeat_contacts(
     return lambda: RepeatContacts(fail_in)
 
 
+EVIDENCE_BUILT: list[str] = []
+
+
+def compile_lazy_evidence(params: Mapping[str, Any], context: CompileContext) -> Any:
+    name = params["attribute"]
+
+    def evaluate(record: Record, eval_context: EvaluationContext) -> Measurement:
+        def build() -> tuple[Evidence, ...]:
+            EVIDENCE_BUILT.append(record.id)
+            return (Evidence("note", "built", detail=record.id),)
+
+        return Measurement(float(record.attribute(name) or 0), build)
+
+    return evaluate
+
+
 def _check(name: str, compile_it: Any, **options: Any) -> Check:
     return Check(
         name, "testing", f"{name}, for tests.", options.pop("schema", {}), compile_it, **options
@@ -155,6 +172,14 @@ class EngineTestChecks:
             _check(
                 "not_a_number",
                 compile_constant(Measurement(float("nan"))),
+                default_thresholds={"max": 0},
+            )
+        )
+        register(_check("lazy_evidence", compile_lazy_evidence, schema=ATTRIBUTE_PARAMS))
+        register(
+            _check(
+                "broken_evidence",
+                compile_constant(Measurement(1.0, evidence=lambda: 1 / 0)),  # type: ignore[arg-type]
                 default_thresholds={"max": 0},
             )
         )
@@ -795,3 +820,26 @@ def test_malformed_cross_record_result_is_an_error_outcome(
     engine = engine_for(tmp_path, registry, standard(REPEATS % "malformed"))
     sink = audit(engine, _contacts())
     assert [f.outcome for f in sink.findings] == ["error"]
+
+
+def test_deferred_evidence_is_built_only_for_reported_findings(
+    tmp_path: Path, registry: Registry
+) -> None:
+    rules = "  - id: lazy\n    check: lazy_evidence\n    params: {attribute: v}\n"
+    rules += "    thresholds: {max: 1}\n"
+    engine = engine_for(tmp_path, registry, standard(rules))
+    EVIDENCE_BUILT.clear()
+    sink = Collector()
+    engine.audit([record("passes", v=0), record("fails", v=5)], sink)  # passes only counted
+    assert EVIDENCE_BUILT == ["fails"]
+    [finding] = sink.findings
+    assert finding.evidence == (Evidence("note", "built", detail="fails"),)
+
+
+def test_evidence_that_fails_to_build_is_noted_not_fatal(
+    tmp_path: Path, registry: Registry
+) -> None:
+    engine = engine_for(tmp_path, registry, standard("  - id: odd\n    check: broken_evidence\n"))
+    [finding] = engine.evaluate(record("a"))
+    assert finding.outcome == "fail"
+    assert "ZeroDivisionError" in finding.evidence[0].detail
