@@ -250,11 +250,17 @@ def _finding(
     )
 
 
+EVIDENCE_KINDS = ("event", "segment", "note")
+
+
 def _evidence_of(measurement: Measurement, rule: Rule) -> tuple[Evidence, ...]:
     try:
         evidence = measurement.evidence_tuple()
         if not isinstance(evidence, tuple):
             raise TypeError(f"evidence is {type(evidence).__name__}, not a tuple")
+        for piece in evidence:
+            if not isinstance(piece, Evidence) or piece.kind not in EVIDENCE_KINDS:
+                raise TypeError(f"{piece!r} is not Evidence of kind {', '.join(EVIDENCE_KINDS)}")
     except Exception as error:  # the finding stands; its evidence says what went wrong
         return (
             Evidence(

@@ -36,7 +36,7 @@ def _counts_row(counts: Counts) -> list[Text | str]:
 def _table(title: str, first: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left", expand=False)
     for name in first:
-        table.add_column(name, overflow="fold")
+        table.add_column(name, no_wrap=True)
     for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error", "waived"):
         table.add_column(name, justify="right")
     return table
@@ -129,13 +129,20 @@ def render_scorecard(
             )
     if worst:
         console.print(Text("First failures to look at", style="bold"))
+        # A grid, so that a long message wraps under itself rather than under the record id.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column(no_wrap=True)
+        grid.add_column()
         for finding in worst:
-            console.print(
-                f"  {finding.outcome.upper():5} {finding.record}  "
-                f"{finding.standard}/{finding.rule}: "
-                f"{finding.message}",
-                markup=False,
+            grid.add_row(
+                f"  {finding.outcome.upper()}",
+                finding.record,
+                f"{finding.standard}/{finding.rule}",
+                Text(finding.message),
             )
+        console.print(grid)
     if rejection_reasons:
         console.print(Text("Rejected input", style="bold"))
         for reason, count in sorted(rejection_reasons.items()):

@@ -81,6 +81,8 @@ def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
     """
     found: set[Path] = set()
     for path in paths:
+        if not path.exists():  # reported once, by the caller
+            continue
         if path.is_dir():
             candidates: Iterable[Path] = (p for p in path.rglob("*") if p.is_file())
         else:
@@ -404,6 +406,13 @@ def _word_error(
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
         return SourceError(document.locate(path), f"missing required key {name!r}{_at(path)}")
+    if validator == "dependentRequired":
+        needed = re.findall(r"'([^']+)' is a dependency of '([^']+)'", error.message)
+        if needed:
+            wanted, key = needed[0]
+            return SourceError(
+                document.locate(path), f"{key!r} needs {wanted!r} beside it{_at(path)}"
+            )
     if validator == "enum":
         options = ", ".join(map(repr, expected))
         return SourceError(

@@ -122,12 +122,22 @@ def parse_zone(spec: Mapping[str, Any], unit: str, better: str) -> Thresholds:
         share = _percentage(spec.get("warn_at", 1))
         # Lower is better: warn once the share of the target is used up.  Higher is better:
         # the target is the desired level and the share of it is still adequate.
+        # Rounded so that a share of a target reads as people wrote it (0.72, not 0.72000...1).
+        scaled = round(target * share, 9)
         if better == "lower":
-            return Thresholds(target * share, target, better, unit)
-        return Thresholds(target, target * share, better, unit)
+            return Thresholds(scaled, target, better, unit)
+        return Thresholds(target, scaled, better, unit)
     if "max" in spec or "min" in spec:
-        amount = parse_amount(spec.get("max", spec.get("min")), unit)
+        key = "max" if "max" in spec else "min"
+        if (key == "min") != (better == "higher"):
+            other = "max" if key == "min" else "min"
+            raise ValueError(
+                f"'{key}' does not fit this check, where {better} is better; use '{other}'"
+            )
+        amount = parse_amount(spec[key], unit)
         return Thresholds(amount, amount, better, unit)
+    if "desired" not in spec and "adequate" not in spec:
+        raise ValueError("give desired/adequate, max or min, or target with warn_at")
     desired_raw = spec.get("desired", spec.get("adequate"))
     adequate_raw = spec.get("adequate", spec.get("desired"))
     desired = parse_amount(desired_raw, unit)

@@ -464,7 +464,14 @@ def validate(paths: tuple[Path, ...]) -> None:
     engine = _standards_or_exit(paths, registry)
     rules = sum(len(standard.rules) for standard in engine.standards)
     files = len(discover_standard_files(paths))
-    click.echo(f"ok: {len(engine.standards)} standards with {rules} rules in {files} files")
+    click.echo(
+        f"ok: {_count(len(engine.standards), 'standard')} with {_count(rules, 'rule')} "
+        f"in {_count(files, 'file')}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 @main.command()
@@ -534,21 +541,29 @@ def plugins(output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(data, indent=2))
         return
+
+    def width(rows: list[dict[str, Any]], key: str = "name") -> int:
+        return max((len(str(row[key])) for row in rows), default=0)
+
     click.echo("Plugins:")
+    names = width(data["plugins"])
     for plugin in data["plugins"]:
+        blocked = "  (blocked)" if plugin["blocked"] else ""
         click.echo(
-            f"  {plugin['name']:14} {plugin['distribution']} {plugin['version']}"
-            f"  ({plugin['entry_point']})"
+            f"  {plugin['name']:{names}}  {plugin['distribution']} {plugin['version']}"
+            f"  ({plugin['entry_point']}){blocked}"
         )
     click.echo("Checks:")
+    names, dimensions = width(data["checks"]), width(data["checks"], "dimension")
     for check in data["checks"]:
-        click.echo(f"  {check['name']:18} {check['dimension']:14} from {check['plugin']}")
-    click.echo("Readers:")
-    for reader in data["readers"]:
-        click.echo(f"  {reader['name']:10} {reader['description']}")
-    click.echo("Writers:")
-    for writer in data["writers"]:
-        click.echo(f"  {writer['name']:10} {writer['description']}")
+        click.echo(
+            f"  {check['name']:{names}}  {check['dimension']:{dimensions}}  from {check['plugin']}"
+        )
+    for title, rows in (("Readers:", data["readers"]), ("Writers:", data["writers"])):
+        click.echo(title)
+        names = width(rows)
+        for row in rows:
+            click.echo(f"  {row['name']:{names}}  {row['description']}")
     for problem in data["problems"]:
         click.echo(f"problem: {problem['plugin']}: {problem['message']}")
 

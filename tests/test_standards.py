@@ -150,7 +150,7 @@ def only_error(result: Result) -> str:
 def test_valid_standard_validates(tmp_path: Path) -> None:
     result = validate(write(tmp_path, "reply.yaml", VALID))
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "ok: 1 standards with 1 rules in 1 files"
+    assert result.stdout.strip() == "ok: 1 standard with 1 rule in 1 file"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -519,3 +519,20 @@ def test_rule_naming_an_unknown_schedule(tmp_path: Path) -> None:
     assert message.startswith(f"{path}:"), name
     assert "unknown schedule 'night-shift'" in message
     assert "office" in message
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "words"),
+    [
+        ("{warn_at: 50%}", "'warn_at' needs 'target' beside it"),
+        ("{min: 59s}", "'min' does not fit this check, where lower is better; use 'max'"),
+        ("{max: 3m, warn_at: 50%}", "'warn_at' needs 'target' beside it"),
+    ],
+)
+def test_thresholds_that_cannot_mean_what_they_say_are_located_errors(
+    tmp_path: Path, thresholds: str, words: str
+) -> None:
+    path = write(tmp_path, "s.yaml", broken(("{desired: 1m, adequate: 5m}", thresholds)))
+    message = only_error(validate(path))
+    assert message.startswith(f"{path}:12:17: "), message
+    assert words in message, message
