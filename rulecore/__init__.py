@@ -26,6 +26,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from ._baseline import Baseline, load_baseline
 from ._checks import (
     OUTCOMES,
     Accumulator,
@@ -61,17 +62,24 @@ from ._selectors import SELECTOR_SCHEMA, compile_selector, describe_selector, fi
 from ._standards import Rule, Standard, StandardsInvalid, load_standards
 from ._summary import Counts, Summary
 from ._thresholds import Thresholds, format_value
+from ._timeline import OwnerChange, field_key, known_events, owner_changes
+from ._waivers import Waiver, Waivers, load_waivers
 from ._writers import Writer
 from ._yaml import Location, SourceError
+from .caseclock import CASE_CLOCK_PROPERTIES, CaseClock, CaseView, OpenPeriod, StatusChange
 
 __all__ = [
     "BLOCK_ENV",
+    "CASE_CLOCK_PROPERTIES",
     "ENTRY_POINT_GROUP",
     "OUTCOMES",
     "SELECTOR_SCHEMA",
     "Accumulator",
     "AnyCheck",
     "AuditRun",
+    "Baseline",
+    "CaseClock",
+    "CaseView",
     "Check",
     "CompileContext",
     "Counts",
@@ -87,6 +95,8 @@ __all__ = [
     "Item",
     "Location",
     "Measurement",
+    "OpenPeriod",
+    "OwnerChange",
     "PluginManager",
     "PluginProblem",
     "Reader",
@@ -98,8 +108,11 @@ __all__ = [
     "SourceError",
     "Standard",
     "StandardsInvalid",
+    "StatusChange",
     "Summary",
     "Thresholds",
+    "Waiver",
+    "Waivers",
     "Writer",
     "__version__",
     "collect",
@@ -107,14 +120,19 @@ __all__ = [
     "compile_selector",
     "decode_record",
     "describe_selector",
+    "field_key",
     "find_event",
     "fingerprint",
     "format_duration",
     "format_value",
     "get_plugin_manager",
     "hookimpl",
+    "known_events",
+    "load_baseline",
     "load_schema",
     "load_standards",
+    "load_waivers",
+    "owner_changes",
     "parse_duration",
     "record_from_mapping",
     "record_to_builtins",

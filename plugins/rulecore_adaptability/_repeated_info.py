@@ -22,9 +22,10 @@ from rulecore import (
     Record,
     compile_selector,
     describe_selector,
+    owner_changes,
 )
 
-from ._common import normalised_name, owner_changes
+from ._common import normalised_name
 
 DEFAULT_PROVIDED: dict[str, Any] = {"type": "provided_info", "actor": "customer"}
 
@@ -87,6 +88,7 @@ def compile_repeated_information(params: Mapping[str, Any], context: CompileCont
         handoffs = {
             change.event_index: change
             for change in owner_changes(record, owner_field, carries_assignment)
+            if change.is_handoff
         }
         first_given: dict[str, _FirstGiven] = {}
         evidence: list[Evidence] = []

@@ -34,6 +34,7 @@ from rulecore import (
     describe_selector,
     find_event,
     format_duration,
+    owner_changes,
     parse_duration,
 )
 
@@ -133,7 +134,7 @@ def compile_first_contact_resolution(
         if "contact" in breaks:
             evidence += _came_back(events, start, resolution, is_contact, min_gap)
         if "handoff" in breaks:
-            evidence += _handoffs(events, start, resolution, owner_field)
+            evidence += _handoffs(record, start, resolution, owner_field)
         if "reopen" in breaks:
             evidence += [
                 Evidence("event", "reopened", events[index].at, event_index=index)
@@ -191,33 +192,19 @@ def _came_back(
     return found
 
 
-def _handoffs(events: tuple[Event, ...], start: int, end: int, owner_field: str) -> list[Evidence]:
-    """Changes of owner after the first response, up to the resolution."""
-    owner = next(
-        (
-            str(events[index].fields[owner_field])
-            for index in range(start, -1, -1)
-            if events[index].fields.get(owner_field) is not None
-        ),
-        None,
-    )
-    found = []
-    for index in range(start + 1, end + 1):
-        value = events[index].fields.get(owner_field)
-        if value is None:
-            continue
-        if owner is not None and str(value) != owner:
-            found.append(
-                Evidence(
-                    "event",
-                    "handoff",
-                    events[index].at,
-                    event_index=index,
-                    detail=f"{owner} → {value}",
-                )
-            )
-        owner = str(value)
-    return found
+def _handoffs(record: Record, start: int, end: int, owner_field: str) -> list[Evidence]:
+    """Changes of owner after the first response, up to and including the resolution."""
+    return [
+        Evidence(
+            "event",
+            "handoff",
+            record.events[change.event_index].at,
+            event_index=change.event_index,
+            detail=f"{change.before} → {change.after}",
+        )
+        for change in owner_changes(record, owner_field)
+        if change.is_handoff and start < change.event_index <= end
+    ]
 
 
 FIRST_CONTACT_RESOLUTION = Check(

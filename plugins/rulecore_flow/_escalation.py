@@ -19,6 +19,7 @@ from rulecore import (
     Measurement,
     Record,
     compile_selector,
+    field_key,
 )
 
 from ._common import (
@@ -28,7 +29,6 @@ from ._common import (
     event_evidence,
     reordered_note,
     selector,
-    value_key,
 )
 
 UNKNOWN_IS_VIOLATION = "violation"
@@ -96,7 +96,7 @@ class LevelStep(NamedTuple):
 
 def compile_ladder(params: Mapping[str, Any]) -> Ladder:
     levels: Sequence[Any] = params["levels"]
-    keys = [value_key(level) for level in levels]
+    keys = [field_key(level) for level in levels]
     duplicates = sorted({str(key) for key in keys if keys.count(key) > 1})
     if duplicates:
         raise ValueError(f"levels lists {', '.join(duplicates)} more than once")
@@ -140,7 +140,7 @@ def _level_steps(
     for index, event in enumerate(record.events):
         if carries is not None and not carries(event):
             continue
-        key = value_key(event.fields.get(field))
+        key = field_key(event.fields.get(field))
         if key is None:
             continue
         rank = ladder.rank.get(key)

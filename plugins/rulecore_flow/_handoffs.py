@@ -1,13 +1,14 @@
 """Handoffs and ping-pong: how often the case changed hands, and how often it came back.
 
-Both checks read the same owner sequence (:func:`owner_changes`), so they always agree on what
-a handoff is: a change of the owner field from one value to another.
+Both checks read the owner sequence with the core's :func:`rulecore.owner_changes`, as the
+other dimensions do, so they all agree on what a handoff is: a change of the owner field from
+one value to another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from rulecore import (
     Check,
@@ -16,8 +17,10 @@ from rulecore import (
     Evaluator,
     Evidence,
     Measurement,
+    OwnerChange,
     Record,
     compile_selector,
+    owner_changes,
 )
 
 from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, reordered_note, selector
@@ -39,36 +42,10 @@ HANDOFFS_SCHEMA: dict[str, Any] = {
 }
 
 
-class OwnerChange(NamedTuple):
-    """One handoff: the event at ``index`` moved the case from ``before`` to ``after``."""
-
-    event_index: int
-    before: Any
-    after: Any
-
-
-class Ownership(NamedTuple):
-    """Who owned the case along its timeline."""
-
-    first_index: int | None  #: the event that first names an owner; ``None`` if none does
-    changes: tuple[OwnerChange, ...]
-
-
-def owner_changes(record: Record, field: str, carries: EventPredicate) -> Ownership:
-    """The first owner and every later change of owner; repeating the owner is no change."""
-    owner: Any = None
-    first_index: int | None = None
-    changes: list[OwnerChange] = []
-    for index, event in enumerate(record.events):
-        value = event.fields.get(field)
-        if value is None or not carries(event):
-            continue
-        if owner is None:
-            first_index = index
-        elif value != owner:
-            changes.append(OwnerChange(index, owner, value))
-        owner = value
-    return Ownership(first_index, tuple(changes))
+def _handoffs(record: Record, field: str, carries: EventPredicate) -> list[OwnerChange] | None:
+    """Every handoff along the timeline; ``None`` when no event names an owner at all."""
+    changes = list(owner_changes(record, field, carries))
+    return [change for change in changes if change.is_handoff] if changes else None
 
 
 def _words(change: OwnerChange) -> str:
@@ -80,12 +57,12 @@ def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Eval
     carries_assignment = compile_selector(params.get("events"))
 
     def handoffs(record: Record, context: EvaluationContext) -> Measurement:
-        ownership = owner_changes(record, field, carries_assignment)
-        if ownership.first_index is None:
+        found = _handoffs(record, field, carries_assignment)
+        if found is None:
             return Measurement.not_applicable(f"no event in the timeline names a {field}")
         evidence = tuple(
             event_evidence(record, change.event_index, "handoff", _words(change))
-            for change in ownership.changes
+            for change in found
         )
         return Measurement(float(len(evidence)), evidence + reordered_note(record))
 
@@ -143,23 +120,23 @@ def compile_ping_pong(params: Mapping[str, Any], context: CompileContext) -> Eva
     any_earlier = params.get("back_to", BACK_TO_PREVIOUS) == BACK_TO_ANY_EARLIER
 
     def ping_pong(record: Record, context: EvaluationContext) -> Measurement:
-        ownership = owner_changes(record, field, carries_assignment)
-        if ownership.first_index is None:
+        found = _handoffs(record, field, carries_assignment)
+        if found is None:
             return Measurement.not_applicable(f"no event in the timeline names a {field}")
-        evidence = tuple(_returns(record, ownership, any_earlier))
+        evidence = tuple(_returns(record, found, any_earlier))
         note = "; ".join(piece.detail for piece in evidence)
         return Measurement(float(len(evidence)), evidence + reordered_note(record), note)
 
     return ping_pong
 
 
-def _returns(record: Record, ownership: Ownership, any_earlier: bool) -> list[Evidence]:
+def _returns(record: Record, handoffs: list[OwnerChange], any_earlier: bool) -> list[Evidence]:
     """Evidence for each handoff that gives the case back to an owner who had it before."""
     # Where each owner last let go of the case, so a return can say since when it was away.
-    left_at: dict[Any, int] = {}
+    left_at: dict[str | None, int] = {}
     returns: list[Evidence] = []
-    previous_owner: Any = None
-    for change in ownership.changes:
+    previous_owner: str | None = None
+    for change in handoffs:
         left_at[change.before] = change.event_index
         is_return = change.after in left_at if any_earlier else change.after == previous_owner
         if is_return:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
     Check,
     CompileContext,
     EvaluationContext,
@@ -29,28 +30,24 @@ from rulecore import (
     Measurement,
     Record,
 )
+from rulecore.caseclock import ReopenRule, StatusRule
 
-from ._common import (
-    REOPEN_SCHEMA,
-    SELECTOR_DEFS,
-    STATUS_SCHEMA,
-    ReopenRule,
-    StatusReader,
-    event_evidence,
-    reordered_note,
-)
+from ._common import SELECTOR_DEFS, event_evidence, reordered_note
 
 REOPENS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "properties": {"reopen": REOPEN_SCHEMA, "status": STATUS_SCHEMA},
+    "properties": {
+        "reopen": CASE_CLOCK_PROPERTIES["reopen"],
+        "status": CASE_CLOCK_PROPERTIES["status"],
+    },
     "$defs": SELECTOR_DEFS,
 }
 
 
 def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     reopen = ReopenRule.compile(params.get("reopen"))
-    status = StatusReader.compile(params.get("status"))
+    status = StatusRule.compile(params.get("status"))
     # A standard that names its resolved statuses is saying the records carry statuses, so a
     # record without any cannot be judged; with the defaults, statuses are only a bonus.
     needs_status = "resolved_statuses" in (params.get("reopen") or {})
@@ -58,19 +55,16 @@ def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evalu
     def reopens(record: Record, context: EvaluationContext) -> Measurement:
         if not record.events:
             return Measurement.not_applicable("the record has no events")
+        changes = {change.event: change for change in status.changes(record.events)}
         found: list[Evidence] = []
-        saw_status = False
-        for index, (event, change) in enumerate(
-            zip(record.events, status.changes(record), strict=True)
-        ):
-            saw_status = saw_status or change is not None
-            if change is not None and reopen.by_status(change.before, change.after):
-                found.append(
-                    event_evidence(record, index, "reopened", f"{change.before} → {change.after}")
-                )
+        for index, event in enumerate(record.events):
+            change = changes.get(index)
+            if change is not None and reopen.reopens(change):
+                detail = f"{change.previous} → {change.status}"
+                found.append(event_evidence(record, index, "reopened", detail))
             elif reopen.is_reopen_event(event):
                 found.append(event_evidence(record, index, "reopened", f"{event.type} event"))
-        if needs_status and not saw_status and not found:
+        if needs_status and not changes and not found:
             return Measurement.not_applicable(f"no event carries a {status.field}")
         note = "; ".join(f"{piece.detail} at event {piece.event_index}" for piece in found)
         return Measurement(float(len(found)), tuple(found) + reordered_note(record), note)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
     SELECTOR_SCHEMA,
     Check,
     CompileContext,
@@ -28,18 +29,16 @@ from rulecore import (
     Record,
     compile_selector,
 )
+from rulecore.caseclock import StatusRule, status_keys
 
 from ._common import (
     SELECTOR_DEFS,
-    STATUS_SCHEMA,
     VALUES_SCHEMA,
     EventPredicate,
-    StatusReader,
     describe_event,
     describe_values,
     reordered_note,
     selector_part,
-    value_keys,
 )
 
 ENDPOINT_SCHEMA: dict[str, Any] = {
@@ -84,7 +83,7 @@ FORBIDDEN_TRANSITIONS_SCHEMA: dict[str, Any] = {
             "forbid only a 'to' event that comes straight after the 'from' event, and an "
             "optional 'name' for the evidence.",
         },
-        "status": STATUS_SCHEMA,
+        "status": CASE_CLOCK_PROPERTIES["status"],
     },
     "$defs": SELECTOR_DEFS,
 }
@@ -120,7 +119,7 @@ class Transition(NamedTuple):
 
 def compile_endpoint(spec: Mapping[str, Any]) -> Endpoint:
     event_spec = selector_part(spec)
-    statuses = value_keys(spec["status"]) if "status" in spec else None
+    statuses = status_keys(spec["status"]) if "status" in spec else None
     words = [describe_event(event_spec)] if event_spec else []
     if statuses is not None:
         words.append(f"status {describe_values(spec['status'])}")
@@ -146,7 +145,7 @@ def compile_transition(spec: Mapping[str, Any]) -> Transition:
 
 def compile_forbidden_transitions(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     transitions = tuple(compile_transition(spec) for spec in params["transitions"])
-    status = StatusReader.compile(params.get("status"))
+    status = StatusRule.compile(params.get("status"))
     needs_status = all(transition.uses_status for transition in transitions)
     reads_status = any(transition.uses_status for transition in transitions)
 
@@ -154,9 +153,7 @@ def compile_forbidden_transitions(params: Mapping[str, Any], context: CompileCon
         if not record.events:
             return Measurement.not_applicable("the record has no events")
         entered: list[str | None] = (
-            [change.after if change else None for change in status.changes(record)]
-            if reads_status
-            else [None] * len(record.events)
+            _entered_statuses(record, status) if reads_status else [None] * len(record.events)
         )
         if needs_status and not any(entered):
             return Measurement.not_applicable(f"no event carries a {status.field}")
@@ -166,6 +163,14 @@ def compile_forbidden_transitions(params: Mapping[str, Any], context: CompileCon
         )
 
     return forbidden_transitions
+
+
+def _entered_statuses(record: Record, status: StatusRule) -> list[str | None]:
+    """Per event, the status it put the case into; ``None`` where it changed none."""
+    entered: list[str | None] = [None] * len(record.events)
+    for change in status.changes(record.events):
+        entered[change.event] = change.status
+    return entered
 
 
 def _violations(

@@ -1,6 +1,6 @@
 """Timeliness (时限): is the customer served within the time standard, and not too rushed?
 
-The checks here share one clock, :class:`._casetime.CaseClock`, built on
+The checks here measure on the core's case clock, :class:`rulecore.CaseClock`, built on
 :mod:`rulecore.clock`: calendar or business time on a named schedule, in the schedule's zone or
 the record's, stopped while the case waits in a paused status, restarted or continued on a
 reopen.  Each check documents itself in ``docs/checks/<name>.md`` and ``rulecore explain``.

@@ -15,6 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
+    CaseClock,
+    CaseView,
     Check,
     CompileContext,
     EvaluationContext,
@@ -27,17 +30,8 @@ from rulecore import (
     describe_selector,
 )
 
-from ._casetime import (
-    CaseClock,
-    CaseView,
-    EventPredicate,
-    clock_evidence,
-    event_evidence,
-    find_between,
-    reordered_note,
-)
+from ._casetime import EventPredicate, event_evidence, reordered_note
 from ._params import (
-    CLOCK_PROPERTIES,
     LOWER_BOUND_SCHEMA,
     SELECTOR_DEFS,
     SHARE_SCHEMA,
@@ -60,7 +54,7 @@ ELAPSED_SCHEMA: dict[str, Any] = {
             "The event that stops it, searched for after the 'from' event (after the last "
             "reopen when on_reopen is set): a selector plus occurrence."
         ),
-        **CLOCK_PROPERTIES,
+        **CASE_CLOCK_PROPERTIES,
         "on_reopen": {
             "enum": ["restart", "continue"],
             "description": (
@@ -71,8 +65,8 @@ ELAPSED_SCHEMA: dict[str, Any] = {
             ),
         },
         "reopen": {
-            **CLOCK_PROPERTIES["reopen"],
-            "description": CLOCK_PROPERTIES["reopen"]["description"] + "  Needs on_reopen.",
+            **CASE_CLOCK_PROPERTIES["reopen"],
+            "description": CASE_CLOCK_PROPERTIES["reopen"]["description"] + "  Needs on_reopen.",
         },
         "at_least": LOWER_BOUND_SCHEMA,
         "at_risk": {
@@ -129,7 +123,7 @@ class _Elapsed:
         view = self.clock.view(record, context.as_of)
         if isinstance(view, Measurement):
             return view
-        start = find_between(view, self.start.matches, self.start.occurrence)
+        start = view.find(self.start.matches, self.start.occurrence)
         if start is None:
             return Measurement.not_applicable(f"no {self.start.words} event{_as_of(context)}")
         span = self._span(view, start)
@@ -146,10 +140,10 @@ class _Elapsed:
     def _span(self, view: CaseView, start: int) -> _Span:
         reopens = [index for index in view.reopens if index > start]
         if self.on_reopen is None or not reopens:
-            stop = find_between(view, self.stop.matches, self.stop.occurrence, after=start)
+            stop = view.find(self.stop.matches, self.stop.occurrence, after=start)
             return _Span(start, stop, (), ())
         last_reopen = reopens[-1]
-        stop = find_between(view, self.stop.matches, self.stop.occurrence, after=last_reopen)
+        stop = view.find(self.stop.matches, self.stop.occurrence, after=last_reopen)
         if self.on_reopen == "restart":
             evidence = (
                 *(
@@ -201,7 +195,7 @@ class _Elapsed:
             event_evidence(view, "from", span.start, self._start_words(span)),
             event_evidence(view, "to", stop, self.stop.words),
             *span.evidence,
-            *clock_evidence(self.clock, view, measured, started, stopped),
+            *self.clock.evidence(view, measured, started, stopped),
             *reordered_note(record),
         )
         if self.lower_bound is None:
@@ -222,7 +216,7 @@ class _Elapsed:
             event_evidence(view, "from", span.start, self._start_words(span)),
             Evidence("note", "as_of", as_of, detail=f"no {self.stop.words} event yet"),
             *span.evidence,
-            *clock_evidence(self.clock, view, measured, started, as_of),
+            *self.clock.evidence(view, measured, started, as_of),
             *reordered_note(record),
         )
         if self.zone_for is None:

@@ -34,13 +34,6 @@ def endpoint_schema(description: str) -> dict[str, Any]:
     }
 
 
-NAMES_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string", "minLength": 1},
-    "minItems": 1,
-    "uniqueItems": True,
-}
-
 DURATION_SCHEMA: dict[str, Any] = {
     "oneOf": [
         {"type": "number", "minimum": 0},
@@ -53,84 +46,6 @@ SHARE_SCHEMA: dict[str, Any] = {
         {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
         {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
     ]
-}
-
-#: The clock keys every timeliness check takes: which time counts, and when the clock stops.
-CLOCK_PROPERTIES: dict[str, Any] = {
-    "schedule": {
-        "type": "string",
-        "minLength": 1,
-        "description": (
-            "Name of a business schedule (a `kind: schedule` file beside the standards) to "
-            "count business time in: open hours in a time zone, less holidays.  Absent: "
-            "calendar time, every second counts."
-        ),
-    },
-    "timezone_attribute": {
-        "type": "string",
-        "minLength": 1,
-        "description": (
-            "Record attribute holding an IANA time zone (such as Europe/London) to run a "
-            "schedule that names no zone of its own in.  A record without the attribute is "
-            "not_applicable; one whose zone is unknown is an error.  Needs a schedule, and "
-            "one without a zone of its own."
-        ),
-    },
-    "status": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": (
-            "Where the case's status is read from, for `pause` and for reopens: "
-            "{field: status, events: SELECTOR}.  Each selected event that carries the field "
-            "sets the status from its time on.  Default: field `status`, any event carrying it."
-        ),
-        "properties": {
-            "field": {
-                "type": "string",
-                "minLength": 1,
-                "description": "The event field that carries the new status (default: status).",
-            },
-            "events": selector_schema(
-                "Which events set the status (default: any event carrying the field)."
-            ),
-        },
-    },
-    "pause": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["while"],
-        "description": (
-            "Stop the clock while the case is in one of these statuses, for example "
-            "{while: [awaiting_customer, pending]}; it resumes when the status changes to any "
-            "other.  Paused time inside open hours shows in the evidence as `paused`."
-        ),
-        "properties": {
-            "while": {
-                **NAMES_SCHEMA,
-                "description": "The statuses during which the clock does not run.",
-            },
-        },
-    },
-    "reopen": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": (
-            "What counts as a reopen: an event matching `events` (default: type reopened), or "
-            "a change of status away from one of `resolved_statuses` (default: resolved, "
-            "closed)."
-        ),
-        "properties": {
-            "events": selector_schema("Events that reopen the case (default: {type: reopened})."),
-            "resolved_statuses": {
-                **NAMES_SCHEMA,
-                "description": (
-                    "Statuses that mean the case is resolved; leaving one for any other status "
-                    "is a reopen, and entering one ends an open stretch (default: resolved, "
-                    "closed)."
-                ),
-            },
-        },
-    },
 }
 
 

@@ -11,18 +11,22 @@ for ``elapsed``; the longest gap is the measurement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
+    CaseClock,
+    CaseView,
     Check,
     CompileContext,
     EvaluationContext,
     Evaluator,
     Evidence,
     Measurement,
+    OpenPeriod,
     Record,
     compile_selector,
     describe_selector,
@@ -30,16 +34,8 @@ from rulecore import (
 )
 from rulecore.clock import Measured
 
-from ._casetime import (
-    CaseClock,
-    CaseView,
-    EventPredicate,
-    clock_evidence,
-    event_evidence,
-    find_between,
-    reordered_note,
-)
-from ._params import CLOCK_PROPERTIES, SELECTOR_DEFS, selector_schema
+from ._casetime import EventPredicate, event_evidence, reordered_note
+from ._params import SELECTOR_DEFS, selector_schema
 
 DEFAULT_OPENED: Mapping[str, Any] = {"type": "opened"}
 DEFAULT_UPDATES: Mapping[str, Any] = {"type": "message", "actor": "agent"}
@@ -59,17 +55,10 @@ UPDATE_GAP_SCHEMA: dict[str, Any] = {
             "The events that close the case, ending an open stretch; entering one of the "
             "reopen.resolved_statuses closes it too (default: {type: [resolved, closed]})."
         ),
-        **CLOCK_PROPERTIES,
+        **CASE_CLOCK_PROPERTIES,
     },
     "$defs": SELECTOR_DEFS,
 }
-
-
-class _Stretch(NamedTuple):
-    """An open stretch of the case: from an opening or reopen to a close (or still open)."""
-
-    start: int
-    end: int | None
 
 
 class _Gap(NamedTuple):
@@ -95,11 +84,11 @@ class _UpdateGap:
         view = self.clock.view(record, context.as_of)
         if isinstance(view, Measurement):
             return view
-        opened = find_between(view, self.is_opening)
+        opened = view.find(self.is_opening)
         if opened is None:
             return Measurement.not_applicable("no event opens the case")
-        stretches = self._open_stretches(view, opened)
-        gaps = list(self._gaps(view, stretches, context.as_of))
+        periods = self.clock.open_periods(view, opened, self.is_closing)
+        gaps = list(self._gaps(view, periods, context.as_of))
         if not gaps:
             return Measurement.not_applicable(
                 f"the case is still open and has no {self.update_words} yet; audit it as of a "
@@ -108,42 +97,23 @@ class _UpdateGap:
         longest, measured = self._longest(view, gaps)
         evidence = (
             *self._gap_evidence(view, longest, len(gaps), measured),
-            *clock_evidence(self.clock, view, measured, longest.began, longest.ended),
-            *self._unjudged_wait(view, stretches, context.as_of),
+            *self.clock.evidence(view, measured, longest.began, longest.ended),
+            *self._unjudged_wait(periods, context.as_of),
             *reordered_note(record),
         )
         return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
 
-    def _open_stretches(self, view: CaseView, opened: int) -> list[_Stretch]:
-        resolving = self.clock.resolves(view)
-        reopens = frozenset(view.reopens)
-        stretches: list[_Stretch] = []
-        start: int | None = opened
-        for index in range(opened + 1, view.considered):
-            if start is not None and (index in resolving or self.is_closing(view.events[index])):
-                stretches.append(_Stretch(start, index))
-                start = None
-            elif start is None and index in reopens:
-                start = index
-        if start is not None:
-            stretches.append(_Stretch(start, None))
-        return stretches
-
     def _gaps(
-        self, view: CaseView, stretches: list[_Stretch], as_of: datetime | None
+        self, view: CaseView, periods: Sequence[OpenPeriod], as_of: datetime | None
     ) -> Iterator[_Gap]:
+        """The waits for an update; the last wait of a case still open runs to ``as_of``."""
         events = view.events
-        for stretch in stretches:
-            waiting_since = stretch.start
-            last = stretch.end if stretch.end is not None else view.considered
-            for index in range(stretch.start + 1, last):
-                if self.is_update(events[index]):
-                    yield _Gap(waiting_since, index, events[waiting_since].at, events[index].at)
-                    waiting_since = index
-            if stretch.end is not None:
-                yield _Gap(waiting_since, stretch.end, events[waiting_since].at, events[last].at)
+        for wait in view.waits(periods, self.is_update):
+            began = events[wait.start].at
+            if wait.end is not None:
+                yield _Gap(wait.start, wait.end, began, events[wait.end].at)
             elif as_of is not None:
-                yield _Gap(waiting_since, None, events[waiting_since].at, as_of)
+                yield _Gap(wait.start, None, began, as_of)
 
     def _longest(self, view: CaseView, gaps: list[_Gap]) -> tuple[_Gap, Measured]:
         """The gap with the most counted time; the earliest of equals, for a stable answer."""
@@ -187,9 +157,9 @@ class _UpdateGap:
         return (summary, began, ended)
 
     def _unjudged_wait(
-        self, view: CaseView, stretches: list[_Stretch], as_of: datetime | None
+        self, periods: Sequence[OpenPeriod], as_of: datetime | None
     ) -> tuple[Evidence, ...]:
-        if as_of is not None or not stretches or stretches[-1].end is not None:
+        if as_of is not None or not periods or periods[-1].end is not None:
             return ()
         return (
             Evidence(

@@ -1,0 +1,560 @@
+"""The case clock: how long a case took, read from its own timeline.
+
+:mod:`rulecore.clock` says how much business time passed between two moments under a
+schedule, less pauses.  This module says what those moments and pauses are for one case: it
+reads the case's *statuses* from its events, the stretches it sat in a *paused* status, the
+events that *reopened* it, and the *open periods* between an opening and a close.  Every check
+that measures time on a case, whatever its dimension, takes the same rule parameters for this
+(:data:`CASE_CLOCK_PROPERTIES`), so one standard describes its clock one way.
+
+Use it in two steps:
+
+* per rule, :meth:`CaseClock.compile` reads the clock params (``schedule``,
+  ``timezone_attribute``, ``status``, ``pause``, ``reopen``) once;
+* per record, :meth:`CaseClock.view` reads the timeline once into a :class:`CaseView`; the
+  check then finds its endpoints (:meth:`CaseView.find`), its open periods
+  (:meth:`CaseClock.open_periods`) and waits (:meth:`CaseView.waits`), measures spans
+  (:meth:`CaseClock.measure`) and shows its working (:meth:`CaseClock.evidence`).
+
+Statuses are compared as keys (:func:`rulecore.field_key`): ``2``, ``2.0`` and ``"2"`` are
+one status, text is stripped, and a blank status is no status.  Nothing here raises on an odd
+record: a record the clock cannot read (no time zone, an unknown one) gives a
+:class:`~rulecore.Measurement` that says why, which the check returns as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ._checks import CompileContext, Evidence, Measurement
+from ._durations import format_duration
+from ._model import Event, Record
+from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
+from ._timeline import field_key, known_events
+from .clock import COUNTED, SEGMENT_KINDS, Measured, Schedule, measure
+
+__all__ = [
+    "CASE_CLOCK_PROPERTIES",
+    "DEFAULT_REOPEN_EVENTS",
+    "DEFAULT_RESOLVED_STATUSES",
+    "DEFAULT_STATUS_FIELD",
+    "CaseClock",
+    "CaseView",
+    "OpenPeriod",
+    "Pause",
+    "ReopenRule",
+    "StatusChange",
+    "StatusRule",
+    "Wait",
+    "status_keys",
+]
+
+DEFAULT_STATUS_FIELD = "status"
+DEFAULT_REOPEN_EVENTS: Mapping[str, Any] = {"type": "reopened"}
+DEFAULT_RESOLVED_STATUSES = ("resolved", "closed")
+
+# --- the params every case-clock check takes ---------------------------------------------------
+
+# One status or a non-empty list of them.  Not a oneOf: a mistake inside a list is then
+# worded as what it is ("should be non-empty"), not as "should be text, not a list".
+_STATUS_VALUES: dict[str, Any] = {
+    "type": ["string", "number", "array"],
+    "items": {"type": ["string", "number"]},
+    "minItems": 1,
+}
+
+
+def _selector(description: str) -> dict[str, Any]:
+    return {**SELECTOR_SCHEMA, "description": description}
+
+
+#: JSON-Schema ``properties`` for the clock keys, to splice into a check's params schema
+#: (``{"properties": {**CASE_CLOCK_PROPERTIES, ...}, "$defs": SELECTOR_SCHEMA["$defs"]}``:
+#: the selectors inside refer to those ``$defs``).  A check may take a subset, or replace a
+#: key's ``description`` to say what the key does for it.
+CASE_CLOCK_PROPERTIES: dict[str, Any] = {
+    "schedule": {
+        "type": "string",
+        "minLength": 1,
+        "description": (
+            "Name of a business schedule (a `kind: schedule` file beside the standards) to "
+            "count business time in: open hours in a time zone, less holidays.  Absent: "
+            "calendar time, every second counts."
+        ),
+    },
+    "timezone_attribute": {
+        "type": "string",
+        "minLength": 1,
+        "description": (
+            "Record attribute holding an IANA time zone (such as Europe/London) to run a "
+            "schedule that names no zone of its own in.  A record without the attribute is "
+            "not_applicable; one whose zone is unknown is an error.  Needs a schedule, and "
+            "one without a zone of its own."
+        ),
+    },
+    "status": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": (
+            "Where the case's status is read from: {field: status, events: SELECTOR}.  Each "
+            "selected event that carries the field sets the status from its time on; "
+            "repeating the current status is no change, and values written as numbers and as "
+            "text are one status (2, 2.0 and '2').  Default: field `status`, any event "
+            "carrying it."
+        ),
+        "properties": {
+            "field": {
+                "type": "string",
+                "minLength": 1,
+                "description": "The event field that carries the status (default: status).",
+            },
+            "events": _selector(
+                "Which events set the status (default: any event carrying the field)."
+            ),
+        },
+    },
+    "pause": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["while"],
+        "description": (
+            "Stop the clock while the case is in one of these statuses, for example "
+            "{while: [awaiting_customer, pending]}; it resumes when the status changes to any "
+            "other.  Paused time inside open hours shows in the evidence as `paused`."
+        ),
+        "properties": {
+            "while": {
+                **_STATUS_VALUES,
+                "description": "The status, or statuses, during which the clock does not run.",
+            },
+        },
+    },
+    "reopen": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": (
+            "What counts as a reopen: an event matching `events` (default: type reopened), or "
+            "a change of status from one of `resolved_statuses` (default: resolved, closed) "
+            "to a status outside that list."
+        ),
+        "properties": {
+            "events": _selector("Events that reopen the case (default: {type: reopened})."),
+            "resolved_statuses": {
+                **_STATUS_VALUES,
+                "description": (
+                    "Statuses in which the case is resolved or closed.  Leaving one for a "
+                    "status outside the list is a reopen, moving between them (resolved → "
+                    "closed) is not, and entering one ends an open period (default: resolved, "
+                    "closed)."
+                ),
+            },
+        },
+    },
+}
+
+
+def status_keys(values: Any) -> frozenset[str]:
+    """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes."""
+    listed = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
+    return frozenset(key for key in map(field_key, listed) if key is not None)
+
+
+# --- statuses and reopens -----------------------------------------------------------------------
+
+
+class StatusChange(NamedTuple):
+    """An event that set the case's status to a value other than the one before it."""
+
+    event: int  #: index of the event in the timeline
+    status: str
+    previous: str | None  #: ``None`` when this is the first status the timeline records
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """Where a case's status is read from: the compiled ``status`` param."""
+
+    field: str
+    sets_status: EventPredicate
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any] | None) -> StatusRule:
+        """Compile a ``status`` param (``{field, events}``; ``None`` for the defaults)."""
+        spec = spec or {}
+        return cls(spec.get("field", DEFAULT_STATUS_FIELD), compile_selector(spec.get("events")))
+
+    def status_of(self, event: Event) -> str | None:
+        """The status ``event`` sets, as a key; ``None`` when it sets none."""
+        raw = event.fields.get(self.field)
+        if raw is None or not self.sets_status(event):
+            return None
+        return field_key(raw)
+
+    def changes(
+        self, events: Sequence[Event], count: int | None = None
+    ) -> tuple[StatusChange, ...]:
+        """Every change of status among the first ``count`` events (all when ``None``)."""
+        # This runs for every record, so status_of is inlined here.
+        field, sets_status = self.field, self.sets_status
+        changes: list[StatusChange] = []
+        current: str | None = None
+        for index in range(len(events) if count is None else count):
+            event = events[index]
+            raw = event.fields.get(field)
+            if raw is None or not sets_status(event):
+                continue
+            status = field_key(raw)
+            if status is not None and status != current:
+                changes.append(StatusChange(index, status, current))
+                current = status
+        return tuple(changes)
+
+
+@dataclass(frozen=True)
+class ReopenRule:
+    """What counts as a reopen, and which statuses are resolved: the compiled ``reopen`` param."""
+
+    is_reopen_event: EventPredicate
+    resolved_statuses: frozenset[str]
+
+    @classmethod
+    def compile(cls, spec: Mapping[str, Any] | None) -> ReopenRule:
+        """Compile a ``reopen`` param (``{events, resolved_statuses}``; ``None``: defaults)."""
+        spec = spec or {}
+        return cls(
+            compile_selector(spec.get("events", DEFAULT_REOPEN_EVENTS)),
+            status_keys(spec.get("resolved_statuses", DEFAULT_RESOLVED_STATUSES)),
+        )
+
+    def resolves(self, change: StatusChange) -> bool:
+        """Whether ``change`` put the case into a resolved status."""
+        return change.status in self.resolved_statuses
+
+    def reopens(self, change: StatusChange) -> bool:
+        """Whether ``change`` took the case out of the resolved statuses (resolved → active)."""
+        return (
+            change.previous in self.resolved_statuses
+            and change.status not in self.resolved_statuses
+        )
+
+    def reopening_events(
+        self, events: Sequence[Event], count: int, changes: Sequence[StatusChange]
+    ) -> tuple[int, ...]:
+        """Indexes of the events, among the first ``count``, that reopened the case, in order.
+
+        An event that both matches ``events`` and leaves a resolved status is one reopen.
+        """
+        is_reopen_event = self.is_reopen_event
+        considered = events[:count]
+        by_event = [index for index, event in enumerate(considered) if is_reopen_event(event)]
+        by_status = [change.event for change in changes if self.reopens(change)]
+        if not by_status:
+            return tuple(by_event)
+        return tuple(sorted(set(by_event).union(by_status)))
+
+
+# --- one record, read once ----------------------------------------------------------------------
+
+
+class Pause(NamedTuple):
+    """A stretch during which the case sat in a paused status."""
+
+    start: datetime
+    end: datetime | None  #: ``None``: still paused at the last event considered
+    event: int  #: index of the event that paused the clock
+    status: str
+
+
+class OpenPeriod(NamedTuple):
+    """A stretch the case was open: from its opening or a reopen to a close."""
+
+    start: int  #: the event that opened or reopened the case
+    end: int | None  #: the event that closed it; ``None`` while still open
+
+
+class Wait(NamedTuple):
+    """A stretch inside an open period between one event and the next that ends a wait."""
+
+    start: int  #: the event the wait began at
+    end: int | None  #: the event it ended at; ``None``: still waiting at the last event considered
+
+
+class CaseView(NamedTuple):
+    """What the clock read from one record, as of a moment (or the whole timeline)."""
+
+    events: tuple[Event, ...]
+    considered: int  #: events considered: those at or before ``as_of``, else all of them
+    zone: str | None  #: the zone to run a schedule without one in (from the record)
+    display: tzinfo | None  #: the zone evidence is shown in; ``None``: the clock's own
+    changes: tuple[StatusChange, ...]
+    pauses: tuple[Pause, ...]
+    reopens: tuple[int, ...]  #: indexes of the events that reopened the case
+
+    def find(
+        self, predicate: EventPredicate, occurrence: str = "first", after: int = -1
+    ) -> int | None:
+        """Index of the first (or ``last``) matching event after ``after`` that was considered."""
+        events = self.events
+        if occurrence == "last":
+            for index in range(self.considered - 1, after, -1):
+                if predicate(events[index]):
+                    return index
+            return None
+        for index in range(after + 1, self.considered):
+            if predicate(events[index]):
+                return index
+        return None
+
+    def waits(self, periods: Sequence[OpenPeriod], ends_wait: EventPredicate) -> Iterator[Wait]:
+        """The waits inside ``periods``, in time order.
+
+        In each period a wait runs from its start to the first event ``ends_wait`` accepts,
+        from that one to the next, and from the last to the period's close; in a period still
+        open, the last wait has no end (``Wait.end`` is ``None``): the check decides whether
+        it runs to an ``as_of`` moment, to the last event, or is not judged.
+        """
+        events = self.events
+        for period in periods:
+            waiting_since = period.start
+            stop = period.end if period.end is not None else self.considered
+            for index in range(period.start + 1, stop):
+                if ends_wait(events[index]):
+                    yield Wait(waiting_since, index)
+                    waiting_since = index
+            yield Wait(waiting_since, period.end)
+
+
+# --- the clock ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseClock:
+    """A rule's clock: which time counts, what stops it, and what reopens the case."""
+
+    schedule: Schedule | None
+    timezone_attribute: str | None
+    status: StatusRule
+    paused_statuses: frozenset[str]
+    reopen: ReopenRule
+    reads_reopens: bool
+
+    @classmethod
+    def compile(
+        cls, params: Mapping[str, Any], context: CompileContext, *, reads_reopens: bool
+    ) -> CaseClock:
+        """Compile the clock keys of a rule's ``params`` (other keys are ignored).
+
+        :param reads_reopens: whether the check needs reopens found, and so open periods
+            (reading them costs a little per record, so a check that ignores reopens does not
+            pay for it).
+        :raises ValueError: for an unknown schedule, or a ``timezone_attribute`` without a
+            schedule or beside one that has its own zone.
+        """
+        schedule: Schedule | None = context.schedule(params.get("schedule"))
+        timezone_attribute = params.get("timezone_attribute")
+        if timezone_attribute is not None and schedule is None:
+            raise ValueError(
+                "timezone_attribute chooses the zone a schedule runs in, and this rule names no "
+                "schedule: calendar time is the same in every zone"
+            )
+        if timezone_attribute is not None and schedule is not None and schedule.timezone:
+            raise ValueError(
+                f"schedule {schedule.name!r} has its own time zone ({schedule.timezone}); "
+                "timezone_attribute only applies to a schedule that names none"
+            )
+        return cls(
+            schedule=schedule,
+            timezone_attribute=timezone_attribute,
+            status=StatusRule.compile(params.get("status")),
+            paused_statuses=status_keys((params.get("pause") or {}).get("while", ())),
+            reopen=ReopenRule.compile(params.get("reopen")),
+            reads_reopens=reads_reopens,
+        )
+
+    def view(self, record: Record, as_of: datetime | None) -> CaseView | Measurement:
+        """Read ``record`` as of ``as_of``; a :class:`Measurement` when it cannot be read.
+
+        Only the events at or before ``as_of`` are considered (all of them when ``None``).
+        Statuses are read only when the clock pauses or reads reopens.
+        """
+        events = record.events
+        considered = known_events(record, as_of)
+        zone = self._record_zone(record)
+        if isinstance(zone, Measurement):
+            return zone
+        reads_statuses = bool(self.paused_statuses) or self.reads_reopens
+        changes = self.status.changes(events, considered) if reads_statuses else ()
+        pauses = self._pauses(events, changes) if self.paused_statuses else ()
+        reopens = (
+            self.reopen.reopening_events(events, considered, changes) if self.reads_reopens else ()
+        )
+        # Without a zone of its own the clock runs in UTC; show evidence in the record's own
+        # offset instead, so that its times read as the record wrote them.
+        shows_own_zone = zone is not None or (self.schedule is not None and self.schedule.timezone)
+        display = None if shows_own_zone or not events else events[0].at.tzinfo
+        return CaseView(events, considered, zone, display, changes, pauses, reopens)
+
+    def _record_zone(self, record: Record) -> str | Measurement | None:
+        if self.timezone_attribute is None:
+            return None
+        value = record.attribute(self.timezone_attribute)
+        if value is None or value == "":
+            return Measurement.not_applicable(
+                f"the record has no {self.timezone_attribute!r} attribute to take the "
+                "schedule's time zone from"
+            )
+        if not isinstance(value, str) or not _is_known_zone(value):
+            return Measurement(
+                None,
+                (Evidence("note", "timezone", detail=f"{self.timezone_attribute}={value!r}"),),
+                f"the record's {self.timezone_attribute!r} attribute is {value!r}, not a known "
+                "IANA time zone such as Europe/London",
+                outcome="error",
+            )
+        return value
+
+    def _pauses(
+        self, events: Sequence[Event], changes: Sequence[StatusChange]
+    ) -> tuple[Pause, ...]:
+        pauses: list[Pause] = []
+        open_pause: Pause | None = None
+        for change in changes:
+            pausing = change.status in self.paused_statuses
+            if open_pause is not None and not pausing:
+                pauses.append(open_pause._replace(end=events[change.event].at))
+                open_pause = None
+            elif open_pause is None and pausing:
+                open_pause = Pause(events[change.event].at, None, change.event, change.status)
+        if open_pause is not None:
+            pauses.append(open_pause)
+        return tuple(pauses)
+
+    def resolves(self, view: CaseView) -> frozenset[int]:
+        """Indexes of the events whose change of status put the case into a resolved status."""
+        return frozenset(change.event for change in view.changes if self.reopen.resolves(change))
+
+    def open_periods(
+        self, view: CaseView, opened: int, is_closing: EventPredicate
+    ) -> tuple[OpenPeriod, ...]:
+        """When the case was open, from the event ``opened`` on, among the events considered.
+
+        A period ends at the first event ``is_closing`` accepts or that puts the case into a
+        resolved status; the next starts at the next reopen.  The last period has no end while
+        the case is still open.
+
+        :raises ValueError: when the clock was compiled without ``reads_reopens``.
+        """
+        if not self.reads_reopens:
+            raise ValueError("open periods need a clock compiled with reads_reopens=True")
+        resolving = self.resolves(view)
+        reopens = frozenset(view.reopens)
+        periods: list[OpenPeriod] = []
+        start: int | None = opened
+        for index in range(opened + 1, view.considered):
+            if start is not None and (index in resolving or is_closing(view.events[index])):
+                periods.append(OpenPeriod(start, index))
+                start = None
+            elif start is None and index in reopens:
+                start = index
+        if start is not None:
+            periods.append(OpenPeriod(start, None))
+        return tuple(periods)
+
+    def measure(
+        self,
+        view: CaseView,
+        start: datetime,
+        end: datetime,
+        extra_pauses: Sequence[tuple[datetime, datetime]] = (),
+    ) -> Measured:
+        """Business (or calendar) seconds from ``start`` to ``end`` less every pause.
+
+        Status pauses still open at the last event run to ``end``; ``extra_pauses`` are the
+        check's own (such as resolved stretches a reopen undid).  ``start <= end`` is the
+        caller's to ensure (timelines are in time order, so endpoints taken from them are).
+        """
+        pauses = [(pause.start, pause.end or end) for pause in view.pauses if pause.start < end]
+        pauses.extend(extra_pauses)
+        return measure(start, end, self.schedule, pauses, view.zone)
+
+    def describe(self, view: CaseView) -> str:
+        """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
+        if self.schedule is None:
+            return "calendar time"
+        zone = self.schedule.timezone or view.zone or "UTC"
+        return f"business time on {self.schedule.name} ({zone})"
+
+    def evidence(
+        self,
+        view: CaseView,
+        measured: Measured,
+        start: datetime,
+        end: datetime,
+        *,
+        show_pauses: bool = True,
+    ) -> tuple[Evidence, ...]:
+        """The clock's working for one span: a summary note, its pauses, and its segments.
+
+        The note (label ``clock``) reads like ``6h12m on the calendar, 4h counted (business
+        time on support-hours (Europe/London)): 1h12m outside_hours, 1h paused``, so an
+        auditor sees at once why the counted time differs from the wall-clock time.  With
+        ``show_pauses``, each status pause that touched the span follows as an ``event``
+        labelled ``pause``.  Then come the segments, in the record's own offset when the clock
+        has no zone of its own.
+        """
+        evidence = [Evidence("note", "clock", start, end, detail=self._summary(view, measured))]
+        if show_pauses:
+            evidence.extend(_pause_evidence(view, start, end))
+        display = view.display
+        for segment in measured.segments:
+            lo, hi = segment.start, segment.end
+            if display is not None:
+                lo, hi = lo.astimezone(display), hi.astimezone(display)
+            evidence.append(
+                Evidence("segment", segment.kind, lo, hi, detail=format_duration(segment.seconds))
+            )
+        return tuple(evidence)
+
+    def _summary(self, view: CaseView, measured: Measured) -> str:
+        by_kind = dict.fromkeys(SEGMENT_KINDS, 0.0)
+        for segment in measured.segments:
+            by_kind[segment.kind] += segment.seconds
+        skipped = [
+            f"{format_duration(seconds)} {kind}"
+            for kind, seconds in by_kind.items()
+            if seconds and kind != COUNTED
+        ]
+        summary = (
+            f"{format_duration(sum(by_kind.values()))} on the calendar, "
+            f"{format_duration(measured.seconds)} counted ({self.describe(view)})"
+        )
+        return summary + (": " + ", ".join(skipped) if skipped else "")
+
+
+def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[Evidence]:
+    for pause in view.pauses:
+        until = pause.end or end
+        if pause.start < end and until > start:
+            still = "" if pause.end else "; still paused at the end of the span"
+            yield Evidence(
+                "event",
+                "pause",
+                pause.start,
+                pause.end,
+                event_index=pause.event,
+                detail=f"status {pause.status}{still}",
+            )
+
+
+@lru_cache(maxsize=256)
+def _is_known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
