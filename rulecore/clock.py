@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -155,6 +156,12 @@ def measure(
     if span_end < span_start:
         raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
     zone = _clock_zone(schedule, tz)
+    if not pauses and (schedule is None or schedule._open_around_the_clock):
+        # The common case, calendar time with nothing paused: one counted segment.
+        if span_start == span_end:
+            return Measured(0.0, ())
+        only = Segment(span_start.astimezone(zone), span_end.astimezone(zone), COUNTED)
+        return Measured((span_end - span_start).total_seconds(), (only,))
     paused = _normalise_pauses(pauses, span_start, span_end)
     if schedule is None or schedule._open_around_the_clock:
         whole_span = Segment(span_start, span_end, COUNTED)
@@ -260,11 +267,9 @@ def _schedule_timeline(
 ) -> Iterator[Segment]:
     """Open, outside-hours and holiday pieces (UTC) that tile [span_start, span_end]."""
     day = span_start.astimezone(zone).date()
-    day_start = _start_of_day(day, zone)
     while True:
-        next_day = day + _ONE_DAY
-        day_end = _start_of_day(next_day, zone)
-        for piece in _day_timeline(schedule, zone, day, day_start, day_end):
+        pieces, day_end = _day_pieces(schedule, zone, day)
+        for piece in pieces:
             lo, hi = max(piece.start, span_start), min(piece.end, span_end)
             if lo < hi:
                 yield Segment(lo, hi, piece.kind)
@@ -272,7 +277,7 @@ def _schedule_timeline(
         # midnight, a local date can run past the instant its next day starts.
         if day_end >= span_end:
             return
-        day, day_start = next_day, day_end
+        day += _ONE_DAY
 
 
 def _open_periods_from(
@@ -280,14 +285,26 @@ def _open_periods_from(
 ) -> Iterator[tuple[datetime, datetime]]:
     """Open periods (UTC) from ``origin`` onwards, without end."""
     day = origin.astimezone(zone).date()
-    day_start = _start_of_day(day, zone)
     while True:
-        next_day = day + _ONE_DAY
-        day_end = _start_of_day(next_day, zone)
-        for piece in _day_timeline(schedule, zone, day, day_start, day_end):
+        pieces, _day_end = _day_pieces(schedule, zone, day)
+        for piece in pieces:
             if piece.kind == COUNTED and piece.end > origin:
                 yield max(piece.start, origin), piece.end
-        day, day_start = next_day, day_end
+        day += _ONE_DAY
+
+
+@lru_cache(maxsize=16384)
+def _day_pieces(
+    schedule: Schedule, zone: ZoneInfo, day: date
+) -> tuple[tuple[Segment, ...], datetime]:
+    """One local day's pieces (UTC) and the instant the next day starts.
+
+    Cached: an audit's records fall on the same few hundred days, and working a day out
+    (offsets, windows, holidays) costs far more than looking it up.  Bounded, and thread-safe.
+    """
+    day_start = _start_of_day(day, zone)
+    day_end = _start_of_day(day + _ONE_DAY, zone)
+    return tuple(_day_timeline(schedule, zone, day, day_start, day_end)), day_end
 
 
 def _day_timeline(

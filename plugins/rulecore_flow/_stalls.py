@@ -100,11 +100,14 @@ class _Stalls:
         spans = [_span(view, wait, until) for wait in waits]
         position = self._longest(view, spans)
         measured = self.clock.measure(view, *spans[position])
-        evidence = (
-            *_ends(record, waits[position], until, as_of),
-            *self.clock.evidence(view, measured, *spans[position], show_pauses=False),
-            *reordered_note(record),
-        )
+
+        def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            return (
+                *_ends(record, waits[position], until, as_of),
+                *self.clock.evidence(view, measured, *spans[position], show_pauses=False),
+                *reordered_note(record),
+            )
+
         return Measurement(measured.seconds, evidence, _note(waits[position], measured, as_of))
 
     def _longest(self, view: CaseView, spans: list[tuple[datetime, datetime]]) -> int:

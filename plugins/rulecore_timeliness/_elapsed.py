@@ -191,13 +191,16 @@ class _Elapsed:
     def _finished(self, record: Record, view: CaseView, span: _Span, stop: int) -> Measurement:
         started, stopped = view.events[span.start].at, view.events[stop].at
         measured = self.clock.measure(view, started, stopped, span.skipped)
-        evidence = (
-            event_evidence(view, "from", span.start, self._start_words(span)),
-            event_evidence(view, "to", stop, self.stop.words),
-            *span.evidence,
-            *self.clock.evidence(view, measured, started, stopped),
-            *reordered_note(record),
-        )
+
+        def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            return (
+                event_evidence(view, "from", span.start, self._start_words(span)),
+                event_evidence(view, "to", stop, self.stop.words),
+                *span.evidence,
+                *self.clock.evidence(view, measured, started, stopped),
+                *reordered_note(record),
+            )
+
         if self.lower_bound is None:
             return Measurement(measured.seconds, evidence)
         rushed = judge_too_rushed(measured.seconds, self.lower_bound)

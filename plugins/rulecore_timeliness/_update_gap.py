@@ -95,12 +95,15 @@ class _UpdateGap:
                 "moment to judge the wait so far"
             )
         longest, measured = self._longest(view, gaps)
-        evidence = (
-            *self._gap_evidence(view, longest, len(gaps), measured),
-            *self.clock.evidence(view, measured, longest.began, longest.ended),
-            *self._unjudged_wait(periods, context.as_of),
-            *reordered_note(record),
-        )
+
+        def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            return (
+                *self._gap_evidence(view, longest, len(gaps), measured),
+                *self.clock.evidence(view, measured, longest.began, longest.ended),
+                *self._unjudged_wait(periods, context.as_of),
+                *reordered_note(record),
+            )
+
         return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
 
     def _gaps(
