@@ -381,10 +381,18 @@ def map_records(
 
 @contextmanager
 def _report_stream(output: Path | None) -> Iterator[IO[str]]:
-    """stdout, or a file written whole or not at all (a crash leaves no half report)."""
+    """stdout, or a file written whole or not at all (a crash leaves no half report).
+
+    Something that exists and is not a regular file (``/dev/null``, a named pipe) is written
+    to directly: renaming a temporary file over it would replace the device itself.
+    """
     if output is None:
         yield sys.stdout
         sys.stdout.flush()
+        return
+    if output.exists() and not output.is_file():
+        with output.open("w", encoding="utf-8", newline="") as special:
+            yield special
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success

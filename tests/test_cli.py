@@ -10,6 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -497,3 +500,30 @@ def test_shipped_standards_fixtures_pass() -> None:
     result = run("test", ROOT / "standards")
     assert result.exit_code == 0, result.output
     assert " 0 failed" in result.stdout
+
+
+def test_output_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(ROOT / "examples" / "records" / "service-desk.jsonl"),
+            "-s",
+            str(ROOT / "standards" / "flow-handoffs.yaml"),
+            "--format",
+            "csv",
+            "--fail-on",
+            "never",
+            "-o",
+            str(fifo),
+        ],
+    )
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode), "the pipe must not be replaced by a file"
+    assert received[0].startswith("fingerprint,record,standard")
