@@ -40,8 +40,17 @@ def _event(at: datetime, kind: str, actor: str, **fields: Any) -> dict[str, Any]
     return event
 
 
+#: How often each team's agents keep the personal side of the service script (greet, use the
+#: customer's name, confirm satisfaction, say goodbye): teams differ, so that Martin's quadrant
+#: has something to show.
+WARMTH = {"billing": 0.95, "technical": 0.55, "accounts": 0.9, "returns": 0.7}
+
+
 def generate(count: int, seed: int) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
+    # A second stream for the richer behaviours (script, tiers, statuses, reopens, open cases),
+    # so that adding them left the original timelines' draws as they were.
+    extra = random.Random(seed * 1_000_003 + 17)
     for number in range(1, count + 1):
         channel = _pick(rng, CHANNELS)
         priority = _pick(rng, PRIORITIES)
@@ -92,6 +101,7 @@ def generate(count: int, seed: int) -> Iterator[dict[str, Any]]:
             events.append(_event(clock, "message", "agent", agent=agent))
         clock += timedelta(hours=rng.expovariate(1 / 6))
         events.append(_event(clock, "resolved", "agent", agent=agent))
+        events = _enrich(extra, events, agent)
         yield {
             "id": f"T-{number:06d}",
             "attributes": {
@@ -103,6 +113,48 @@ def generate(count: int, seed: int) -> Iterator[dict[str, Any]]:
             },
             "events": events,
         }
+
+
+def _enrich(extra: random.Random, events: list[dict[str, Any]], agent: str) -> list[dict[str, Any]]:
+    """Add the service script, escalation tiers, waiting statuses, reopens and open cases."""
+    first_team = events[1]["fields"]["team"]
+    warmth = WARMTH[first_team]
+    events[1]["fields"]["tier"] = 1
+    first_reply = events[2]
+    if extra.random() < warmth:
+        first_reply["fields"]["greeting"] = True
+    if extra.random() < warmth:
+        first_reply["fields"]["uses_name"] = True
+    resolved = events.pop()
+    resolved_at = datetime.fromisoformat(resolved["at"])
+    before = list(events)
+    clock = datetime.fromisoformat(before[-1]["at"])
+    if extra.random() < 0.12:  # escalated to the specialists, rarely straight past tier 2
+        clock += (resolved_at - clock) / 3
+        tier = 3 if extra.random() < 0.15 else 2
+        before.append(_event(clock, "escalated", "system", tier=tier))
+    if extra.random() < 0.2:  # the desk waits on the customer for a while
+        clock += (resolved_at - clock) / 3
+        before.append(_event(clock, "status", "agent", status="awaiting_customer", agent=agent))
+        clock += (resolved_at - clock) / 2
+        before.append(_event(clock, "message", "customer", text="here is what you asked for"))
+        clock += (resolved_at - clock) / 4
+        before.append(_event(clock, "status", "system", status="open"))
+    if extra.random() < 0.03:  # still open when the export was taken
+        return before
+    # The closing courtesies come between the last step and the resolution, however quick.
+    if extra.random() < warmth:
+        before.append(_event(clock + (resolved_at - clock) / 2, "satisfaction_checked", "agent"))
+    if extra.random() < warmth:
+        before.append(_event(clock + (resolved_at - clock) * 3 / 4, "farewell", "agent"))
+    after = [resolved]
+    if extra.random() < 0.06:  # the fix did not hold
+        back = resolved_at + timedelta(hours=extra.uniform(4, 48))
+        after.append(_event(back, "message", "customer", text="it is broken again"))
+        after.append(_event(back + timedelta(seconds=30), "reopened", "system"))
+        after.append(_event(back + timedelta(hours=1), "message", "agent", agent=agent))
+        after.append(_event(back + timedelta(hours=3), "resolved", "agent", agent=agent))
+    return before + after
 
 
 def main(argv: list[str] | None = None) -> None:

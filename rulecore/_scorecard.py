@@ -36,9 +36,10 @@ def _counts_row(counts: Counts) -> list[Text | str]:
 def _table(title: str, first: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left", expand=False)
     for name in first:
-        table.add_column(name, no_wrap=True)
+        table.add_column(name, overflow="fold")
     for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error", "waived"):
-        table.add_column(name, justify="right")
+        # Numbers never shrink; on a narrow screen the ids wrap instead.
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
     return table
 
 
@@ -78,7 +79,7 @@ def render_scorecard(
 ) -> None:
     console = Console(
         file=stream,
-        width=None if color else 110,
+        width=None if color else 132,
         force_terminal=color,
         no_color=not color,
         highlight=False,
