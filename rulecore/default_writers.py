@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import IO, Any
 
+import msgspec
+
 from . import __version__
 from ._findings import Finding
 from ._plugins import hookimpl
@@ -19,8 +21,12 @@ from ._writers import Writer, rejection_to_dict
 REPORT_SCHEMA_ID = "https://rulecore.dev/schemas/report.schema.json"
 
 
+_encoder = msgspec.json.Encoder()
+
+
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+    """One compact JSON document; msgspec's encoder writes it at about twice json's speed."""
+    return _encoder.encode(data).decode("utf-8")
 
 
 class JsonSink:
