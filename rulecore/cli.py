@@ -27,7 +27,7 @@ from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
-from ._readers import Rejection
+from ._readers import Reader, Rejection
 from ._sampling import SEVERITY_ORDER, draw_sample
 from ._standards import StandardsInvalid, discover_standard_files, load_standards
 from ._summary import Summary
@@ -53,11 +53,12 @@ def _registry() -> Registry:
 
 
 @contextmanager
-def _input_problems_exit() -> Iterator[None]:
-    """Exit 2, saying where, when a reader finds its own configuration wrong.
+def _exit_on_source_errors() -> Iterator[None]:
+    """Exit 2, printing each located problem, when a user's file is wrong.
 
-    A reader loads its configuration on its first read (the mapping reader: the mapping file,
-    and each export's header against it) and raises StandardsInvalid or SourceError.
+    Standards, waivers and baselines are checked before the audit starts; a reader loads its
+    own configuration on its first read (the mapping reader: the mapping file, and each
+    export's header against it), so its problems surface here mid-stream.
     """
     try:
         yield
@@ -71,12 +72,8 @@ def _input_problems_exit() -> Iterator[None]:
 
 
 def _standards_or_exit(paths: Sequence[Path], registry: Registry) -> Engine:
-    try:
+    with _exit_on_source_errors():
         return Engine(load_standards(paths, registry), registry)
-    except StandardsInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,9 +99,11 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return moment
 
 
-@main.command()
-@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
+# Options shared by the commands that read records.
+_records_argument = click.argument(
+    "records", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+_standards_option = click.option(
     "--standards",
     "-s",
     "standards",
@@ -113,6 +112,20 @@ def _parse_as_of(value: str | None) -> datetime | None:
     type=click.Path(path_type=Path),
     help="A standard file or a folder of them (repeatable).",
 )
+_mapping_option = click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read exports (CSV, JSON lines) through this field mapping (YAML).",
+)
+_reader_option = click.option(
+    "--reader", help="Read every input with this reader instead of choosing by file name."
+)
+
+
+@main.command()
+@_records_argument
+@_standards_option
 @click.option(
     "--format",
     "-f",
@@ -141,15 +154,8 @@ def _parse_as_of(value: str | None) -> datetime | None:
 )
 @click.option("--all-outcomes", is_flag=True, help="Report passes as findings too.")
 @click.option("--as-of", "as_of", help="Judge open cases as of this moment (ISO 8601 with offset).")
-@click.option(
-    "--reader", help="Read every input with this reader instead of choosing by file name."
-)
-@click.option(
-    "--mapping",
-    "-m",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read exports (CSV, JSON lines) through this field mapping (YAML).",
-)
+@_reader_option
+@_mapping_option
 @click.option(
     "--by",
     "group_by",
@@ -208,7 +214,6 @@ def audit(
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
     registry = _registry()
-    reader, reader_options = _reader_choice(reader, mapping)
     outputs = [(output_format, output), *_parse_reports(extra_reports)]
     for name, _path in outputs:
         if name not in registry.writers:
@@ -219,16 +224,13 @@ def audit(
     engine = _standards_or_exit(standards, registry)
     waiver_set = _waivers_or_exit(waivers, moment)
     baseline_set = _baseline_or_exit(baseline)
-    try:
-        planned = plan_inputs(records, registry, reader)
-    except InputError as error:
-        raise UsageFailure(str(error)) from None
+    planned, reader_options = _plan(records, registry, reader, mapping)
     levels = FAIL_LEVELS[fail_on]
     reached = False
     options = {"all_outcomes": all_outcomes, "history": history_path, "title": label or None}
 
     with ExitStack() as stack:
-        stack.enter_context(_input_problems_exit())  # first in, so partial reports go first
+        stack.enter_context(_exit_on_source_errors())  # first in, so partial reports go first
         sinks: list[ReportSink] = []
         for name, path in outputs:
             stream = stack.enter_context(_report_stream(path))
@@ -295,43 +297,37 @@ def _waivers_or_exit(path: Path | None, as_of: datetime | None) -> Waivers | Non
     if path is None:
         return None
     today = (as_of or datetime.now(timezone.utc)).date()
-    try:
+    with _exit_on_source_errors():
         return load_waivers(path, today)
-    except StandardsInvalid as invalid:
-        for error in invalid.errors:
-            click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
-    except SourceError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
 
 
 def _baseline_or_exit(path: Path | None) -> Baseline | None:
     if path is None:
         return None
-    try:
+    with _exit_on_source_errors():
         return load_baseline(path)
-    except SourceError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
 
 
-def _reader_choice(reader: str | None, mapping: Path | None) -> tuple[str | None, dict[str, Any]]:
-    """``--mapping`` means the mapping reader, unless ``--reader`` names another."""
-    if mapping is None:
-        return reader, {}
-    return reader or "mapping", {"mapping": mapping}
+def _plan(
+    paths: Sequence[Path], registry: Registry, reader: str | None, mapping: Path | None
+) -> tuple[list[tuple[Path, Reader]], dict[str, Any]]:
+    """Pair each input with its reader, or exit 2 saying which input is wrong.
+
+    ``--mapping`` means the mapping reader, unless ``--reader`` names another.
+    """
+    options: dict[str, Any] = {}
+    if mapping is not None:
+        reader, options = reader or "mapping", {"mapping": mapping}
+    try:
+        return plan_inputs(paths, registry, reader), options
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
 
 
 @main.command("map")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--mapping",
-    "-m",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The field mapping (YAML) that turns the export into records.",
-)
-@click.option("--reader", help="Read with this reader instead of choosing by file name.")
+@_mapping_option
+@_reader_option
 @click.option(
     "--output",
     "-o",
@@ -356,14 +352,10 @@ def map_records(
     from ._model import record_to_builtins
 
     registry = _registry()
-    reader, reader_options = _reader_choice(reader, mapping)
-    try:
-        planned = plan_inputs(inputs, registry, reader)
-    except InputError as error:
-        raise UsageFailure(str(error)) from None
+    planned, reader_options = _plan(inputs, registry, reader, mapping)
     read = written = rejected = 0
     with (
-        _input_problems_exit(),
+        _exit_on_source_errors(),
         _report_stream(output) as stream,
         _rejects_stream(rejects) as rejects_file,
     ):
@@ -642,16 +634,8 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
 
 
 @main.command()
-@click.argument("records", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--standards",
-    "-s",
-    "standards",
-    multiple=True,
-    required=True,
-    type=click.Path(path_type=Path),
-    help="A standard file or a folder of them (repeatable).",
-)
+@_records_argument
+@_standards_option
 @click.option(
     "--size",
     "-n",
@@ -686,13 +670,8 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the queue here.")
-@click.option(
-    "--mapping",
-    "-m",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read exports through this field mapping (YAML).",
-)
-@click.option("--reader", help="Read every input with this reader.")
+@_mapping_option
+@_reader_option
 def sample(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -710,12 +689,8 @@ def sample(
     weight_map = _parse_weights(weights)
     registry = _registry()
     engine = _standards_or_exit(standards, registry)
-    reader, reader_options = _reader_choice(reader, mapping)
-    try:
-        planned = plan_inputs(records, registry, reader)
-    except InputError as error:
-        raise UsageFailure(str(error)) from None
-    with _input_problems_exit():
+    planned, reader_options = _plan(records, registry, reader, mapping)
+    with _exit_on_source_errors():
         drawn = draw_sample(
             engine,
             read_inputs(planned, reader_options),
