@@ -44,13 +44,6 @@ UTC = timezone.utc
 HOUR = 3600.0
 MINUTE = 60.0
 
-#: Whether this rulecore passes each rule's thresholds to its check (``CompileContext``
-#: carries ``thresholds`` and ``zone_for``); judging open cases in flight relies on it.
-ZONES_REACH_CHECKS = hasattr(CompileContext, "zone_for")
-needs_zones = pytest.mark.skipif(
-    not ZONES_REACH_CHECKS, reason="this rulecore does not pass a rule's thresholds to checks"
-)
-
 
 # ---------------------------------------------------------------------------------------------
 # running a fixture's records
@@ -230,7 +223,6 @@ def test_the_clock_measures_the_hand_worked_value(fixture: str, worked: Worked) 
     assert finding.measured == worked.seconds, finding.message
 
 
-@needs_zones
 @pytest.mark.parametrize(("fixture", "worked"), list(IN_FLIGHT))
 def test_an_open_case_measures_the_hand_worked_time_so_far(fixture: str, worked: Worked) -> None:
     finding = run_plugin_fixture(fixture)[(worked.record, worked.rule)]
@@ -553,17 +545,6 @@ def test_a_case_finished_before_the_as_of_moment_is_judged_by_the_engine() -> No
     assert (measured.outcome, measured.value) == (None, 4 * HOUR)
 
 
-@pytest.mark.skipif(ZONES_REACH_CHECKS, reason="only where thresholds do not reach checks")
-def test_without_the_rules_thresholds_at_risk_is_refused_and_the_engine_judges() -> None:
-    with pytest.raises(StandardsInvalid, match="at_risk needs the rule's thresholds"):
-        make_engine(
-            _standard({"from": {"type": "opened"}, "to": {"type": "resolved"}, "at_risk": "75%"})
-        )
-    engine = make_engine(_standard({"from": {"type": "opened"}, "to": {"type": "resolved"}}))
-    (finding,) = findings(engine, _open_since("2026-03-10T07:00:00Z"), as_of=AS_OF)
-    assert (finding.outcome, finding.measured) == ("fail", 5 * HOUR)
-
-
 # ---------------------------------------------------------------------------------------------
 # parameters and odd records
 # ---------------------------------------------------------------------------------------------
@@ -621,8 +602,6 @@ def test_bad_params_are_refused_in_plain_words(
     with pytest.raises(StandardsInvalid) as raised:
         make_engine(standard, schedules=schedules)
 
-    if "at_risk" in params and not ZONES_REACH_CHECKS:
-        error = "at_risk needs the rule's thresholds"
     assert error in str(raised.value)
 
 

@@ -39,7 +39,7 @@ from ._params import (
     parse_lower_bound,
     parse_share,
 )
-from ._zones import ZoneFor, judge_in_flight, judge_too_rushed, worse, zone_lookup
+from ._zones import ZoneFor, judge_in_flight, judge_too_rushed, worse
 
 ELAPSED_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -117,7 +117,7 @@ class _Elapsed:
     on_reopen: str | None
     lower_bound: Thresholds | None
     at_risk: float | None
-    zone_for: ZoneFor | None
+    zone_for: ZoneFor
 
     def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
         view = self.clock.view(record, context.as_of)
@@ -206,7 +206,7 @@ class _Elapsed:
         rushed = judge_too_rushed(measured.seconds, self.lower_bound)
         if rushed.outcome is None:
             return Measurement(measured.seconds, evidence)
-        zone = self.zone_for(record) if self.zone_for is not None else None
+        zone = self.zone_for(record)
         outcome = worse(rushed.outcome, zone.classify(measured.seconds) if zone else None)
         return Measurement(measured.seconds, evidence, rushed.note, outcome)
 
@@ -222,11 +222,6 @@ class _Elapsed:
             *self.clock.evidence(view, measured, started, as_of),
             *reordered_note(record),
         )
-        if self.zone_for is None:
-            # The engine's thresholds judge the time so far: inside the zone is a warning,
-            # past it a failure.
-            note = f"still open as of {as_of.isoformat()}; judged on the time so far"
-            return Measurement(measured.seconds, evidence, note)
         zone = self.zone_for(record)
         if zone is None:
             return Measurement.not_applicable(
@@ -263,12 +258,7 @@ def compile_elapsed(params: Mapping[str, Any], context: CompileContext) -> Evalu
     """Compile one ``elapsed`` rule: selectors, schedule and bounds are read here, once."""
     at_least, at_risk = params.get("at_least"), params.get("at_risk")
     _refuse_keys_without_effect(params)
-    zone_for = zone_lookup(context)
-    if at_risk is not None and zone_for is None:
-        raise ValueError(
-            "at_risk needs the rule's thresholds, which this rulecore does not pass to checks; "
-            "leave at_risk out to warn once the desired level has elapsed"
-        )
+    zone_for = context.zone_for
     return _Elapsed(
         start=_endpoint(params["from"]),
         stop=_endpoint(params["to"]),

@@ -12,23 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from rulecore import CompileContext, Record, Thresholds, format_duration
+from rulecore import Record, Thresholds, format_duration
 
 ZoneFor = Callable[[Record], Thresholds | None]
 
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
-
-
-def zone_lookup(context: CompileContext) -> ZoneFor | None:
-    """The rule's zone per record, or ``None`` where the context does not carry thresholds.
-
-    Read with ``getattr`` so that the checks still compile, judging in flight through the
-    engine's thresholds instead, where the context offers no ``zone_for``.
-    """
-    zone_for = getattr(context, "zone_for", None)
-    if callable(zone_for) and getattr(context, "thresholds", None) is not None:
-        return zone_for  # type: ignore[no-any-return]
-    return None
 
 
 class Judgement(NamedTuple):
