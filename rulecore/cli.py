@@ -274,6 +274,8 @@ def audit(
                 waivers=waiver_set,
                 baseline=baseline_set,
             )
+    for name, path in outputs[1:]:
+        click.echo(f"wrote the {name} report to {path}", err=True)
     if summary.rejected:
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)

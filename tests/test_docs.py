@@ -63,9 +63,11 @@ DOCS = ROOT / "docs"
 README = ROOT / "README.md"
 
 SETUP = "python3 -m venv .venv && .venv/bin/python -m pip install -q -e '.[dev]'"
-MAIN_JOB_COMMAND = (
-    f"{SETUP} && .venv/bin/rulecore audit examples/records --standards standards --fail-on never"
+MAIN_JOB = (
+    "audit examples/records --standards standards --by team --report html:report.html"
+    " --fail-on never"
 )
+MAIN_JOB_COMMAND = f"{SETUP} && .venv/bin/rulecore {MAIN_JOB}"
 TEST_COMMAND = f"{SETUP} && .venv/bin/python -m pytest"
 
 CHECK_SECTIONS = ("What it measures", "Parameters", "Thresholds", "Outcomes", "Evidence", "Example")
