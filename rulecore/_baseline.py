@@ -24,10 +24,22 @@ class Baseline:
     """The previous report's tracked fingerprints, and what this audit has seen of them."""
 
     source: str
-    previous: frozenset[str]
+    previous: dict[str, str]  #: tracked fingerprint -> its record id
     seen: set[str] = field(default_factory=set)
+    audited: set[str] = field(default_factory=set)  #: previous records audited again
     new: int = 0
     persisting: int = 0
+
+    def __post_init__(self) -> None:
+        self._previous_records = frozenset(self.previous.values())
+
+    def saw_record(self, record_id: str) -> None:
+        """Note that a record is in this audit; only such records' findings can be resolved.
+
+        Bounded by the baseline: only ids that the previous report names are kept.
+        """
+        if record_id in self._previous_records:
+            self.audited.add(record_id)
 
     def status(self, fingerprint: str) -> str:
         """``new`` or ``persisting``, counting it once."""
@@ -39,13 +51,17 @@ class Baseline:
         return "new"
 
     def report(self) -> dict[str, Any]:
-        resolved = sorted(self.previous - self.seen)
+        """A previous finding is resolved only if its record was audited again without it;
+        one whose record is not in this audit is counted as not audited."""
+        gone = [fp for fp in self.previous if fp not in self.seen]
+        resolved = sorted(fp for fp in gone if self.previous[fp] in self.audited)
         return {
             "source": self.source,
             "new": self.new,
             "persisting": self.persisting,
             "resolved": len(resolved),
             "resolved_fingerprints": resolved,
+            "not_audited": len(gone) - len(resolved),
         }
 
 
@@ -64,10 +80,16 @@ def load_baseline(path: Path) -> Baseline:
         raise SourceError(
             where, "this is not a rulecore JSON report (no 'findings' list); use --format json"
         )
-    previous = set()
+    previous: dict[str, str] = {}
     for index, finding in enumerate(findings):
-        if not isinstance(finding, dict) or not isinstance(finding.get("fingerprint"), str):
-            raise SourceError(where, f"finding {index} in this baseline has no fingerprint")
+        if (
+            not isinstance(finding, dict)
+            or not isinstance(finding.get("fingerprint"), str)
+            or not isinstance(finding.get("record"), str)
+        ):
+            raise SourceError(
+                where, f"finding {index} in this baseline has no fingerprint or record"
+            )
         if finding.get("outcome") in TRACKED:
-            previous.add(finding["fingerprint"])
-    return Baseline(str(path), frozenset(previous))
+            previous[finding["fingerprint"]] = finding["record"]
+    return Baseline(str(path), previous)

@@ -354,6 +354,8 @@ class AuditRun:
             self.sink.rejection(item)
             return
         self.evaluated += 1
+        if self.baseline is not None:
+            self.baseline.saw_record(item.id)
         self.engine._evaluate_into(
             item, self.context, self.tally, self._send, self.all_outcomes, self.waivers
         )

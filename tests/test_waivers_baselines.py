@@ -126,3 +126,32 @@ def test_a_baseline_that_is_not_a_report_is_a_usage_error(tmp_path: Path) -> Non
     result = audit("--baseline", str(baseline))
     assert result.exit_code == 2
     assert "not a rulecore JSON report" in result.stderr
+
+
+def test_findings_of_records_not_audited_again_are_not_counted_resolved(tmp_path: Path) -> None:
+    baseline = tmp_path / "previous.json"
+    baseline.write_text(audit().stdout)
+    other = ROOT / "examples" / "records" / "imported-with-errors.jsonl"
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(other),
+            "-s",
+            str(STANDARDS),
+            "--format",
+            "json",
+            "--baseline",
+            str(baseline),
+            "--fail-on",
+            "never",
+        ],
+    )
+    summary = json.loads(result.stdout)["summary"]["baseline"]
+    previous = [
+        f
+        for f in json.loads(baseline.read_text())["findings"]
+        if f["outcome"] in ("warn", "fail", "error", "waived")
+    ]
+    assert summary["resolved"] == 0
+    assert summary["not_audited"] == len(previous)
