@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ._summary import Summary
+from ._yaml import Location, SourceError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audits (
@@ -83,8 +84,19 @@ class SqliteHistory:
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path)
-        connection.executescript(_SCHEMA)
+        try:
+            connection.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise SourceError(
+                Location(str(self.path), 1, 1),
+                f"this is not a rulecore history (an SQLite file): {error}",
+            ) from None
         return connection
+
+    def check(self) -> None:
+        """Raise :class:`SourceError` now, before an audit, if the store cannot be used."""
+        self._connect().close()
 
     def record(self, summary: Summary, label: str) -> int:
         """Store ``summary``; return the new audit's id."""

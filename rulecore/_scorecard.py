@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import IO
 
@@ -11,6 +13,22 @@ from rich.text import Text
 
 from ._findings import Finding
 from ._summary import Counts, Summary
+
+#: How a shell reports a process ended by a closed pipe (128 + SIGPIPE).
+CLOSED_PIPE_EXIT = 141
+
+
+class ReportConsole(Console):
+    """A rich console whose closed pipe (``| head``) exits 141, not 1.
+
+    Exit 1 means "findings at the --fail-on level" to a CI gate; a reader that stopped
+    reading is not that.
+    """
+
+    def on_broken_pipe(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(CLOSED_PIPE_EXIT)
 
 
 def _share(value: float | None) -> Text:
@@ -77,7 +95,7 @@ def render_scorecard(
     *,
     color: bool,
 ) -> None:
-    console = Console(
+    console = ReportConsole(
         file=stream,
         width=None if color else 132,
         force_terminal=color,

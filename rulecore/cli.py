@@ -29,6 +29,7 @@ from ._inputs import InputError, plan_inputs, read_inputs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
 from ._sampling import SEVERITY_ORDER, draw_sample
+from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, discover_standard_files, load_standards
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
@@ -76,7 +77,24 @@ def _standards_or_exit(paths: Sequence[Path], registry: Registry) -> Engine:
         return Engine(load_standards(paths, registry), registry)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """rulecore's commands, with a closed pipe handled.
+
+    ``rulecore audit ... | head`` closes stdout early.  That is not a finding, so rather than
+    click's exit 1 (which a CI gate would read as "failures found") the command exits 141, as
+    a shell reports a process ended by SIGPIPE.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # Python flushes stdout on the way out; point it at the null device so it can.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(CLOSED_PIPE_EXIT) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rulecore")
 def main() -> None:
     """Audit service interactions against YAML service standards."""
@@ -222,6 +240,9 @@ def audit(
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
     engine = _standards_or_exit(standards, registry)
+    if history_path is not None:
+        with _exit_on_source_errors():
+            SqliteHistory(history_path).check()
     waiver_set = _waivers_or_exit(waivers, moment)
     baseline_set = _baseline_or_exit(baseline)
     planned, reader_options = _plan(records, registry, reader, mapping)
@@ -749,11 +770,11 @@ def history(store: Path, limit: int | None, output_format: str) -> None:
     """Show compliance per dimension over past audits, oldest first."""
     if not store.exists():
         raise UsageFailure(f"{store}: no such history; record audits with audit --history")
-    entries = SqliteHistory(store).entries(limit)
+    with _exit_on_source_errors():
+        entries = SqliteHistory(store).entries(limit)
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     dimensions = sorted({name for entry in entries for name in entry.dimensions})
@@ -769,7 +790,7 @@ def history(store: Path, limit: int | None, output_format: str) -> None:
             str(entry.read),
             *("—" if share is None else f"{share:.1%}" for share in shares),
         )
-    Console(width=None if sys.stdout.isatty() else 120).print(table)
+    ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
 
 
 # ---------------------------------------------------------------------------------------------

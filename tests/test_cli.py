@@ -12,6 +12,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -527,3 +529,28 @@ def test_output_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(fifo.stat().st_mode), "the pipe must not be replaced by a file"
     assert received[0].startswith("fingerprint,record,standard")
+
+
+def test_a_reader_that_stops_early_is_not_a_failure() -> None:
+    # JSON lines: megabytes of output, so the writes surely outlast the closed pipe.
+    output_format = "jsonl"
+    rulecore_script = Path(sys.executable).parent / "rulecore"
+    process = subprocess.Popen(
+        [
+            str(rulecore_script),
+            "audit",
+            str(ROOT / "examples" / "records"),
+            "-s",
+            str(ROOT / "standards"),
+            "--format",
+            output_format,
+            "--fail-on",
+            "never",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    assert process.wait(timeout=60) == 141

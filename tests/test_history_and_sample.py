@@ -123,3 +123,29 @@ def test_sample_command_writes_a_review_queue() -> None:
         main, ["sample", str(RECORDS), "-s", str(STANDARDS), "--seed", "1", "--weight", "failed=2"]
     )
     assert bad.exit_code == 2
+
+
+def test_a_history_that_is_not_sqlite_is_refused_before_the_audit(tmp_path: Path) -> None:
+    store = tmp_path / "notes.txt"
+    store.write_text("not a database\n")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(RECORDS),
+            "-s",
+            str(STANDARDS),
+            "--history",
+            str(store),
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "not a rulecore history" in result.stderr
+    assert not report.exists()
+    listed = CliRunner().invoke(main, ["history", "--store", str(store)])
+    assert listed.exit_code == 2
