@@ -424,6 +424,8 @@ def _word_error(
             f"{_at(path, 'the value')} should be {_type_words(expected)}, "
             f"not {_json_type(error.instance)}",
         )
+    if validator == "pattern" and expected == "\\S":
+        return SourceError(document.locate(path), f"{_at(path, 'the value')} must not be empty")
     if validator == "pattern" and path and path[-1] == "id":
         return SourceError(
             document.locate(path),

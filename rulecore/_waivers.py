@@ -21,6 +21,7 @@ the tooling, not in the service.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -60,10 +61,6 @@ WAIVERS_SCHEMA: dict[str, Any] = {
                     "by": {"type": "string", "pattern": "\\S"},
                     "expires": {"type": "string", "format": "date"},
                 },
-                "oneOf": [
-                    {"required": ["fingerprint"], "not": {"required": ["rule"]}},
-                    {"required": ["rule", "records"], "not": {"required": ["fingerprint"]}},
-                ],
             },
         }
     },
@@ -112,6 +109,20 @@ class Waivers:
                 return waiver
         return None
 
+    def unknown_rules(self, known: set[str]) -> list[SourceError]:
+        """A located error for each waiver naming a ``standard/rule`` that is not audited."""
+        waivers = [*(w for ws in self.by_rule.values() for w in ws), *self.expired]
+        return [
+            SourceError(
+                waiver.location,
+                f"no standard/rule {waiver.rule!r} is being audited; "
+                + (f"did you mean {close[0]!r}?" if close else "check the ids"),
+            )
+            for waiver in sorted(waivers, key=lambda w: w.location)
+            if waiver.rule is not None and waiver.rule not in known
+            for close in [difflib.get_close_matches(waiver.rule, sorted(known), n=1)]
+        ]
+
     def report(self) -> dict[str, Any]:
         """What the report says about waivers: how many applied, which expired or went unused."""
         active = [*self.by_fingerprint.values(), *(w for ws in self.by_rule.values() for w in ws)]
@@ -144,6 +155,15 @@ def load_waivers(path: Path, today: date) -> Waivers:
 
 
 def _add(waivers: Waivers, entry: Mapping[str, Any], location: Location) -> None:
+    has_fingerprint, has_rule = "fingerprint" in entry, "rule" in entry
+    if has_fingerprint and has_rule:
+        raise ValueError("a waiver names a fingerprint or a rule, not both")
+    if not has_fingerprint and not has_rule:
+        raise ValueError("a waiver needs a fingerprint, or a rule with its records")
+    if has_rule and "records" not in entry:
+        raise ValueError("a rule waiver needs records: a list of record ids, or '*' for all")
+    if has_fingerprint and "records" in entry:
+        raise ValueError("a fingerprint waiver names one finding already; leave out records")
     try:
         expires = date.fromisoformat(entry["expires"])
     except ValueError:

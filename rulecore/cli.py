@@ -243,7 +243,7 @@ def audit(
     if history_path is not None:
         with _exit_on_source_errors():
             SqliteHistory(history_path).check()
-    waiver_set = _waivers_or_exit(waivers, moment)
+    waiver_set = _waivers_or_exit(waivers, moment, engine)
     baseline_set = _baseline_or_exit(baseline)
     planned, reader_options = _plan(records, registry, reader, mapping)
     levels = FAIL_LEVELS[fail_on]
@@ -315,13 +315,19 @@ def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return reports
 
 
-def _waivers_or_exit(path: Path | None, as_of: datetime | None) -> Waivers | None:
-    """Load waivers in force on the audit's day (``--as-of``, else today in UTC)."""
+def _waivers_or_exit(path: Path | None, as_of: datetime | None, engine: Engine) -> Waivers | None:
+    """Load waivers in force on the audit's day (``--as-of``, else today in UTC), each naming
+    a rule that is being audited."""
     if path is None:
         return None
     today = (as_of or datetime.now(timezone.utc)).date()
+    known = {f"{standard.id}/{rule.id}" for standard in engine.standards for rule in standard.rules}
     with _exit_on_source_errors():
-        return load_waivers(path, today)
+        waivers = load_waivers(path, today)
+        unknown = waivers.unknown_rules(known)
+        if unknown:
+            raise StandardsInvalid(unknown)
+        return waivers
 
 
 def _baseline_or_exit(path: Path | None) -> Baseline | None:

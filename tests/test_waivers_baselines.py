@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from rulecore.cli import main
@@ -155,3 +156,28 @@ def test_findings_of_records_not_audited_again_are_not_counted_resolved(tmp_path
     ]
     assert summary["resolved"] == 0
     assert summary["not_audited"] == len(previous)
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ("  - fingerprint: 0123456789abcdef0123\n    reason: ''\n", "must not be empty"),
+        (
+            "  - fingerprint: 0123456789abcdef0123\n    rule: flow-handoffs/team-handoffs\n"
+            "    records: '*'\n    reason: both\n",
+            "a fingerprint or a rule, not both",
+        ),
+        ("  - rule: flow-handoffs/team-handoffs\n    reason: no records\n", "needs records"),
+        (
+            "  - rule: flow-handoffs/team-handofs\n    records: '*'\n    reason: a typo\n",
+            "did you mean 'flow-handoffs/team-handoffs'?",
+        ),
+    ],
+)
+def test_waiver_mistakes_are_located_in_plain_words(tmp_path: Path, entry: str, words: str) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("waivers:\n" + entry + "    by: Dana\n    expires: 2026-12-31\n")
+    result = audit("--waivers", str(waivers))
+    assert result.exit_code == 2, result.output
+    assert f"{waivers}:" in result.stderr
+    assert words in result.stderr, result.stderr
