@@ -6,6 +6,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
+from ._model import Record, record_to_builtins
 from ._plugins import Registry
 from ._readers import Item, Reader, Rejection
 
@@ -54,16 +57,41 @@ def _reader_for(path: Path, readers: Iterable[Reader]) -> Reader | None:
     return next((reader for reader in readers if reader.accepts(path)), None)
 
 
+def _duplicate(record: Record, source: str, position: int, earlier: str) -> Rejection:
+    where = "earlier in this file" if earlier == source else f"in {earlier}"
+    raw = msgspec.json.encode(record_to_builtins(record)).decode("utf-8")
+    return Rejection(
+        source,
+        0,
+        f"duplicate record id {record.id!r} (item {position} of this file): a record with "
+        f"this id was read {where}, and the first one is kept",
+        raw,
+    )
+
+
 def read_inputs(
     planned: Iterable[tuple[Path, Reader]], options: Mapping[str, Any] | None = None
 ) -> Iterator[Item]:
     """Read every planned file in turn.  A file that breaks mid-way (a truncated gzip, a
-    failing disk) yields one rejection saying where it stopped, and the next file is read."""
+    failing disk) yields one rejection saying where it stopped, and the next file is read.
+
+    A record whose id was already read is rejected: it would be counted twice, and share its
+    fingerprints (so its waivers and baseline) with the first.  Each id read is kept for this,
+    the one thing reading keeps per record (about 60 bytes plus the id).
+    """
+    first_seen: dict[str, str] = {}
     for path, reader in planned:
         items = 0
+        source = str(path)
         try:
             for item in reader.read(path, options or {}):
                 items += 1
+                if isinstance(item, Record):
+                    earlier = first_seen.get(item.id)
+                    if earlier is not None:
+                        yield _duplicate(item, source, items, earlier)
+                        continue
+                    first_seen[item.id] = source
                 yield item
         except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
             yield Rejection(

@@ -325,3 +325,37 @@ def test_canonical_form_round_trips() -> None:
     canonical = record_to_builtins(record)
     assert canonical["events"][0]["fields"] == {}
     assert decode_record(json.dumps(canonical)) == record
+
+
+def test_a_duplicate_record_id_is_rejected_with_the_first_kept(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from rulecore.cli import main
+
+    line = json.dumps({"id": "T-1", "events": [{"at": "2026-01-01T09:00:00Z", "type": "opened"}]})
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(line + "\n" + line + "\n")
+    second.write_text(line + "\n")
+    rejects = tmp_path / "rejects.jsonl"
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(first),
+            str(second),
+            "-s",
+            str(Path(__file__).resolve().parent.parent / "standards" / "flow-handoffs.yaml"),
+            "--format",
+            "json",
+            "--rejects",
+            str(rejects),
+            "--fail-on",
+            "never",
+        ],
+    )
+    summary = json.loads(result.stdout)["summary"]["records"]
+    assert summary == {"read": 3, "evaluated": 1, "rejected": 2}
+    rejected = [json.loads(row) for row in rejects.read_text().splitlines()]
+    assert "read earlier in this file" in rejected[0]["reason"]
+    assert f"read in {first}" in rejected[1]["reason"]
+    assert json.loads(rejected[1]["raw"])["id"] == "T-1"
