@@ -34,7 +34,11 @@ POPULATION = "(population)"
 
 
 class ReportSink(Protocol):
-    """Where an audit's results go as they are produced (a writer, a collector, a tee)."""
+    """Where an audit's results go as they are produced (a writer, a collector, a tee).
+
+    A sink that never shows findings' evidence may set ``needs_evidence = False``: findings
+    then arrive with empty evidence, and checks' deferred evidence is never built.
+    """
 
     def finding(self, finding: Finding) -> None: ...
 
@@ -146,6 +150,7 @@ class Engine:
         emit: Callable[[Finding], None],
         all_outcomes: bool,
         waivers: Waivers | None,
+        with_evidence: bool = True,
     ) -> None:
         if tally is not None:
             tally.begin(record)
@@ -176,7 +181,17 @@ class Engine:
                         group = level.group_of(record)
                         tally.observe_level(bound.slot, level, group, outcome, measurement.value)
                 if outcome != "pass" or all_outcomes:
-                    emit(_finding(bound, record.id, outcome, measurement, thresholds, waiver))
+                    emit(
+                        _finding(
+                            bound,
+                            record.id,
+                            outcome,
+                            measurement,
+                            thresholds,
+                            waiver,
+                            with_evidence,
+                        )
+                    )
         if tally is not None:
             tally.end()
 
@@ -228,6 +243,7 @@ def _finding(
     measurement: Measurement,
     thresholds: Thresholds | None,
     waiver: Waiver | None = None,
+    with_evidence: bool = True,
 ) -> Finding:
     standard, rule = bound.standard, bound.rule
     message = _message(rule, record_id, outcome, measurement, thresholds)
@@ -245,7 +261,7 @@ def _finding(
         measured=measurement.value,
         expected=thresholds,
         message=message,
-        evidence=_evidence_of(measurement, rule),
+        evidence=_evidence_of(measurement, rule) if with_evidence else (),
         waiver=waiver,
     )
 
@@ -337,6 +353,9 @@ class AuditRun:
         self.waivers = waivers
         self.baseline = baseline
         self.sink = sink
+        # A sink that never shows evidence (a scorecard, CSV) says so, and then no check's
+        # deferred evidence is built at all.
+        self.with_evidence = bool(getattr(sink, "needs_evidence", True))
         self.all_outcomes = all_outcomes
         self.context = EvaluationContext(as_of)
         self.tally = Tally(len(engine._slots), group_by)
@@ -357,7 +376,13 @@ class AuditRun:
         if self.baseline is not None:
             self.baseline.saw_record(item.id)
         self.engine._evaluate_into(
-            item, self.context, self.tally, self._send, self.all_outcomes, self.waivers
+            item,
+            self.context,
+            self.tally,
+            self._send,
+            self.all_outcomes,
+            self.waivers,
+            self.with_evidence,
         )
         for bound, accumulator in self.accumulators:
             if bound.standard.applies(item) and bound.rule.applies(item):
@@ -433,7 +458,11 @@ class AuditRun:
         if level is not None and level.by is None:
             self.tally.observe_level(bound.slot, level, NO_GROUP, outcome, measurement.value)
         if outcome != "pass" or self.all_outcomes:
-            self._send(_finding(bound, record_id, outcome, measurement, thresholds, waiver))
+            self._send(
+                _finding(
+                    bound, record_id, outcome, measurement, thresholds, waiver, self.with_evidence
+                )
+            )
 
 
 def _checked_results(produced: Iterable[Any]) -> list[tuple[str, Measurement]]:

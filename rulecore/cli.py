@@ -260,6 +260,8 @@ def audit(
         rejects_file = stack.enter_context(_rejects_stream(rejects))
 
         class _Gate:
+            needs_evidence = any(getattr(sink, "needs_evidence", True) for sink in sinks)
+
             def finding(self, finding: Finding) -> None:
                 nonlocal reached
                 counts = not new_only or finding.baseline == "new"

@@ -105,6 +105,8 @@ CSV_COLUMNS = (
 class CsvSink:
     """One row per finding, for spreadsheets; rejections go to ``--rejects``."""
 
+    needs_evidence = False  # it shows no evidence
+
     def __init__(self, stream: IO[str], options: Mapping[str, Any]) -> None:
         self.writer = csv.writer(stream, lineterminator="\n")
         self.writer.writerow(CSV_COLUMNS)
@@ -124,6 +126,8 @@ class CsvSink:
 
 class TableSink:
     """The terminal scorecard: how well each dimension, standard and rule was met."""
+
+    needs_evidence = False  # it shows no evidence
 
     def __init__(self, stream: IO[str], options: Mapping[str, Any]) -> None:
         self.stream = stream

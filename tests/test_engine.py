@@ -843,3 +843,21 @@ def test_evidence_that_fails_to_build_is_noted_not_fatal(
     [finding] = engine.evaluate(record("a"))
     assert finding.outcome == "fail"
     assert "ZeroDivisionError" in finding.evidence[0].detail
+
+
+def test_a_sink_that_shows_no_evidence_never_has_it_built(
+    tmp_path: Path, registry: Registry
+) -> None:
+    rules = "  - id: lazy\n    check: lazy_evidence\n    params: {attribute: v}\n"
+    rules += "    thresholds: {max: 1}\n"
+    engine = engine_for(tmp_path, registry, standard(rules))
+
+    class Scorecard(Collector):
+        needs_evidence = False
+
+    EVIDENCE_BUILT.clear()
+    sink = Scorecard()
+    engine.audit([record("fails", v=5)], sink)
+    assert EVIDENCE_BUILT == []
+    [finding] = sink.findings
+    assert (finding.outcome, finding.evidence) == ("fail", ())

@@ -20,6 +20,8 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 class SarifSink:
+    needs_evidence = False  # it shows no evidence
+
     def __init__(self, stream: IO[str], options: Mapping[str, Any]) -> None:
         self.stream = stream
         self.results = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
