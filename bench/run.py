@@ -94,7 +94,7 @@ def measure_msgspec(path: Path, standards: Sequence[Path]) -> dict[str, Any]:
 
 def _jsonl_items(engine: Any, path: Path) -> Iterator[Any]:
     """The records of ``path`` as the CLI reads them: the registered jsonl reader."""
-    from rulecore._inputs import read_inputs  # not re-exported by rulecore (yet)
+    from rulecore import read_inputs
 
     reader = engine.registry.readers["jsonl"][1]
     return read_inputs([(path, reader)])

@@ -45,6 +45,7 @@ from ._conditions import compile_scope
 from ._durations import format_duration, parse_duration
 from ._engine import AuditRun, Engine, ReportSink
 from ._findings import Finding, fingerprint
+from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
 from ._plugins import (
     BLOCK_ENV,
@@ -92,6 +93,7 @@ __all__ = [
     "Evidence",
     "EvidenceSource",
     "Finding",
+    "InputError",
     "Item",
     "Location",
     "Measurement",
@@ -134,6 +136,8 @@ __all__ = [
     "load_waivers",
     "owner_changes",
     "parse_duration",
+    "plan_inputs",
+    "read_inputs",
     "record_from_mapping",
     "record_to_builtins",
 ]
