@@ -195,9 +195,6 @@ class Engine:
         if tally is not None:
             tally.end()
 
-    def _cross_record_rules(self) -> tuple[_Bound, ...]:
-        return self._cross_record
-
 
 def _thresholds_for(rule: Rule, record: Record) -> Thresholds | None:
     thresholds = rule.thresholds
@@ -363,7 +360,7 @@ class AuditRun:
         self.evaluated = 0
         self.rejected = 0
         self.accumulators: list[tuple[_Bound, Accumulator]] = [
-            (bound, bound.rule.compiled()) for bound in engine._cross_record_rules()
+            (bound, bound.rule.compiled()) for bound in engine._cross_record
         ]
 
     def add(self, item: Item) -> None:
@@ -477,15 +474,3 @@ def _checked_results(produced: Iterable[Any]) -> list[tuple[str, Measurement]]:
             raise TypeError(f"results() gave {result!r}, not a (record id, Measurement) pair")
         results.append((result[0], result[1]))
     return results
-
-
-def evaluate_records(engine: Engine, records: Sequence[Record]) -> list[Finding]:
-    """Audit ``records`` in memory and return every finding, passes included (for tests)."""
-    collected: list[Finding] = []
-
-    class _Collect(_NullSink):
-        def finding(self, finding: Finding) -> None:
-            collected.append(finding)
-
-    engine.audit(records, _Collect(), all_outcomes=True)
-    return collected

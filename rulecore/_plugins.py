@@ -136,13 +136,6 @@ def _load_entry_point(plugin: FoundPlugin) -> ModuleType | Any:
     return entry_point.load()
 
 
-class Provided(NamedTuple):
-    """Something a plugin registered, with the plugin's name."""
-
-    plugin: str
-    item: Any
-
-
 @dataclass(frozen=True)
 class Registry:
     """Everything the loaded plugins registered, by name, in sorted order."""

@@ -536,3 +536,23 @@ def test_thresholds_that_cannot_mean_what_they_say_are_located_errors(
     message = only_error(validate(path))
     assert message.startswith(f"{path}:12:17: "), message
     assert words in message, message
+
+
+def test_every_published_schema_is_a_valid_draft_2020_12_schema() -> None:
+    import jsonschema
+
+    from rulecore._schemas import SCHEMA_NAMES, load_schema
+
+    for name in SCHEMA_NAMES:
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))
+
+
+def test_the_standard_schema_embeds_the_code_s_condition_and_service_level_schemas() -> None:
+    from rulecore._conditions import CONDITION_SCHEMA
+    from rulecore._schemas import load_schema
+    from rulecore._service_levels import SERVICE_LEVEL_SCHEMA
+
+    published = load_schema("standard")["$defs"]
+    assert published["condition"] == CONDITION_SCHEMA["$defs"]["condition"]
+    assert published["scope"] == {k: v for k, v in CONDITION_SCHEMA.items() if k != "$defs"}
+    assert published["service_level"] == SERVICE_LEVEL_SCHEMA
