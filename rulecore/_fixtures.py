@@ -28,6 +28,7 @@ from ._standards import (
     compile_standard,
     load_documents,
     schema_errors,
+    standard_bases,
 )
 from ._summary import Summary
 from ._yaml import Document, Location, SourceError, child_node, load_yaml_file
@@ -83,7 +84,8 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
     schedules, schedule_errors = compile_schedules(documents)
     if load_errors or schedule_errors:
         raise StandardsInvalid(load_errors + schedule_errors)
-    standard, problems = compile_standard(standard_document, registry, schedules)
+    bases = standard_bases(documents)
+    standard, problems = compile_standard(standard_document, registry, schedules, bases)
     if standard is None:
         raise StandardsInvalid(problems)
     engine = Engine((standard,), registry)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import jsonschema
 
@@ -64,6 +64,7 @@ class Standard:
     applies: RecordPredicate
     rules: tuple[Rule, ...]
     path: str
+    abstract: bool = False  #: a template for other standards to extend, not audited itself
 
 
 class StandardsInvalid(Exception):
@@ -174,25 +175,42 @@ def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard,
     errors += [SourceError(Location(str(path), 1, 1), "no such file or folder") for path in missing]
     schedules, schedule_errors = compile_schedules(documents)
     errors += schedule_errors
-    standards: list[Standard] = []
+    standard_documents: list[Document] = []
     for document in documents:
         kind = _kind(document)
-        if kind in OTHER_KINDS or kind == "schedule":
-            continue
-        if kind != "standard":
+        if kind not in OTHER_KINDS and kind not in ("schedule", "standard"):
             errors.append(_unknown_kind(document, kind))
-            continue
-        standard, problems = compile_standard(document, registry, schedules)
+        elif kind == "standard":
+            standard_documents.append(document)
+    bases = standard_bases(standard_documents)
+    compiled: list[Standard] = []
+    for document in standard_documents:
+        standard, problems = compile_standard(document, registry, schedules, bases)
         errors.extend(problems)
         if standard is not None:
-            standards.append(standard)
-    errors.extend(_duplicate_ids(standards))
+            compiled.append(standard)
+    errors.extend(_duplicate_ids(compiled))
+    standards = [standard for standard in compiled if not standard.abstract]
     if errors:
         raise StandardsInvalid(errors)
     if not standards and not missing:
         where = ", ".join(str(path) for path in paths)
         raise StandardsInvalid([SourceError(Location(where, 1, 1), "no standards found here")])
     return tuple(sorted(standards, key=lambda standard: standard.id))
+
+
+def standard_bases(documents: Iterable[Document]) -> dict[str, Document]:
+    """The standards that others may extend, by id: each one whose id can be read."""
+    bases: dict[str, Document] = {}
+    for document in documents:
+        data = document.data
+        if (
+            _kind(document) == "standard"
+            and isinstance(data, Mapping)
+            and isinstance(data.get("id"), str)
+        ):
+            bases.setdefault(data["id"], document)
+    return bases
 
 
 def _duplicate_ids(standards: Sequence[Standard]) -> Iterator[SourceError]:
@@ -207,29 +225,123 @@ def _duplicate_ids(standards: Sequence[Standard]) -> Iterator[SourceError]:
             first_seen[standard.id] = standard
 
 
+class _RuleSource(NamedTuple):
+    """A rule as it applies, and where to point at when it is wrong."""
+
+    document: Document
+    where: tuple[str | int, ...]
+    data: Mapping[str, Any]
+
+
+class _Resolved(NamedTuple):
+    """A standard with its inheritance applied."""
+
+    data: dict[str, Any]
+    rules: list[_RuleSource]
+
+
+def _resolve(
+    document: Document,
+    bases: Mapping[str, Document],
+    chain: tuple[str, ...] = (),
+) -> tuple[_Resolved | None, list[SourceError]]:
+    """Apply ``extends``: the base's keys, then this standard's; its scope, then this one's;
+    its rules, with ``overrides`` replacing keys of a rule, then this standard's own rules."""
+    data = document.data
+    own_rules = [
+        _RuleSource(document, ("rules", index), rule)
+        for index, rule in enumerate(data.get("rules", []))
+    ]
+    if "extends" not in data:
+        return _Resolved(dict(data), own_rules), []
+    base_id = data["extends"]
+    base_document = bases.get(base_id)
+    if base_id in chain or base_id == data["id"]:
+        where = " -> ".join((*chain, data["id"], base_id))
+        return None, [SourceError(document.locate(["extends"]), f"extends goes round: {where}")]
+    if base_document is None:
+        close = difflib.get_close_matches(base_id, sorted(bases), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return None, [
+            SourceError(
+                document.locate(["extends"]),
+                f"no standard {base_id!r} to extend among those loaded{hint}",
+            )
+        ]
+    base, errors = _resolve(base_document, bases, (*chain, data["id"]))
+    if base is None:
+        return None, errors
+    merged = {key: value for key, value in base.data.items() if key != "abstract"}
+    merged.update(
+        (key, value)
+        for key, value in data.items()
+        if key not in ("extends", "overrides", "rules", "scope")
+    )
+    scopes = [scope for scope in (base.data.get("scope"), data.get("scope")) if scope]
+    if scopes:
+        merged["scope"] = [part for scope in scopes for part in _as_list(scope)]
+    overrides = data.get("overrides", {})
+    inherited = {source.data["id"] for source in base.rules}
+    errors = [
+        SourceError(
+            document.locate_key(["overrides", rule_id]),
+            f"the standard {base_id!r} has no rule {rule_id!r} to override",
+        )
+        for rule_id in overrides
+        if rule_id not in inherited
+    ]
+    rules = [
+        _RuleSource(document, ("overrides", source.data["id"]), _override(source.data, change))
+        if (change := overrides.get(source.data["id"])) is not None
+        else source
+        for source in base.rules
+    ]
+    return _Resolved(merged, rules + own_rules), errors
+
+
+def _as_list(scope: Any) -> list[Any]:
+    return list(scope) if isinstance(scope, list) else [scope]
+
+
+def _override(rule: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    merged = {**rule, **change}
+    if "params" in rule and "params" in change:
+        merged["params"] = {**rule["params"], **change["params"]}
+    return merged
+
+
 def compile_standard(
-    document: Document, registry: Registry, schedules: Mapping[str, Any] | None = None
+    document: Document,
+    registry: Registry,
+    schedules: Mapping[str, Any] | None = None,
+    bases: Mapping[str, Document] | None = None,
 ) -> tuple[Standard | None, list[SourceError]]:
-    """Validate and compile one loaded standard; return it (or None) with its problems."""
+    """Validate and compile one loaded standard; return it (or None) with its problems.
+
+    ``bases`` are the standards it may extend, by id (already checked against the schema).
+    """
     errors = list(schema_errors(document, load_schema("standard")))
     if errors:
         return None, errors
-    data = document.data
+    resolved, errors = _resolve(document, bases or {})
+    if resolved is None or errors:
+        return None, errors
+    data = resolved.data
     rules: list[Rule] = []
     seen_rules: set[str] = set()
-    for index, rule_data in enumerate(data["rules"]):
-        where = ("rules", index)
+    for source in resolved.rules:
+        rule_data, where = source.data, source.where
         if rule_data["id"] in seen_rules:
             errors.append(
                 SourceError(
-                    document.locate([*where, "id"]),
+                    source.document.locate([*where, "id"]),
                     f"rule id {rule_data['id']!r} appears twice in this standard",
                 )
             )
             continue
         seen_rules.add(rule_data["id"])
         rule, problems = _compile_rule(
-            document, where, rule_data, registry, data["id"], schedules or {}
+            source.document, where, rule_data, registry, data["id"], schedules or {}
         )
         errors.extend(problems)
         if rule is not None:
@@ -250,13 +362,14 @@ def compile_standard(
         applies=applies,
         rules=tuple(rules),
         path=document.path,
+        abstract=bool(data.get("abstract", False)),
     )
     return standard, []
 
 
 def _compile_rule(
     document: Document,
-    where: tuple[str, int],
+    where: tuple[str | int, ...],
     data: Mapping[str, Any],
     registry: Registry,
     standard_id: str,
