@@ -190,6 +190,7 @@ class Engine:
                             thresholds,
                             waiver,
                             with_evidence,
+                            record.reordered,
                         )
                     )
         if tally is not None:
@@ -241,6 +242,7 @@ def _finding(
     thresholds: Thresholds | None,
     waiver: Waiver | None = None,
     with_evidence: bool = True,
+    reordered: bool = False,
 ) -> Finding:
     standard, rule = bound.standard, bound.rule
     message = _message(rule, record_id, outcome, measurement, thresholds)
@@ -258,7 +260,7 @@ def _finding(
         measured=measurement.value,
         expected=thresholds,
         message=message,
-        evidence=_evidence_of(measurement, rule) if with_evidence else (),
+        evidence=_evidence_of(measurement, rule, reordered) if with_evidence else (),
         waiver=waiver,
     )
 
@@ -266,7 +268,13 @@ def _finding(
 EVIDENCE_KINDS = ("event", "segment", "note")
 
 
-def _evidence_of(measurement: Measurement, rule: Rule) -> tuple[Evidence, ...]:
+#: Said once, by the engine, on every finding of a record whose events the reader sorted.
+REORDERED = Evidence("note", "reordered", detail="events were sorted by time")
+
+
+def _evidence_of(
+    measurement: Measurement, rule: Rule, reordered: bool = False
+) -> tuple[Evidence, ...]:
     try:
         evidence = measurement.evidence_tuple()
         if not isinstance(evidence, tuple):
@@ -283,7 +291,7 @@ def _evidence_of(measurement: Measurement, rule: Rule) -> tuple[Evidence, ...]:
                 f"evidence: {type(error).__name__}: {error}",
             ),
         )
-    return evidence
+    return (*evidence, REORDERED) if reordered else evidence
 
 
 def _message(

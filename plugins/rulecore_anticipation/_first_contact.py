@@ -34,11 +34,10 @@ from rulecore import (
     describe_selector,
     find_event,
     format_duration,
+    known_events,
     owner_changes,
     parse_duration,
 )
-
-from ._common import known_events
 
 BREAKS = ("contact", "reopen", "handoff")
 DEFAULT_BREAKS = ("contact", "reopen")

@@ -25,11 +25,10 @@ from rulecore import (
     compile_selector,
     describe_selector,
     format_duration,
+    known_events,
     parse_duration,
 )
 from rulecore.clock import Schedule, add_business_seconds
-
-from ._common import known_events
 
 DEFAULT_FULFILMENT: dict[str, Any] = {"type": ["message", "callback"], "actor": "agent"}
 

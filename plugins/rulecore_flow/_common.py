@@ -57,10 +57,3 @@ def describe_event(spec: Mapping[str, Any] | None) -> str:
 def event_evidence(record: Record, index: int, label: str, detail: str = "") -> Evidence:
     """Evidence pointing at one event of the timeline."""
     return Evidence("event", label, record.events[index].at, event_index=index, detail=detail)
-
-
-def reordered_note(record: Record) -> tuple[Evidence, ...]:
-    """A note when the reader had to sort the events, so an auditor knows the order was fixed."""
-    if record.reordered:
-        return (Evidence("note", "reordered", detail="events were sorted by time"),)
-    return ()

@@ -27,7 +27,6 @@ from ._common import (
     VALUE_SCHEMA,
     EventPredicate,
     event_evidence,
-    reordered_note,
     selector,
 )
 
@@ -127,7 +126,7 @@ def compile_escalation_levels(params: Mapping[str, Any], context: CompileContext
         )
         violations = [step for step in steps if step.violation]
         note = ", ".join(step.violation or "" for step in violations)
-        return Measurement(float(len(violations)), evidence + reordered_note(record), note)
+        return Measurement(float(len(violations)), evidence, note)
 
     return escalation_levels
 

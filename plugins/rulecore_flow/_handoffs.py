@@ -23,7 +23,7 @@ from rulecore import (
     owner_changes,
 )
 
-from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, reordered_note, selector
+from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, selector
 
 OWNER_PARAMS: dict[str, Any] = {
     "field": {
@@ -64,7 +64,7 @@ def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Eval
             event_evidence(record, change.event_index, "handoff", _words(change))
             for change in found
         )
-        return Measurement(float(len(evidence)), evidence + reordered_note(record))
+        return Measurement(float(len(evidence)), evidence)
 
     return handoffs
 
@@ -125,7 +125,7 @@ def compile_ping_pong(params: Mapping[str, Any], context: CompileContext) -> Eva
             return Measurement.not_applicable(f"no event in the timeline names a {field}")
         evidence = tuple(_returns(record, found, any_earlier))
         note = "; ".join(piece.detail for piece in evidence)
-        return Measurement(float(len(evidence)), evidence + reordered_note(record), note)
+        return Measurement(float(len(evidence)), evidence, note)
 
     return ping_pong
 

@@ -32,7 +32,7 @@ from rulecore import (
 )
 from rulecore.caseclock import ReopenRule, StatusRule
 
-from ._common import SELECTOR_DEFS, event_evidence, reordered_note
+from ._common import SELECTOR_DEFS, event_evidence
 
 REOPENS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,7 +67,7 @@ def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evalu
         if needs_status and not changes and not found:
             return Measurement.not_applicable(f"no event carries a {status.field}")
         note = "; ".join(f"{piece.detail} at event {piece.event_index}" for piece in found)
-        return Measurement(float(len(found)), tuple(found) + reordered_note(record), note)
+        return Measurement(float(len(found)), tuple(found), note)
 
     return reopens
 

@@ -37,7 +37,7 @@ from rulecore import (
 from rulecore.caseclock import Wait
 from rulecore.clock import Measured
 
-from ._common import SELECTOR_DEFS, EventPredicate, describe_event, event_evidence, reordered_note
+from ._common import SELECTOR_DEFS, EventPredicate, describe_event, event_evidence
 from ._common import selector as selector_schema
 
 DEFAULT_ACTIVITY: Mapping[str, Any] = {"actor": "agent"}
@@ -105,7 +105,6 @@ class _Stalls:
             return (
                 *_ends(record, waits[position], until, as_of),
                 *self.clock.evidence(view, measured, *spans[position], show_pauses=False),
-                *reordered_note(record),
             )
 
         return Measurement(measured.seconds, evidence, _note(waits[position], measured, as_of))

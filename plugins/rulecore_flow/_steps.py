@@ -29,7 +29,6 @@ from ._common import (
     EventPredicate,
     describe_event,
     event_evidence,
-    reordered_note,
     selector,
     selector_part,
 )
@@ -209,9 +208,7 @@ def _measurement(
         for label, names in (("missing", missing), ("out of order", out_of_order))
         if names
     )
-    return Measurement(
-        float(len(missing) + len(out_of_order)), tuple(evidence) + reordered_note(record), note
-    )
+    return Measurement(float(len(missing) + len(out_of_order)), tuple(evidence), note)
 
 
 def _neighbour_words(steps: tuple[Step, ...], placed: dict[int, int], position: int) -> str:

@@ -37,7 +37,6 @@ from ._common import (
     EventPredicate,
     describe_event,
     describe_values,
-    reordered_note,
     selector_part,
 )
 
@@ -158,9 +157,7 @@ def compile_forbidden_transitions(params: Mapping[str, Any], context: CompileCon
         if needs_status and not any(entered):
             return Measurement.not_applicable(f"no event carries a {status.field}")
         violations, names = _violations(record, transitions, entered)
-        return Measurement(
-            float(len(violations)), tuple(violations) + reordered_note(record), _tally(names)
-        )
+        return Measurement(float(len(violations)), tuple(violations), _tally(names))
 
     return forbidden_transitions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rulecore import CaseView, Event, Evidence, Record
+from rulecore import CaseView, Event, Evidence
 
 #: A compiled event selector.
 EventPredicate = Callable[[Event], bool]
@@ -18,10 +18,3 @@ EventPredicate = Callable[[Event], bool]
 def event_evidence(view: CaseView, label: str, index: int, words: str) -> Evidence:
     """An event the measurement rests on, such as the ``from`` and ``to`` of a span."""
     return Evidence("event", label, view.events[index].at, event_index=index, detail=words)
-
-
-def reordered_note(record: Record) -> tuple[Evidence, ...]:
-    """A note when the source listed the events out of time order (the reader sorted them)."""
-    if record.reordered:
-        return (Evidence("note", "reordered", detail="events were sorted by time"),)
-    return ()

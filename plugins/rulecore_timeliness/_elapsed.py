@@ -30,7 +30,7 @@ from rulecore import (
     describe_selector,
 )
 
-from ._casetime import EventPredicate, event_evidence, reordered_note
+from ._casetime import EventPredicate, event_evidence
 from ._params import (
     LOWER_BOUND_SCHEMA,
     SELECTOR_DEFS,
@@ -198,7 +198,6 @@ class _Elapsed:
                 event_evidence(view, "to", stop, self.stop.words),
                 *span.evidence,
                 *self.clock.evidence(view, measured, started, stopped),
-                *reordered_note(record),
             )
 
         if self.lower_bound is None:
@@ -220,7 +219,6 @@ class _Elapsed:
             Evidence("note", "as_of", as_of, detail=f"no {self.stop.words} event yet"),
             *span.evidence,
             *self.clock.evidence(view, measured, started, as_of),
-            *reordered_note(record),
         )
         zone = self.zone_for(record)
         if zone is None:

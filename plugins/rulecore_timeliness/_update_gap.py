@@ -34,7 +34,7 @@ from rulecore import (
 )
 from rulecore.clock import Measured
 
-from ._casetime import EventPredicate, event_evidence, reordered_note
+from ._casetime import EventPredicate, event_evidence
 from ._params import SELECTOR_DEFS, selector_schema
 
 DEFAULT_OPENED: Mapping[str, Any] = {"type": "opened"}
@@ -101,7 +101,6 @@ class _UpdateGap:
                 *self._gap_evidence(view, longest, len(gaps), measured),
                 *self.clock.evidence(view, measured, longest.began, longest.ended),
                 *self._unjudged_wait(periods, context.as_of),
-                *reordered_note(record),
             )
 
         return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
