@@ -70,6 +70,10 @@ class AuditEntry:
 class HistoryStore(Protocol):
     """Where audits are recorded.  Implementations must keep entries in recording order."""
 
+    def check(self) -> None:
+        """Raise :class:`SourceError` if the store cannot be used, before an audit runs."""
+        ...
+
     def record(self, summary: Summary, label: str) -> int: ...
 
     def entries(self, limit: int | None = None) -> Sequence[AuditEntry]: ...

@@ -271,7 +271,7 @@ def _resolve(
     base, errors = _resolve(base_document, bases, (*chain, data["id"]))
     if base is None:
         return None, errors
-    merged = {key: value for key, value in base.data.items() if key != "abstract"}
+    merged = {key: value for key, value in base.data.items() if key not in ("abstract", "rules")}
     merged.update(
         (key, value)
         for key, value in data.items()
@@ -379,7 +379,7 @@ def _compile_rule(
     entry = registry.checks.get(check_name)
     if entry is None:
         return None, [
-            SourceError(document.locate([*where, "check"]), _unknown_check(check_name, registry))
+            SourceError(document.locate([*where, "check"]), unknown_check(check_name, registry))
         ]
     plugin, check = entry
     params = data.get("params") or {}
@@ -464,7 +464,8 @@ def _compile_rule(
     return rule, []
 
 
-def _unknown_check(name: str, registry: Registry) -> str:
+def unknown_check(name: str, registry: Registry) -> str:
+    """'unknown check' in words, with the closest known names (or all of them)."""
     known = list(registry.checks)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     if close:

@@ -2,8 +2,9 @@
 
 An audit form measures *how well* a team did, not how badly, so the headline figure is
 compliance: the share of applicable outcomes that passed.  Beside it, the share within the
-zone of tolerance (pass + warn).  Not-applicable outcomes and errors are counted but do not
-enter either share; errors are a fault of the tooling, not of the service.
+zone of tolerance (pass + warn).  Not-applicable, waived and error outcomes are counted but do
+not enter either share: errors are a fault of the tooling, not of the service, and a waived
+outcome is an accepted exception.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``rulecore`` command line: audit, validate, explain, plugins and test.
+"""The ``rulecore`` command line: audit, validate, explain, plugins, test, map, sample, history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input.
@@ -24,13 +24,13 @@ from ._checks import AnyCheck, CrossRecordCheck
 from ._engine import Engine, ReportSink
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
-from ._history import SqliteHistory
+from ._history import HistoryStore, SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
 from ._sampling import SEVERITY_ORDER, draw_sample
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
-from ._standards import StandardsInvalid, discover_standard_files, load_standards
+from ._standards import StandardsInvalid, discover_standard_files, load_standards, unknown_check
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
 from ._writers import rejection_to_dict
@@ -240,9 +240,11 @@ def audit(
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
     engine = _standards_or_exit(standards, registry)
+    history_store: HistoryStore | None = None
     if history_path is not None:
+        history_store = SqliteHistory(history_path)
         with _exit_on_source_errors():
-            SqliteHistory(history_path).check()
+            history_store.check()
     waiver_set = _waivers_or_exit(waivers, moment, engine)
     baseline_set = _baseline_or_exit(baseline)
     planned, reader_options = _plan(records, registry, reader, mapping)
@@ -271,16 +273,14 @@ def audit(
 
             def rejection(self, rejection: Rejection) -> None:
                 if rejects_file is not None:
-                    rejects_file.write(json.dumps(rejection_to_dict(rejection, whole=True)) + "\n")
+                    _write_reject(rejects_file, rejection)
                 for sink in sinks:
                     sink.rejection(rejection)
 
             def close(self, summary: Summary) -> None:
-                if history_path is not None:
+                if history_store is not None:
                     # Recorded before the reports are written, so a trend includes this audit.
-                    entry = SqliteHistory(history_path).record(
-                        summary, label or ", ".join(map(str, records))
-                    )
+                    entry = history_store.record(summary, label or ", ".join(map(str, records)))
                     click.echo(f"recorded as audit {entry} in {history_path}", err=True)
                 for sink in sinks:
                     sink.close(summary)
@@ -303,6 +303,11 @@ def audit(
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
     raise SystemExit(1 if reached else 0)
+
+
+def _write_reject(stream: IO[str], rejection: Rejection) -> None:
+    """One line of the rejects file: the rejection, with the input kept whole."""
+    stream.write(json.dumps(rejection_to_dict(rejection, whole=True)) + "\n")
 
 
 def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
@@ -395,7 +400,7 @@ def map_records(
             if isinstance(item, Rejection):
                 rejected += 1
                 if rejects_file is not None:
-                    rejects_file.write(json.dumps(rejection_to_dict(item, whole=True)) + "\n")
+                    _write_reject(rejects_file, item)
                 continue
             stream.write(msgspec.json.encode(record_to_builtins(item)).decode() + "\n")
             written += 1
@@ -512,15 +517,7 @@ def explain(name: str) -> None:
     registry = _registry()
     entry = registry.checks.get(name)
     if entry is None:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(registry.checks), n=3, cutoff=0.5)
-        hint = (
-            f"; did you mean {' or '.join(close)}?"
-            if close
-            else f"; known: {', '.join(registry.checks)}"
-        )
-        raise UsageFailure(f"unknown check {name!r}{hint}")
+        raise UsageFailure(unknown_check(name, registry))
     plugin, check = entry
     click.echo(describe_check(plugin, check))
 

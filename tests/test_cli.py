@@ -397,7 +397,7 @@ def test_explain_each_check(name: str) -> None:
 def test_explain_unknown_check_suggests_the_closest() -> None:
     result = run("explain", "elapsd")
     assert result.exit_code == 2
-    assert "unknown check 'elapsd'; did you mean elapsed" in result.stderr
+    assert "unknown check 'elapsd'; did you mean 'elapsed'?" in result.stderr
 
 
 def test_explain_far_from_any_check_lists_them() -> None:
