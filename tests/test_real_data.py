@@ -13,7 +13,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -274,6 +274,55 @@ def test_311_closed_by_due_date_agrees_with_the_columns(shared_data: Path, year:
         # it would count as closed long before its due date.
         assert rejected == {"19944912"}
         assert direct["19944912"] == "pass"
+
+
+ELAPSED_311 = """
+id: time-to-close
+version: 1
+title: Created to closed
+dimension: timeliness
+rules:
+  - id: created-to-closed
+    check: elapsed
+    params: {from: {type: opened}, to: {type: closed}}
+    thresholds: {desired: 1d, adequate: 5d}
+"""
+
+
+def test_311_time_to_close_is_the_columns_difference_in_real_time(shared_data: Path) -> None:
+    """elapsed on real requests: Closed Date minus Created Date, read in New York time, so a
+    request open across a clock change is an hour shorter or longer than its wall clocks say.
+
+    Of the 1,957 requests with both dates, 428 were open across a clock change, so this holds
+    the clock's time-zone handling to real data, not only to the hand-worked table."""
+    from zoneinfo import ZoneInfo
+
+    from rulecore.testing import make_engine
+
+    export = shared_data / "nyc-311/311_service_requests_2011.csv"
+    records = [
+        item
+        for item in read_export(export, NYC / "nyc-311.mapping.yaml")
+        if isinstance(item, Record)
+    ]
+    found = findings_by_record(make_engine(ELAPSED_311), records, "created-to-closed")
+    new_york, fmt = ZoneInfo("America/New_York"), "%m/%d/%Y %I:%M:%S %p"
+    direct = {}
+    for row in csv_rows(export):
+        if row["Closed Date"] and not row["Closed Date"].startswith("01/01/1900"):
+            created = datetime.strptime(row["Created Date"], fmt).replace(tzinfo=new_york)
+            closed = datetime.strptime(row["Closed Date"], fmt).replace(tzinfo=new_york)
+            # Subtract in UTC: between two datetimes of one zone, Python subtracts wall clocks.
+            direct[row["Unique Key"]] = (
+                closed.astimezone(timezone.utc) - created.astimezone(timezone.utc)
+            ).total_seconds()
+    measured = {key: f.measured for key, f in found.items() if f.measured is not None}  # type: ignore[attr-defined]
+    assert len(measured) == 1957
+    assert measured.keys() <= direct.keys()
+    assert all(measured[key] == direct[key] for key in measured)
+    # Every request with both dates was measured; the rest are not_applicable, not errors.
+    assert measured.keys() == {key for key in direct if key in found}
+    assert {f.outcome for f in found.values()} <= {"pass", "warn", "fail", "not_applicable"}  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------------
