@@ -169,9 +169,11 @@ class Engine:
                     outcome = _classify(measurement, thresholds)
                 except Exception as error:  # one plugin's fault stays that plugin's
                     measurement, thresholds, outcome = _error(rule, record.id, error), None, "error"
-                waiver = None
+                waiver = finding_print = None
                 if waivers is not None and outcome in ("fail", "warn"):
-                    waiver = waivers.match(standard.id, rule.id, record.id)
+                    if waivers.by_fingerprint:  # computed once, for the waiver and the finding
+                        finding_print = fingerprint(standard.id, rule.id, record.id)
+                    waiver = waivers.match(standard.id, rule.id, record.id, finding_print)
                     if waiver is not None:
                         outcome = "waived"
                 if tally is not None:
@@ -191,6 +193,7 @@ class Engine:
                             waiver,
                             with_evidence,
                             record.reordered,
+                            finding_print,
                         )
                     )
         if tally is not None:
@@ -243,11 +246,12 @@ def _finding(
     waiver: Waiver | None = None,
     with_evidence: bool = True,
     reordered: bool = False,
+    finding_print: str | None = None,
 ) -> Finding:
     standard, rule = bound.standard, bound.rule
     message = _message(rule, record_id, outcome, measurement, thresholds)
     return Finding(
-        fingerprint=fingerprint(standard.id, rule.id, record_id),
+        fingerprint=finding_print or fingerprint(standard.id, rule.id, record_id),
         record=record_id,
         standard=standard.id,
         version=standard.version,
@@ -340,6 +344,14 @@ class _NullSink:
         pass
 
 
+class _Accumulating(NamedTuple):
+    """A cross-record rule's accumulator for one audit, and its ``drain`` if it has one."""
+
+    bound: _Bound
+    accumulator: Accumulator
+    drain: Callable[[], Iterable[tuple[str, Measurement]]] | None
+
+
 class AuditRun:
     """One audit in progress: counters, cross-record state, and where results go."""
 
@@ -367,8 +379,11 @@ class AuditRun:
         self.read = 0
         self.evaluated = 0
         self.rejected = 0
-        self.accumulators: list[tuple[_Bound, Accumulator]] = [
-            (bound, bound.rule.compiled()) for bound in engine._cross_record
+        self.accumulators: list[_Accumulating] = [
+            _Accumulating(bound, accumulator, getattr(accumulator, "drain", None))
+            for bound, accumulator in (
+                (bound, bound.rule.compiled()) for bound in engine._cross_record
+            )
         ]
 
     def add(self, item: Item) -> None:
@@ -389,7 +404,7 @@ class AuditRun:
             self.waivers,
             self.with_evidence,
         )
-        for bound, accumulator in self.accumulators:
+        for bound, accumulator, drain in self.accumulators:
             if bound.standard.applies(item) and bound.rule.applies(item):
                 try:
                     accumulator.add(item, self.context)
@@ -398,7 +413,6 @@ class AuditRun:
                     continue
                 # Results an accumulator already knows are final go out now, so that it need
                 # not hold them until the end (memory bounded by its window, not the input).
-                drain = getattr(accumulator, "drain", None)
                 if drain is not None:
                     self._emit_results(bound, drain)
 
@@ -409,7 +423,7 @@ class AuditRun:
 
     def finish(self) -> Summary:
         """Flush cross-record results, close the sink with the summary, and return it."""
-        for bound, accumulator in self.accumulators:
+        for bound, accumulator, _drain in self.accumulators:
             self._emit_results(bound, accumulator.results)
         summary = build_summary(
             self.engine.standards,

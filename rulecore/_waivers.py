@@ -96,10 +96,15 @@ class Waivers:
     expired: list[Waiver] = field(default_factory=list)
     used: set[Location] = field(default_factory=set)
 
-    def match(self, standard: str, rule: str, record: str) -> Waiver | None:
-        """The waiver that covers this finding, if any (a fingerprint waiver wins)."""
+    def match(
+        self, standard: str, rule: str, record: str, finding_print: str | None = None
+    ) -> Waiver | None:
+        """The waiver that covers this finding, if any (a fingerprint waiver wins).
+
+        ``finding_print`` is the finding's fingerprint when the caller already has it.
+        """
         if self.by_fingerprint:
-            found = self.by_fingerprint.get(fingerprint(standard, rule, record))
+            found = self.by_fingerprint.get(finding_print or fingerprint(standard, rule, record))
             if found is not None:
                 self.used.add(found.location)
                 return found
