@@ -322,20 +322,25 @@ def _rule_summaries(
 def _standard_summaries(
     standards: Sequence[Standard], rules: Sequence[RuleSummary]
 ) -> tuple[StandardSummary, ...]:
-    by_standard: dict[str, Counts] = {}
-    for rule in rules:
-        by_standard[rule.standard] = by_standard.get(rule.standard, Counts()) + rule.counts
+    by_standard = dict(_sum_by(rules, lambda rule: rule.standard))
     return tuple(
         StandardSummary(s.id, s.version, s.title, s.dimension, by_standard.get(s.id, Counts()))
         for s in standards
     )
 
 
-def _by_dimension(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...]:
-    by_dimension: dict[str, Counts] = {}
+def _sum_by(
+    rules: Sequence[RuleSummary], key: Callable[[RuleSummary], str]
+) -> tuple[tuple[str, Counts], ...]:
+    """The rules' counts added up per key, sorted by key."""
+    totals: dict[str, Counts] = {}
     for rule in rules:
-        by_dimension[rule.dimension] = by_dimension.get(rule.dimension, Counts()) + rule.counts
-    return tuple(sorted(by_dimension.items()))
+        totals[key(rule)] = totals.get(key(rule), Counts()) + rule.counts
+    return tuple(sorted(totals.items()))
+
+
+def _by_dimension(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...]:
+    return _sum_by(rules, lambda rule: rule.dimension)
 
 
 def _breakdown(by: str, value: str, rules: Sequence[RuleSummary]) -> Breakdown:
@@ -344,10 +349,7 @@ def _breakdown(by: str, value: str, rules: Sequence[RuleSummary]) -> Breakdown:
 
 
 def _by_side(rules: Sequence[RuleSummary]) -> tuple[tuple[str, Counts], ...]:
-    by_side: dict[str, Counts] = {}
-    for rule in rules:
-        by_side[rule.side] = by_side.get(rule.side, Counts()) + rule.counts
-    return tuple(sorted(by_side.items()))
+    return _sum_by(rules, lambda rule: rule.side)
 
 
 #: A side of service at or above this compliance is strong (Martin's four service types).
