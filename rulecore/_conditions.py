@@ -77,6 +77,11 @@ CONDITION_SCHEMA: dict[str, Any] = {
 _ORDERING = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
+def is_always(predicate: RecordPredicate) -> bool:
+    """Whether ``predicate`` is the scope that lets every record through (no scope at all)."""
+    return predicate is _always
+
+
 def _always(_record: Record) -> bool:
     return True
 

@@ -6,12 +6,13 @@ one instance can serve many threads; each audit keeps its own counters and cross
 
 Per record, the engine calls each in-scope rule's compiled evaluator directly: no hook call,
 no re-parsing, no interpretation of conditions.  Only outcomes that are reported become
-:class:`Finding` objects; a pass is a counter increment unless ``all_outcomes`` is asked for.
+:class:`Finding` objects; a pass or a not_applicable is a counter increment unless
+``all_outcomes`` is asked for.  A finding is compact until a reporter reads it: its message
+and evidence are rendered then (see :mod:`rulecore._findings`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,18 +20,22 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from ._baseline import TRACKED, Baseline
-from ._checks import OUTCOMES, Accumulator, EvaluationContext, Evidence, Measurement
-from ._findings import Finding, fingerprint, render_message
+from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
+from ._conditions import is_always
+from ._findings import Finding, RuleRef, classify, fingerprint, matrix_attribute
 from ._model import Record
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Item, Rejection
-from ._service_levels import NO_GROUP
+from ._service_levels import NO_GROUP, ServiceLevel
 from ._standards import Rule, Standard, load_standards
 from ._summary import Summary, Tally, build_summary
-from ._thresholds import ThresholdMatrix, Thresholds, format_value
-from ._waivers import Waiver, Waivers
+from ._thresholds import ThresholdMatrix, Thresholds
+from ._waivers import Waivers
 
 POPULATION = "(population)"
+#: Outcomes that are counted but not sent to the sink unless ``all_outcomes`` asks.
+_COUNTED_ONLY = frozenset(("pass", "not_applicable"))
+_WAIVABLE = frozenset(("fail", "warn"))
 
 
 class ReportSink(Protocol):
@@ -48,11 +53,48 @@ class ReportSink(Protocol):
 
 
 class _Bound(NamedTuple):
-    """A rule bound to its standard, flattened for the hot path."""
+    """A rule bound to its standard, flattened for the hot path.
+
+    ``applies`` is ``None`` when the rule has no scope; ``zone`` is the rule's single zone of
+    tolerance, or ``None`` when ``matrix`` picks one per record.
+    """
 
     standard: Standard
     rule: Rule
     slot: int
+    ref: RuleRef
+    evaluate: Any
+    applies: Callable[[Record], bool] | None
+    zone: Thresholds | None
+    matrix: ThresholdMatrix | None
+    level: ServiceLevel | None
+
+
+def _bind(standard: Standard, rule: Rule, slot: int) -> _Bound:
+    ref = RuleRef(
+        standard.id,
+        standard.version,
+        rule.id,
+        standard.dimension,
+        rule.check,
+        rule.plugin,
+        rule.severity,
+        rule.message or None,
+        matrix_attribute(rule.thresholds),
+    )
+    thresholds = rule.thresholds
+    matrix = thresholds if isinstance(thresholds, ThresholdMatrix) else None
+    return _Bound(
+        standard,
+        rule,
+        slot,
+        ref,
+        rule.compiled,
+        None if is_always(rule.applies) else rule.applies,
+        thresholds if isinstance(thresholds, Thresholds) else None,
+        matrix,
+        rule.service_level,
+    )
 
 
 @dataclass(frozen=True)
@@ -61,21 +103,25 @@ class Engine:
 
     standards: tuple[Standard, ...]
     registry: Registry
-    _per_record: tuple[tuple[Standard, tuple[_Bound, ...]], ...] = field(init=False, repr=False)
+    _per_record: tuple[tuple[Callable[[Record], bool] | None, tuple[_Bound, ...]], ...] = field(
+        init=False, repr=False
+    )
     _cross_record: tuple[_Bound, ...] = field(init=False, repr=False)
     _slots: tuple[_Bound, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         slots: list[_Bound] = []
-        per_record: list[tuple[Standard, tuple[_Bound, ...]]] = []
+        per_record: list[tuple[Callable[[Record], bool] | None, tuple[_Bound, ...]]] = []
         cross: list[_Bound] = []
         for standard in self.standards:
             bound_rules: list[_Bound] = []
             for rule in standard.rules:
-                bound = _Bound(standard, rule, len(slots))
+                bound = _bind(standard, rule, len(slots))
                 slots.append(bound)
                 (cross if rule.cross_record else bound_rules).append(bound)
-            per_record.append((standard, tuple(bound_rules)))
+            if bound_rules:
+                applies = None if is_always(standard.applies) else standard.applies
+                per_record.append((applies, tuple(bound_rules)))
         object.__setattr__(self, "_per_record", tuple(per_record))
         object.__setattr__(self, "_cross_record", tuple(cross))
         object.__setattr__(self, "_slots", tuple(slots))
@@ -96,7 +142,8 @@ class Engine:
     # ----------------------------------------------------------------------------------------
 
     def evaluate(self, record: Record, as_of: datetime | None = None) -> list[Finding]:
-        """Every outcome, passes included, of the per-record rules that apply to ``record``.
+        """Every outcome, passes and not_applicable included, of the per-record rules that
+        apply to ``record``.
 
         Cross-record rules need the whole stream; use :meth:`audit` for them.
         """
@@ -118,7 +165,8 @@ class Engine:
     ) -> Summary:
         """Audit a stream of records and rejections; send results to ``sink``; return the summary.
 
-        :param all_outcomes: report passes as findings too (otherwise they are only counted).
+        :param all_outcomes: report passes and not_applicable outcomes as findings too
+            (otherwise they are only counted).
         :param as_of: judge open cases as of this moment (checks that support it).
         :param on_item: called once per item, for progress display.
         :param group_by: record attributes to break compliance down by (team, channel...).
@@ -134,9 +182,13 @@ class Engine:
             waivers=waivers,
             baseline=baseline,
         )
-        for item in items:
-            run.add(item)
-            if on_item is not None:
+        add = run.add
+        if on_item is None:
+            for item in items:
+                add(item)
+        else:
+            for item in items:
+                add(item)
                 on_item()
         return run.finish()
 
@@ -152,82 +204,71 @@ class Engine:
         waivers: Waivers | None,
         with_evidence: bool = True,
     ) -> None:
+        """Evaluate every in-scope per-record rule on ``record``: count, and emit what is
+        reported.  This is the hot path: one call per record, nothing rebuilt per rule."""
+        count = None
         if tally is not None:
             tally.begin(record)
-        for standard, rules in self._per_record:
-            if not standard.applies(record):
+            count = tally.count
+        record_id = record.id
+        reordered = record.reordered
+        for standard_applies, rules in self._per_record:
+            if standard_applies is not None and not standard_applies(record):
                 continue
             for bound in rules:
-                rule = bound.rule
-                if not rule.applies(record):
+                applies = bound.applies
+                if applies is not None and not applies(record):
                     continue
                 try:
-                    measurement = rule.compiled(record, context)
-                    if not isinstance(measurement, Measurement):
+                    measurement = bound.evaluate(record, context)
+                    if measurement.__class__ is not Measurement and not isinstance(
+                        measurement, Measurement
+                    ):
                         raise TypeError(f"returned {type(measurement).__name__}, not a Measurement")
-                    thresholds = _thresholds_for(rule, record)
-                    outcome = _classify(measurement, thresholds)
+                    thresholds = (
+                        bound.zone if bound.matrix is None else bound.matrix.for_record(record)
+                    )
+                    outcome = classify(measurement, thresholds)
                 except Exception as error:  # one plugin's fault stays that plugin's
-                    measurement, thresholds, outcome = _error(rule, record.id, error), None, "error"
+                    measurement = _error(bound, record_id, error)
+                    thresholds, outcome = None, "error"
                 waiver = finding_print = None
-                if waivers is not None and outcome in ("fail", "warn"):
+                if waivers is not None and outcome in _WAIVABLE:
                     if waivers.by_fingerprint:  # computed once, for the waiver and the finding
-                        finding_print = fingerprint(standard.id, rule.id, record.id)
-                    waiver = waivers.match(standard.id, rule.id, record.id, finding_print)
+                        finding_print = fingerprint(bound.ref.standard, bound.ref.rule, record_id)
+                    waiver = waivers.match(
+                        bound.ref.standard, bound.ref.rule, record_id, finding_print
+                    )
                     if waiver is not None:
                         outcome = "waived"
-                if tally is not None:
-                    tally.count(bound.slot, outcome)
-                    level = rule.service_level
+                if count is not None:
+                    count(bound.slot, outcome)
+                    level = bound.level
                     if level is not None:
                         group = level.group_of(record)
-                        tally.observe_level(bound.slot, level, group, outcome, measurement.value)
-                if outcome != "pass" or all_outcomes:
+                        tally.observe_level(  # type: ignore[union-attr]
+                            bound.slot, level, group, outcome, measurement.value
+                        )
+                if all_outcomes or outcome not in _COUNTED_ONLY:
                     emit(
-                        _finding(
-                            bound,
-                            record.id,
+                        Finding(
+                            bound.ref,
+                            record_id,
                             outcome,
                             measurement,
                             thresholds,
-                            waiver,
-                            with_evidence,
-                            record.reordered,
-                            finding_print,
+                            waiver=waiver,
+                            with_evidence=with_evidence,
+                            reordered=reordered,
+                            fingerprint=finding_print,
                         )
                     )
         if tally is not None:
             tally.end()
 
 
-def _thresholds_for(rule: Rule, record: Record) -> Thresholds | None:
-    thresholds = rule.thresholds
-    if isinstance(thresholds, ThresholdMatrix):
-        return thresholds.for_record(record)
-    return thresholds
-
-
-_DECIDABLE = frozenset(OUTCOMES) - {"waived"}
-
-
-def _classify(measurement: Measurement, thresholds: Thresholds | None) -> str:
-    """The outcome of a measurement; raises for a measurement no report could carry."""
-    value = measurement.value
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-    ):
-        raise ValueError(f"measured {value!r}, not a finite number")
-    if measurement.outcome is not None:
-        if measurement.outcome not in _DECIDABLE:
-            allowed = ", ".join(sorted(_DECIDABLE))
-            raise ValueError(f"decided outcome {measurement.outcome!r}; use one of {allowed}")
-        return measurement.outcome
-    if value is None or thresholds is None:
-        return "not_applicable"
-    return thresholds.classify(value)
-
-
-def _error(rule: Rule, record_id: str, error: Exception) -> Measurement:
+def _error(bound: _Bound, record_id: str, error: Exception) -> Measurement:
+    rule = bound.rule
     return Measurement(
         None,
         (Evidence("note", "exception", detail=f"{type(error).__name__}: {error}"),),
@@ -235,102 +276,6 @@ def _error(rule: Rule, record_id: str, error: Exception) -> Measurement:
         f"{error} (rule {rule.id!r}, record {record_id!r})",
         outcome="error",
     )
-
-
-def _finding(
-    bound: _Bound,
-    record_id: str,
-    outcome: str,
-    measurement: Measurement,
-    thresholds: Thresholds | None,
-    waiver: Waiver | None = None,
-    with_evidence: bool = True,
-    reordered: bool = False,
-    finding_print: str | None = None,
-) -> Finding:
-    standard, rule = bound.standard, bound.rule
-    message = _message(rule, record_id, outcome, measurement, thresholds)
-    return Finding(
-        fingerprint=finding_print or fingerprint(standard.id, rule.id, record_id),
-        record=record_id,
-        standard=standard.id,
-        version=standard.version,
-        rule=rule.id,
-        dimension=standard.dimension,
-        check=rule.check,
-        plugin=rule.plugin,
-        outcome=outcome,
-        severity=rule.severity,
-        measured=measurement.value,
-        expected=thresholds,
-        message=message,
-        evidence=_evidence_of(measurement, rule, reordered) if with_evidence else (),
-        waiver=waiver,
-    )
-
-
-EVIDENCE_KINDS = ("event", "segment", "note")
-
-
-#: Said once, by the engine, on every finding of a record whose events the reader sorted.
-REORDERED = Evidence("note", "reordered", detail="events were sorted by time")
-
-
-def _evidence_of(
-    measurement: Measurement, rule: Rule, reordered: bool = False
-) -> tuple[Evidence, ...]:
-    try:
-        evidence = measurement.evidence_tuple()
-        if not isinstance(evidence, tuple):
-            raise TypeError(f"evidence is {type(evidence).__name__}, not a tuple")
-        for piece in evidence:
-            if not isinstance(piece, Evidence) or piece.kind not in EVIDENCE_KINDS:
-                raise TypeError(f"{piece!r} is not Evidence of kind {', '.join(EVIDENCE_KINDS)}")
-    except Exception as error:  # the finding stands; its evidence says what went wrong
-        return (
-            Evidence(
-                "note",
-                "evidence failed",
-                detail=f"check {rule.check!r} from plugin {rule.plugin!r} could not give its "
-                f"evidence: {type(error).__name__}: {error}",
-            ),
-        )
-    return (*evidence, REORDERED) if reordered else evidence
-
-
-def _message(
-    rule: Rule,
-    record_id: str,
-    outcome: str,
-    measurement: Measurement,
-    thresholds: Thresholds | None,
-) -> str:
-    if outcome == "error":
-        return measurement.note
-    if outcome == "waived":
-        outcome = "fail" if thresholds is None else _classify(measurement, thresholds)
-    if outcome == "not_applicable":
-        if measurement.value is not None and thresholds is None:
-            by = rule.thresholds.by if isinstance(rule.thresholds, ThresholdMatrix) else ""
-            return f"no thresholds for this record's {by} and no 'otherwise' zone"
-        return measurement.note or "the events this rule needs are not in the record"
-    unit = thresholds.unit if thresholds else "count"
-    measured = format_value(measurement.value, unit)
-    expected = thresholds.describe() if thresholds else ""
-    if rule.message:
-        values = {
-            "measured": measured,
-            "expected": expected,
-            "desired": format_value(thresholds.desired, unit) if thresholds else "",
-            "adequate": format_value(thresholds.adequate, unit) if thresholds else "",
-            "record": record_id,
-            "rule": rule.id,
-            "note": measurement.note,
-            "outcome": outcome,
-        }
-        return render_message(rule.message, values)
-    text = f"measured {measured}; {expected}"
-    return f"{text} ({measurement.note})" if measurement.note else text
 
 
 class _NullSink:
@@ -409,7 +354,7 @@ class AuditRun:
                 try:
                     accumulator.add(item, self.context)
                 except Exception as error:  # one plugin's fault stays that plugin's
-                    self._emit(bound, item.id, _error(bound.rule, item.id, error), None, "error")
+                    self._emit(bound, item.id, _error(bound, item.id, error), None, "error")
                     continue
                 # Results an accumulator already knows are final go out now, so that it need
                 # not hold them until the end (memory bounded by its window, not the input).
@@ -418,7 +363,7 @@ class AuditRun:
 
     def _send(self, finding: Finding) -> None:
         if self.baseline is not None and finding.outcome in TRACKED:
-            finding = finding._replace(baseline=self.baseline.status(finding.fingerprint))
+            finding = finding.replace(baseline=self.baseline.status(finding.fingerprint))
         self.sink.finding(finding)
 
     def finish(self) -> Summary:
@@ -450,11 +395,11 @@ class AuditRun:
         zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
         try:
             judged = [
-                (record_id, measurement, _classify(measurement, zone))
+                (record_id, measurement, classify(measurement, zone))
                 for record_id, measurement in _checked_results(produce())
             ]
         except Exception as error:  # one plugin's fault stays that plugin's
-            self._emit(bound, POPULATION, _error(bound.rule, POPULATION, error), None, "error")
+            self._emit(bound, POPULATION, _error(bound, POPULATION, error), None, "error")
             return
         for record_id, measurement, outcome in judged:
             self._emit(bound, record_id, measurement, zone, outcome)
@@ -476,10 +421,16 @@ class AuditRun:
         level = bound.rule.service_level
         if level is not None and level.by is None:
             self.tally.observe_level(bound.slot, level, NO_GROUP, outcome, measurement.value)
-        if outcome != "pass" or self.all_outcomes:
+        if self.all_outcomes or outcome not in _COUNTED_ONLY:
             self._send(
-                _finding(
-                    bound, record_id, outcome, measurement, thresholds, waiver, self.with_evidence
+                Finding(
+                    bound.ref,
+                    record_id,
+                    outcome,
+                    measurement,
+                    thresholds,
+                    waiver=waiver,
+                    with_evidence=self.with_evidence,
                 )
             )
 

@@ -1,63 +1,278 @@
-"""Findings: one outcome of one rule on one record, with the evidence it rests on."""
+"""Findings: one outcome of one rule on one record, with the evidence it rests on.
+
+A finding is compact while the audit runs: the rule it belongs to (a shared
+:class:`RuleRef`), the record id, the outcome, the measured value and the zone it was judged
+against.  Its fingerprint, message and evidence are rendered the first time a reporter asks
+for them, and only then: a scorecard that shows no evidence never pays for it, and a check's
+deferred evidence (clock segments, formatted durations) is built only for findings that are
+written.  Pickling a finding renders it, so a finding can cross a process boundary.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import sys
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._checks import Evidence
-from ._thresholds import Thresholds, format_value
+from ._checks import Evidence, Measurement
+from ._thresholds import ThresholdMatrix, Thresholds, format_value
 
 if TYPE_CHECKING:
     from ._waivers import Waiver
 
 
-class Finding(NamedTuple):
-    """The outcome of one rule on one record."""
+class RuleRef(NamedTuple):
+    """What every finding of one rule shares: built once per rule, not once per finding."""
 
-    fingerprint: str
-    record: str
     standard: str
     version: str
     rule: str
     dimension: str
     check: str
     plugin: str
-    outcome: str
     severity: str
+    message: str | None = None  #: the rule's own message template, if it has one
+    matrix_by: str = ""  #: the attribute a threshold matrix is chosen by
+
+
+EVIDENCE_KINDS = ("event", "segment", "note")
+
+#: Said once, by the engine, on every finding of a record whose events the reader sorted.
+REORDERED = Evidence("note", "reordered", detail="events were sorted by time")
+
+_UNSET: Any = object()
+
+
+class Finding:
+    """The outcome of one rule on one record.
+
+    Read it through its attributes (``record``, ``outcome``, ``measured``, ``message``,
+    ``evidence``...) or :meth:`to_dict`, which gives the report's published shape.
+    """
+
+    __slots__ = (
+        "_evidence",
+        "_fingerprint",
+        "_measurement",
+        "_message",
+        "_reordered",
+        "baseline",
+        "expected",
+        "measured",
+        "outcome",
+        "record",
+        "ref",
+        "waiver",
+    )
+
+    ref: RuleRef
+    record: str
+    outcome: str
     measured: float | None
     expected: Thresholds | None
-    message: str
-    evidence: tuple[Evidence, ...] = ()
-    waiver: Waiver | None = None
-    baseline: str | None = None  #: ``new`` or ``persisting`` when audited against a baseline
+    waiver: Waiver | None
+    baseline: str | None  #: ``new`` or ``persisting`` when audited against a baseline
+
+    def __init__(
+        self,
+        ref: RuleRef,
+        record: str,
+        outcome: str,
+        measurement: Measurement,
+        expected: Thresholds | None,
+        *,
+        waiver: Waiver | None = None,
+        with_evidence: bool = True,
+        reordered: bool = False,
+        fingerprint: str | None = None,
+        baseline: str | None = None,
+    ) -> None:
+        self.ref = ref
+        self.record = record
+        self.outcome = outcome
+        self.measured = measurement.value
+        self.expected = expected
+        self.waiver = waiver
+        self.baseline = baseline
+        self._measurement: Measurement | None = measurement
+        self._reordered = reordered
+        self._fingerprint = fingerprint
+        self._message: str | None = None
+        self._evidence: tuple[Evidence, ...] | None = None if with_evidence else ()
+
+    # --- what every finding of the rule shares ----------------------------------------------
+
+    @property
+    def standard(self) -> str:
+        return self.ref.standard
+
+    @property
+    def version(self) -> str:
+        return self.ref.version
+
+    @property
+    def rule(self) -> str:
+        return self.ref.rule
+
+    @property
+    def dimension(self) -> str:
+        return self.ref.dimension
+
+    @property
+    def check(self) -> str:
+        return self.ref.check
+
+    @property
+    def plugin(self) -> str:
+        return self.ref.plugin
+
+    @property
+    def severity(self) -> str:
+        return self.ref.severity
+
+    # --- rendered when first asked for ------------------------------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.ref.standard, self.ref.rule, self.record)
+        return self._fingerprint
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            assert self._measurement is not None
+            self._message = render_finding_message(
+                self.ref, self.record, self.outcome, self._measurement, self.expected
+            )
+            self._release()
+        return self._message
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        if self._evidence is None:
+            assert self._measurement is not None
+            self._evidence = evidence_of(self._measurement, self.ref, self._reordered)
+            self._release()
+        return self._evidence
+
+    def _release(self) -> None:
+        """Drop the measurement once both message and evidence are rendered."""
+        if self._message is not None and self._evidence is not None:
+            self._measurement = None
+
+    # --- values -----------------------------------------------------------------------------
+
+    def replace(self, **changes: Any) -> Finding:
+        """A copy with ``waiver``, ``baseline`` or ``outcome`` changed."""
+        copy = Finding.__new__(Finding)
+        for name in Finding.__slots__:
+            setattr(copy, name, getattr(self, name))
+        for name, value in changes.items():
+            if name not in ("waiver", "baseline", "outcome"):
+                raise TypeError(f"cannot replace {name!r} of a finding")
+            setattr(copy, name, value)
+        return copy
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.fingerprint,
+            self.record,
+            self.ref[:7],
+            self.outcome,
+            self.measured,
+            self.expected,
+            self.message,
+            self.evidence,
+            self.waiver,
+            self.baseline,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Finding(record={self.record!r}, standard={self.standard!r}, rule={self.rule!r}, "
+            f"outcome={self.outcome!r}, measured={self.measured!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rendered first: a deferred evidence function cannot cross a process boundary.
+        state = (self.fingerprint, self.message, self.evidence)
+        kept = (self.ref, self.record, self.outcome, self.measured, self.expected, self.waiver)
+        return (_rebuilt, (*kept, self.baseline, *state))
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready builtins, in the report's published shape."""
-        unit = self.expected.unit if self.expected else None
-        return {
+        expected = self.expected
+        ref = self.ref
+        data: dict[str, Any] = {
             "fingerprint": self.fingerprint,
             "record": self.record,
-            "standard": self.standard,
-            "version": self.version,
-            "rule": self.rule,
-            "dimension": self.dimension,
-            "check": self.check,
-            "plugin": self.plugin,
+            "standard": ref.standard,
+            "version": ref.version,
+            "rule": ref.rule,
+            "dimension": ref.dimension,
+            "check": ref.check,
+            "plugin": ref.plugin,
             "outcome": self.outcome,
-            "severity": self.severity,
+            "severity": ref.severity,
             "measured": self.measured,
-            "measured_text": format_value(self.measured, unit or "count")
-            if self.measured is not None
-            else None,
-            "expected": self.expected.as_dict() if self.expected else None,
+            "measured_text": measured_text(self.measured, expected),
+            "expected": expected.as_dict() if expected else None,
             "message": self.message,
             "evidence": [evidence_to_dict(piece) for piece in self.evidence],
-            **({"waiver": self.waiver.as_dict()} if self.waiver is not None else {}),
-            **({"baseline": self.baseline} if self.baseline is not None else {}),
         }
+        if self.waiver is not None:
+            data["waiver"] = self.waiver.as_dict()
+        if self.baseline is not None:
+            data["baseline"] = self.baseline
+        return data
+
+
+def _rebuilt(
+    ref: RuleRef,
+    record: str,
+    outcome: str,
+    measured: float | None,
+    expected: Thresholds | None,
+    waiver: Waiver | None,
+    baseline: str | None,
+    finding_print: str,
+    message: str,
+    evidence: tuple[Evidence, ...],
+) -> Finding:
+    finding = Finding(
+        ref,
+        record,
+        outcome,
+        Measurement(measured),
+        expected,
+        waiver=waiver,
+        fingerprint=finding_print,
+        baseline=baseline,
+    )
+    finding._message = message
+    finding._evidence = evidence
+    finding._measurement = None
+    return finding
+
+
+def measured_text(measured: float | None, expected: Thresholds | None) -> str | None:
+    """The measured value as people read it, in the zone's unit; ``None`` when not measured."""
+    if measured is None:
+        return None
+    return format_value(measured, expected.unit if expected else "count")
 
 
 def evidence_to_dict(piece: Evidence) -> dict[str, Any]:
@@ -73,6 +288,7 @@ def evidence_to_dict(piece: Evidence) -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=65536)
 def fingerprint(standard: str, rule: str, record: str) -> str:
     """A stable id for (standard, rule, record), the same in every run and every version.
 
@@ -92,3 +308,98 @@ def render_message(template: str, values: Mapping[str, str]) -> str:
     Deliberately not ``str.format``: a standard is data, and must not reach attributes.
     """
     return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+# --- rendering, when a reporter asks --------------------------------------------------------
+
+
+_DECIDABLE = frozenset(("pass", "warn", "fail", "not_applicable", "error"))
+
+
+def classify(measurement: Measurement, thresholds: Thresholds | None) -> str:
+    """The outcome of a measurement; raises for a measurement no report could carry."""
+    value = measurement.value
+    outcome = measurement.outcome
+    # Exact types first, then the general test: this runs once per rule and record.
+    if value is not None and not (
+        (value.__class__ is float or value.__class__ is int) and _SMALLEST <= value <= _LARGEST
+    ):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"measured {value!r}, not a finite number")
+        if not math.isfinite(value):
+            raise ValueError(f"measured {value!r}, not a finite number")
+    if outcome is not None:
+        if outcome not in _DECIDABLE:
+            allowed = ", ".join(sorted(_DECIDABLE))
+            raise ValueError(f"decided outcome {outcome!r}; use one of {allowed}")
+        return outcome
+    if value is None or thresholds is None:
+        return "not_applicable"
+    return thresholds.classify(value)
+
+
+_LARGEST = sys.float_info.max
+_SMALLEST = -_LARGEST
+
+
+def render_finding_message(
+    ref: RuleRef,
+    record_id: str,
+    outcome: str,
+    measurement: Measurement,
+    thresholds: Thresholds | None,
+) -> str:
+    """The finding's message: the rule's own template, or the measured value and the zone."""
+    if outcome == "error":
+        return measurement.note
+    if outcome == "waived":
+        outcome = "fail" if thresholds is None else classify(measurement, thresholds)
+    if outcome == "not_applicable":
+        if measurement.value is not None and thresholds is None:
+            return f"no thresholds for this record's {ref.matrix_by} and no 'otherwise' zone"
+        return measurement.note or "the events this rule needs are not in the record"
+    unit = thresholds.unit if thresholds else "count"
+    measured = format_value(measurement.value, unit)
+    expected = thresholds.describe() if thresholds else ""
+    if ref.message:
+        values = {
+            "measured": measured,
+            "expected": expected,
+            "desired": format_value(thresholds.desired, unit) if thresholds else "",
+            "adequate": format_value(thresholds.adequate, unit) if thresholds else "",
+            "record": record_id,
+            "rule": ref.rule,
+            "note": measurement.note,
+            "outcome": outcome,
+        }
+        return render_message(ref.message, values)
+    text = f"measured {measured}; {expected}"
+    return f"{text} ({measurement.note})" if measurement.note else text
+
+
+def evidence_of(
+    measurement: Measurement, ref: RuleRef, reordered: bool = False
+) -> tuple[Evidence, ...]:
+    """The measurement's evidence, built now if the check deferred it, and checked."""
+    try:
+        evidence = measurement.evidence_tuple()
+        if not isinstance(evidence, tuple):
+            raise TypeError(f"evidence is {type(evidence).__name__}, not a tuple")
+        for piece in evidence:
+            if not isinstance(piece, Evidence) or piece.kind not in EVIDENCE_KINDS:
+                raise TypeError(f"{piece!r} is not Evidence of kind {', '.join(EVIDENCE_KINDS)}")
+    except Exception as error:  # the finding stands; its evidence says what went wrong
+        return (
+            Evidence(
+                "note",
+                "evidence failed",
+                detail=f"check {ref.check!r} from plugin {ref.plugin!r} could not give its "
+                f"evidence: {type(error).__name__}: {error}",
+            ),
+        )
+    return (*evidence, REORDERED) if reordered else evidence
+
+
+def matrix_attribute(thresholds: Thresholds | ThresholdMatrix | None) -> str:
+    """The attribute a threshold matrix is chosen by; empty for a single zone."""
+    return thresholds.by if isinstance(thresholds, ThresholdMatrix) else ""

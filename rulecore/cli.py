@@ -170,7 +170,11 @@ _reader_option = click.option(
     type=click.Path(path_type=Path),
     help="Write unreadable input here, whole, as JSON lines with source, line and reason.",
 )
-@click.option("--all-outcomes", is_flag=True, help="Report passes as findings too.")
+@click.option(
+    "--all-outcomes",
+    is_flag=True,
+    help="Report passes and not_applicable outcomes as findings too.",
+)
 @click.option("--as-of", "as_of", help="Judge open cases as of this moment (ISO 8601 with offset).")
 @_reader_option
 @_mapping_option

@@ -831,9 +831,11 @@ def test_deferred_evidence_is_built_only_for_reported_findings(
     EVIDENCE_BUILT.clear()
     sink = Collector()
     engine.audit([record("passes", v=0), record("fails", v=5)], sink)  # passes only counted
-    assert EVIDENCE_BUILT == ["fails"]
+    assert EVIDENCE_BUILT == []  # nothing is rendered until a reporter reads it
     [finding] = sink.findings
     assert finding.evidence == (Evidence("note", "built", detail="fails"),)
+    assert finding.evidence == (Evidence("note", "built", detail="fails"),)
+    assert EVIDENCE_BUILT == ["fails"]  # once, for the finding that was read
 
 
 def test_evidence_that_fails_to_build_is_noted_not_fatal(
