@@ -498,6 +498,8 @@ def test_event_log_rows_become_one_record_per_case(tmp_path: Path, sorted_input:
         "cases_emptied": 0,
         "cases_reordered": 1,
         "blank_lines": 0,
+        "events_dropped": 0,
+        "rows_with_dropped_events": 0,
         "cases_seen": 3,
     }
 
@@ -692,3 +694,225 @@ def test_rulecore_audit_with_a_bad_mapping_exits_2_naming_the_place(tmp_path: Pa
     assert result.exit_code == 2
     assert f"{mapping}:5:" in result.output
     assert "not an IANA time zone" in result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# ticket: a timeline array inside each JSON line
+# ---------------------------------------------------------------------------------------------
+
+TIMELINE_MAPPING = """
+    kind: mapping
+    shape: ticket
+    case: {id: interaction_id}
+    attributes:
+      priority: priority
+      tags: tags
+    timeline:
+      from: events
+      at: ts
+      type: {column: type, map: {reply: agent_response}}
+      actor: {column: actor, default: system}
+      fields:
+        agent: agent_id
+        body_len: {column: body_len, type: integer}
+      on_event_error: {on_event_error}
+"""
+
+
+def _timeline_export(folder: Path, lines: list[object], on_event_error: str) -> Path:
+    mapping = write(folder, "m.yaml", TIMELINE_MAPPING.replace("{on_event_error}", on_event_error))
+    export = folder / "e.jsonl"
+    export.write_text(
+        "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n",
+        encoding="utf-8",
+    )
+    return mapping
+
+
+def _event(ts: object, kind: object = "created", **more: object) -> dict[str, object]:
+    return {"ts": ts, "type": kind, **more}
+
+
+def test_a_nested_events_array_becomes_the_records_timeline(tmp_path: Path) -> None:
+    line = {
+        "interaction_id": "I-1",
+        "priority": "high",
+        "tags": ["vip", "billing"],
+        "events": [
+            _event("2026-03-02T09:15:00Z", actor="customer", seq=1),
+            _event("2026-03-02T11:00:00+01:00", "reply", actor="agent", agent_id="a7", body_len=9),
+            _event("2026-03-02T11:00:00Z", "note", agent_id=None),
+        ],
+    }
+    mapping = _timeline_export(tmp_path, [line], "reject_record")
+    records, rejections, counts = read_all(tmp_path / "e.jsonl", mapping)
+
+    assert rejections == []
+    (record,) = records
+    assert record.attributes == {"priority": "high", "tags": '["vip", "billing"]'}
+    assert [(event.type, event.actor, event.fields) for event in record.events] == [
+        ("created", "customer", {}),
+        ("agent_response", "agent", {"agent": "a7", "body_len": 9}),
+        ("note", "system", {}),
+    ]
+    assert record.events[0].at == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert record.events[1].at == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert not record.reordered
+    assert counts.reconciles
+    assert counts.cases_built == 1
+
+
+def test_a_timeline_listed_out_of_time_order_is_sorted_and_marked(tmp_path: Path) -> None:
+    line = {
+        "interaction_id": "I-2",
+        "events": [
+            _event("2026-03-02T12:00:00Z", "resolved"),
+            _event("2026-03-02T09:00:00Z", "created"),
+            _event("2026-03-02T12:00:00Z", "note"),
+        ],
+    }
+    mapping = _timeline_export(tmp_path, [line], "reject_record")
+    (record,), _rejections, _counts = read_all(tmp_path / "e.jsonl", mapping)
+
+    assert [event.type for event in record.events] == ["created", "resolved", "note"]
+    assert record.reordered
+
+
+def test_lines_without_a_timeline_array_are_rejected_with_the_reason(tmp_path: Path) -> None:
+    lines: list[object] = [
+        {"interaction_id": "no-key"},
+        {"interaction_id": "text", "events": "created at 9"},
+        {"interaction_id": "object", "events": {"ts": "2026-03-02T09:00:00Z"}},
+        {"interaction_id": "empty", "events": []},
+    ]
+    mapping = _timeline_export(tmp_path, lines, "reject_record")
+    records, rejections, counts = read_all(tmp_path / "e.jsonl", mapping)
+
+    assert [(record.id, record.events) for record in records] == [("empty", ())]
+    assert [(rejection.line, rejection.reason) for rejection in rejections] == [
+        (1, "no timeline: key 'events' is missing, not an array of event objects"),
+        (2, "no timeline: key 'events' is text, not an array of event objects"),
+        (3, "no timeline: key 'events' is an object, not an array of event objects"),
+    ]
+    assert counts.reconciles
+    assert (counts.rows_read, counts.rows_used, counts.rows_rejected) == (4, 1, 3)
+
+
+BAD_ELEMENTS: list[object] = [
+    _event("2026-03-02T09:00:00Z"),
+    "created",
+    _event("yesterday", "note"),
+    _event(None, None),
+    _event("2026-03-02T10:00:00Z", "reply", body_len="long"),
+    _event("2026-03-02T11:00:00Z", "resolved"),
+]
+
+
+def test_a_bad_element_rejects_its_whole_line_by_default(tmp_path: Path) -> None:
+    lines = [
+        {"interaction_id": "bad", "events": BAD_ELEMENTS},
+        {"interaction_id": "good", "events": [_event("2026-03-02T09:00:00Z")]},
+    ]
+    mapping = _timeline_export(tmp_path, lines, "reject_record")
+    records, rejections, counts = read_all(tmp_path / "e.jsonl", mapping)
+
+    assert [record.id for record in records] == ["good"]
+    (rejection,) = rejections
+    assert rejection.line == 1
+    assert rejection.reason.split("; events[") == [
+        "events[1]: not a JSON object",
+        "2]: bad timestamp: column 'ts' has 'yesterday', not in the format 'iso8601'",
+        "3]: missing timestamp: column 'ts' is empty; missing value: column 'type' is empty",
+        "4]: not a whole number: column 'body_len' has 'long'",
+    ]
+    assert json.loads(rejection.raw)["interaction_id"] == "bad"
+    assert counts.reconciles
+    assert counts.events_dropped == 0
+
+
+def test_drop_event_keeps_the_record_and_rejects_each_bad_element(tmp_path: Path) -> None:
+    lines = [{"interaction_id": "bad", "events": BAD_ELEMENTS}]
+    mapping = _timeline_export(tmp_path, lines, "drop_event")
+    read = read_export(tmp_path / "e.jsonl", mapping)
+    items = list(read)
+
+    rejection, record = items
+    assert isinstance(rejection, Rejection)
+    assert isinstance(record, Record)
+    assert rejection.reason.startswith(
+        "events dropped: 4 of the 6 events of 'bad' cannot be read and were left out of its "
+        "timeline (events[1]: not a JSON object; events[2]: bad timestamp"
+    )
+    assert [event.type for event in record.events] == ["created", "resolved"]
+    assert record.attributes == {"rejected_events": 4}
+    counts = read.counts
+    assert counts.reconciles
+    assert (counts.rows_used, counts.rows_rejected) == (1, 0)
+    assert (counts.events_dropped, counts.rows_with_dropped_events) == (4, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "message"),
+    [
+        (
+            "kind: mapping\nshape: ticket\ncase: {id: K}\ntimeline: {from: events, at: ts}\n",
+            ":4:11:",
+            "missing required key 'type' in timeline",
+        ),
+        (
+            "kind: mapping\nshape: ticket\ncase: {id: K}\n"
+            "timeline: {from: events, at: ts, type: type, on_event_error: skip}\n",
+            ":4:62:",
+            "'skip' is not allowed here; use one of 'reject_record', 'drop_event'",
+        ),
+        (
+            "kind: mapping\nshape: event_log\ncase: {id: K}\nactivity: {at: A, type: T}\n"
+            "timeline: {from: events, at: ts, type: type}\n",
+            ":5:1:",
+            "'timeline' is for ticket mappings",
+        ),
+        (
+            "kind: mapping\nshape: ticket\nsource: {format: csv}\ncase: {id: K}\n"
+            "timeline: {from: events, at: ts, type: type}\n",
+            ":3:18:",
+            "a CSV row has none",
+        ),
+        (
+            "kind: mapping\nshape: ticket\ncase: {id: K}\n"
+            "timeline: {from: events, at: ts, type: type, format: '%d/%m/%Q'}\n",
+            ":4:",
+            "%Q is not supported",
+        ),
+        (
+            "kind: mapping\nshape: ticket\ncase: {id: K}\n",
+            ":2:8:",
+            "or a 'timeline'",
+        ),
+    ],
+)
+def test_a_bad_timeline_is_reported_at_file_line_column(
+    tmp_path: Path, text: str, place: str, message: str
+) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StandardsInvalid) as caught:
+        load_mapping(path)
+    rendered = str(caught.value)
+    assert place in rendered, rendered
+    assert message in rendered, rendered
+
+
+def test_a_timeline_mapping_refuses_an_export_read_as_csv(tmp_path: Path) -> None:
+    mapping = _timeline_export(tmp_path, [], "reject_record")
+    export = tmp_path / "e.csv"
+    export.write_text("interaction_id,events\n1,[]\n", encoding="utf-8")
+    with pytest.raises(StandardsInvalid, match=r"read as CSV: name it \.jsonl"):
+        list(read_export(export, mapping))
+
+
+def test_iso_timestamps_read_the_same_on_the_fast_and_the_slow_path() -> None:
+    parse = compile_formats(["iso8601"], ZoneInfo("Europe/Rome"))
+    assert parse("2026-03-02T09:15:00Z") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert parse(" 2026-03-02T09:15:00z ") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert parse("2026-03-02T10:15:00") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
+    assert parse("2026-03-02T10:15:00").utcoffset() == timedelta(hours=1)

@@ -432,6 +432,34 @@ def test_a_rushed_case_warns_and_says_which_minimum_it_missed() -> None:
     assert "rushed: 1m30s is under the desired minimum of 2m" in finding.message
 
 
+# ---------------------------------------------------------------------------------------------
+# a 'to' event that never came
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_reply_that_never_came_fails_with_a_note_and_the_from_event() -> None:
+    finding = run_plugin_fixture("elapsed-missing.test.yaml")[("never-answered", "reply-or-fail")]
+
+    assert finding.outcome == "fail"
+    assert finding.measured is None
+    assert finding.message == "measured n/a; ≤ 4h (no agent_response event after the created)"
+    evidence = [
+        (piece.kind, piece.label, piece.event_index, piece.detail) for piece in finding.evidence
+    ]
+    assert evidence == [
+        ("event", "from", 0, "created"),
+        ("note", "missing", None, "no agent_response event after the created"),
+    ]
+
+
+def test_an_open_case_audited_as_of_a_moment_is_still_judged_in_flight() -> None:
+    on_track = _in_flight({"missing": "fail"}, _open_since("2026-03-10T11:00:00Z"))
+    breached = _in_flight({"missing": "fail"}, _open_since("2026-03-10T07:00:00Z"))
+
+    assert (on_track.outcome, on_track.note[:8]) == (None, "on track")
+    assert (breached.outcome, breached.value) == ("fail", 5 * HOUR)
+
+
 def test_a_lower_bound_whose_desired_is_shorter_than_adequate_is_refused() -> None:
     standard = _standard(
         {

@@ -17,12 +17,14 @@ from rulecore import Event, Record, Rejection
 
 from ._grouping import Group, group_rows, read_case_id
 from ._sources import SourceRow, render_raw
-from ._spec import ColumnEvent, Mapping, Value
+from ._spec import ColumnEvent, Mapping, Timeline, Value
 from ._values import RowProblem, Scalar
 
 MAX_NAME = 128
 #: The attribute that tells an auditor a case was built without some of its rows.
 REJECTED_ROWS_ATTRIBUTE = "rejected_rows"
+#: The attribute that tells an auditor a record's timeline was built without some elements.
+REJECTED_EVENTS_ATTRIBUTE = "rejected_events"
 
 
 @dataclass
@@ -31,7 +33,10 @@ class ReadCounts:
 
     Rows: ``rows_read == rows_used + rows_rejected + rows_in_rejected_cases``.
     Cases: ``cases_seen == cases_built + cases_rejected + cases_emptied``.  For a ticket
-    export a row is a case, so a rejected row is counted under ``rows_rejected`` only.
+    export a row is a case, so a rejected row is counted under ``rows_rejected`` only.  A
+    timeline under ``drop_event`` leaves bad elements out of a record that is still built:
+    ``events_dropped`` counts them, and each of the ``rows_with_dropped_events`` yields one
+    rejection besides its record.
     """
 
     rows_read: int = 0
@@ -43,6 +48,8 @@ class ReadCounts:
     cases_emptied: int = 0
     cases_reordered: int = 0
     blank_lines: int = 0
+    events_dropped: int = 0
+    rows_with_dropped_events: int = 0
 
     @property
     def cases_seen(self) -> int:
@@ -196,6 +203,7 @@ def ticket_items(
 ) -> Iterator[Record | Rejection]:
     """One record or rejection per row, in file order."""
     read_row = RowReader(mapping)
+    timeline = mapping.timeline
     first_line: dict[str, int] = {}
     for row in rows:
         counts.rows_read += 1
@@ -205,9 +213,14 @@ def ticket_items(
             continue
         parsed, problems = read_row(row)
         record_id = _attempt(problems, read_case_id, row, mapping)
+        nested: Nested = _NO_TIMELINE
+        if timeline is not None:
+            nested = _attempt(problems, read_timeline, timeline, row.values) or _NO_TIMELINE
+            if nested.problems and timeline.on_event_error == "reject_record":
+                problems += nested.problems
         record = None
         if parsed is not None and record_id is not None:
-            record = _ticket_record(record_id, parsed, mapping)
+            record = _ticket_record(record_id, parsed, mapping, nested)
             problems += _order_problems(mapping, record.events)
         if record_id is not None and not problems:
             if record_id in first_line:
@@ -223,12 +236,30 @@ def ticket_items(
                 source, row.line, "; ".join(problems), render_raw(row.raw, mapping.delimiter)
             )
             continue
+        if nested.problems:  # dropped elements, under drop_event
+            counts.events_dropped += len(nested.problems)
+            counts.rows_with_dropped_events += 1
+            yield _dropped_events(record_id, nested, row, mapping, source)
         counts.rows_used += 1
         counts.cases_built += 1
         yield record
 
 
-def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping) -> Record:
+def _dropped_events(
+    record_id: str, nested: Nested, row: SourceRow, mapping: Mapping, source: str
+) -> Rejection:
+    dropped = len(nested.problems)
+    total = dropped + len(nested.events)
+    return Rejection(
+        source,
+        row.line,
+        f"events dropped: {dropped} of the {total} events of {record_id!r} cannot be read and "
+        f"were left out of its timeline ({'; '.join(nested.problems)})",
+        render_raw(row.raw, mapping.delimiter),
+    )
+
+
+def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping, nested: Nested) -> Record:
     attributes: dict[str, Scalar] = {
         name: value
         for (name, _spec), value in zip(mapping.attributes, parsed.attributes, strict=True)
@@ -239,9 +270,95 @@ def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping) -> Recor
         for spec, found in zip(mapping.events, parsed.column_events, strict=True)
         if found is not None
     ]
-    # Columns are not listed in time order, so sorting them is not a reordering of the source.
+    if nested.problems:
+        attributes[REJECTED_EVENTS_ATTRIBUTE] = len(nested.problems)
+    if not events:
+        return Record(record_id, attributes, nested.events, nested.reordered)
+    # Columns are not listed in time order, so sorting them is not a reordering of the source;
+    # a timeline is, so only its own order decides whether the record was reordered.
+    events += nested.events
     events.sort(key=_event_time)
-    return Record(id=record_id, attributes=attributes, events=tuple(events))
+    return Record(record_id, attributes, tuple(events), nested.reordered)
+
+
+def _in_time_order(events: Sequence[Event]) -> bool:
+    return all(earlier.at <= later.at for earlier, later in pairwise(events))
+
+
+# ---------------------------------------------------------------------------------------------
+# ticket: a timeline array inside the line
+# ---------------------------------------------------------------------------------------------
+
+
+class Nested(NamedTuple):
+    """A line's timeline: its readable elements as events, in time order, and the problems
+    of the rest (one text per bad element)."""
+
+    events: tuple[Event, ...]
+    problems: list[str]
+    reordered: bool = False  #: the array did not list its events in time order
+
+
+_NO_TIMELINE = Nested((), [])
+_JSON_KINDS = {str: "text", int: "a number", float: "a number", bool: "true or false"}
+
+
+def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
+    """Every element of the line's array as an event; raise :class:`RowProblem` when the
+    line has no array to read."""
+    array = values[timeline.position]
+    if not isinstance(array, list):
+        what = (
+            "missing"
+            if array is None
+            else "an object"
+            if isinstance(array, dict)
+            else _JSON_KINDS.get(type(array), type(array).__name__)
+        )
+        raise RowProblem(
+            f"no timeline: key {timeline.key!r} is {what}, not an array of event objects"
+        )
+    keys, at, kind, actor, fields = (
+        timeline.keys,
+        timeline.at,
+        timeline.type,
+        timeline.actor,
+        timeline.fields,
+    )
+    events: list[Event] = []
+    problems: list[str] = []
+    for index, element in enumerate(array):
+        if not isinstance(element, dict):
+            problems.append(f"{timeline.key}[{index}]: not a JSON object")
+            continue
+        element_values = tuple(map(element.get, keys))
+        try:
+            events.append(
+                Event(
+                    at=at(element_values),  # type: ignore[arg-type]  # required: never None
+                    type=_event_type(kind, element_values),
+                    actor=_actor(actor, element_values),
+                    fields=_fields(fields, element_values),
+                )
+            )
+        except RowProblem:
+            problems.append(
+                f"{timeline.key}[{index}]: {_element_problems(timeline, element_values)}"
+            )
+    reordered = not _in_time_order(events)
+    if reordered:
+        events.sort(key=_event_time)  # stable: elements at the same moment keep array order
+    return Nested(tuple(events), problems, reordered)
+
+
+def _element_problems(timeline: Timeline, values: Sequence[Any]) -> str:
+    """Every problem of a bad element, not only the first (the slow path, for bad ones only)."""
+    problems: list[str] = []
+    _attempt(problems, timeline.at, values)
+    _attempt(problems, _event_type, timeline.type, values)
+    _attempt(problems, _actor, timeline.actor, values)
+    _attempt(problems, _fields, timeline.fields, values)
+    return "; ".join(problems)
 
 
 def _event_time(event: Event) -> datetime:

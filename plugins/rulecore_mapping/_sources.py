@@ -45,6 +45,16 @@ def read_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
     before the first row is yielded."""
     if mapping.format_for(path) == "jsonl":
         return _jsonl_rows(path, mapping, tally)
+    if mapping.timeline is not None:
+        raise StandardsInvalid(
+            [
+                SourceError(
+                    mapping.column_locations[mapping.timeline.key],
+                    f"a timeline is an array inside each JSON line, but {path} is read as CSV: "
+                    "name it .jsonl or .ndjson, or set source.format: jsonl",
+                )
+            ]
+        )
     return _csv_rows(path, mapping, tally)
 
 

@@ -72,6 +72,25 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """ticket over JSON lines: an array of objects in each line, each element one event.
+
+    The element's values are read like a row's: ``keys`` are the element keys the timeline
+    names, and every compiled value reads its place in ``tuple(element.get(key) ...)``.
+    """
+
+    key: str  #: the top-level key that holds the array
+    position: int  #: its place in the line's projected row
+    at: ReadMoment
+    at_key: str
+    type: Value
+    actor: Value | None
+    fields: tuple[tuple[str, Value], ...]
+    keys: tuple[str, ...]
+    on_event_error: str
+
+
+@dataclass(frozen=True)
 class Assignment:
     """event_log: the column whose changes of value are changes of owner."""
 
@@ -99,6 +118,7 @@ class Mapping:
     events: tuple[ColumnEvent, ...]
     activity: Activity | None
     assignment: Assignment | None
+    timeline: Timeline | None
     not_before: tuple[tuple[str, str], ...]
     columns: tuple[str, ...]
     column_locations: MappingABC[str, Location] = field(repr=False)
@@ -153,6 +173,7 @@ class _Compiler:
         case_id = self.value(case["id"], ("case", "id"), default_pick="first")
         activity = self._activity() if "activity" in data else None
         assignment = self._assignment() if "assignment" in data else None
+        timeline = self._timeline() if "timeline" in data else None
         self._shape_rules(shape)
         attributes = tuple(
             (name, self.value(spec, ("attributes", name), default_pick="last"))
@@ -163,7 +184,7 @@ class _Compiler:
             for index, spec in enumerate(data.get("events") or ())
         )
         not_before = tuple((data.get("not_before") or {}).items())
-        self._check_not_before(not_before, events, activity, assignment)
+        self._check_not_before(not_before, events, activity or timeline, assignment)
         return Mapping(
             path=self.document.path,
             shape=shape,
@@ -178,6 +199,7 @@ class _Compiler:
             events=events,
             activity=activity,
             assignment=assignment,
+            timeline=timeline,
             not_before=not_before,
             columns=tuple(self.columns),
             column_locations=dict(self.locations),
@@ -193,6 +215,21 @@ class _Compiler:
                     self.document.locate(["shape"]),
                     "an event_log mapping needs 'activity': which column holds each row's "
                     "timestamp and which its event type",
+                )
+            )
+        if shape == "event_log" and "timeline" in data:
+            self.errors.append(
+                SourceError(
+                    self.document.locate_key(["timeline"]),
+                    "'timeline' is for ticket mappings of JSON lines: an event log already "
+                    "has one event per row",
+                )
+            )
+        if "timeline" in data and (data.get("source") or {}).get("format") == "csv":
+            self.errors.append(
+                SourceError(
+                    self.document.locate(["source", "format"]),
+                    "a timeline is an array inside each JSON line; a CSV row has none",
                 )
             )
         if shape == "ticket":
@@ -212,12 +249,13 @@ class _Compiler:
                             f"'case.{key}' is for event_log mappings; a ticket row is one case",
                         )
                     )
-        if shape == "ticket" and not data.get("events"):
+        if shape == "ticket" and not data.get("events") and "timeline" not in data:
             self.errors.append(
                 SourceError(
                     self.document.locate(["shape"]),
-                    "a ticket mapping needs 'events': at least one timestamp column, such as "
-                    "{type: opened, at: Created Date}",
+                    "a ticket mapping needs 'events' (at least one timestamp column, such as "
+                    "{type: opened, at: Created Date}) or a 'timeline' (an array of events in "
+                    "each JSON line)",
                 )
             )
 
@@ -225,11 +263,11 @@ class _Compiler:
         self,
         pairs: Sequence[tuple[str, str]],
         events: Sequence[ColumnEvent],
-        activity: Activity | None,
+        activity: Activity | Timeline | None,
         assignment: Assignment | None,
     ) -> None:
         if activity is not None:
-            return  # row event types come from the data, so any name may occur
+            return  # row or element event types come from the data, so any name may occur
         known = {event.type for event in events}
         if assignment is not None:
             known.add(assignment.type)
@@ -259,6 +297,37 @@ class _Compiler:
             type=self.value(spec["type"], (*where, "type"), required=True),
             actor=self.value(spec["actor"], (*where, "actor")) if "actor" in spec else None,
             fields=self.fields(spec.get("fields"), (*where, "fields")),
+        )
+
+    def _timeline(self) -> Timeline:
+        spec = self.data["timeline"]
+        where: Path_ = ("timeline",)
+        key = spec["from"]
+        position = self.position(key, (*where, "from"))
+        outer = self.columns, self.locations
+        self.columns, self.locations = {}, {}  # an element's keys are its own columns
+        try:
+            parse = self.parser(spec.get("format"), (*where, "format"))
+            at_key = spec["at"]
+            at = column_moment(
+                self.position(at_key, (*where, "at")), at_key, self.missing, parse, required=True
+            )
+            kind = self.value(spec["type"], (*where, "type"), required=True)
+            actor = self.value(spec["actor"], (*where, "actor")) if "actor" in spec else None
+            fields = self.fields(spec.get("fields"), (*where, "fields"))
+            keys = tuple(self.columns)
+        finally:
+            self.columns, self.locations = outer
+        return Timeline(
+            key=key,
+            position=position,
+            at=at,
+            at_key=at_key,
+            type=kind,
+            actor=actor,
+            fields=fields,
+            keys=keys,
+            on_event_error=spec.get("on_event_error", "reject_record"),
         )
 
     def _assignment(self) -> Assignment:

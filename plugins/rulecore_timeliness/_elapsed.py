@@ -4,7 +4,7 @@ The span runs from the ``from`` event to the first (or last) ``to`` event after 
 counts calendar time, or business time on a named schedule; it stops while the case sits in a
 paused status; on a reopen it either restarts or continues.  A finished span shorter than
 ``at_least`` is too rushed.  An open case (no ``to`` event yet) is judged in flight when the
-audit runs as of a moment.
+audit runs as of a moment; without a moment, ``missing: fail`` makes it a failure.
 """
 
 from __future__ import annotations
@@ -69,6 +69,16 @@ ELAPSED_SCHEMA: dict[str, Any] = {
             "description": CASE_CLOCK_PROPERTIES["reopen"]["description"] + "  Needs on_reopen.",
         },
         "at_least": LOWER_BOUND_SCHEMA,
+        "missing": {
+            "enum": ["not_applicable", "fail"],
+            "description": (
+                "What a record with the 'from' event but no 'to' event after it is.  "
+                "not_applicable (default): the rule does not apply to it.  fail: a reply that "
+                "never came breaks the standard, so the record fails, with a note and the 'from' "
+                "event as evidence.  Only when a zone applies to the record; audited --as-of a "
+                "moment, an open case is still judged in flight."
+            ),
+        },
         "at_risk": {
             **SHARE_SCHEMA,
             "description": (
@@ -118,6 +128,7 @@ class _Elapsed:
     lower_bound: Thresholds | None
     at_risk: float | None
     zone_for: ZoneFor
+    missing_fails: bool
 
     def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
         view = self.clock.view(record, context.as_of)
@@ -129,9 +140,7 @@ class _Elapsed:
         span = self._span(view, start)
         if span.stop is None:
             if context.as_of is None:
-                return Measurement.not_applicable(
-                    f"no {self.stop.words} event after the {self.start.words}"
-                )
+                return self._missing(record, view, span)
             return self._in_flight(record, view, span, context.as_of)
         return self._finished(record, view, span, span.stop)
 
@@ -209,6 +218,20 @@ class _Elapsed:
         outcome = worse(rushed.outcome, zone.classify(measured.seconds) if zone else None)
         return Measurement(measured.seconds, evidence, rushed.note, outcome)
 
+    def _missing(self, record: Record, view: CaseView, span: _Span) -> Measurement:
+        note = f"no {self.stop.words} event after the {self.start.words}"
+        if not self.missing_fails or self.zone_for(record) is None:
+            return Measurement.not_applicable(note)
+
+        def evidence() -> tuple[Evidence, ...]:
+            return (
+                event_evidence(view, "from", span.start, self._start_words(span)),
+                *span.evidence,
+                Evidence("note", "missing", detail=note),
+            )
+
+        return Measurement(None, evidence, note, "fail")
+
     def _in_flight(
         self, record: Record, view: CaseView, span: _Span, as_of: datetime
     ) -> Measurement:
@@ -265,6 +288,7 @@ def compile_elapsed(params: Mapping[str, Any], context: CompileContext) -> Evalu
         lower_bound=parse_lower_bound(at_least) if at_least is not None else None,
         at_risk=parse_share(at_risk, "at_risk") if at_risk is not None else None,
         zone_for=zone_for,
+        missing_fails=params.get("missing") == "fail",
     )
 
 
@@ -280,9 +304,11 @@ ELAPSED = Check(
         "'timezone_attribute' when the schedule names none.  'pause' stops the clock while the "
         "case is in given statuses (read from the events' status field); 'on_reopen' restarts "
         "or continues the clock when a resolved case is reopened.  'at_least' makes a span that "
-        "is too short a finding (too rushed).  An open case (no 'to' event) audited --as-of a "
-        "moment is judged on the time so far: fail once breached, warn as 'at risk' once "
-        "'at_risk' of the target has elapsed, otherwise not_applicable.  Lower is better.  A "
+        "is too short a finding (too rushed).  'missing: fail' fails a record that has the "
+        "'from' event but no 'to' event after it, instead of leaving it not_applicable.  An "
+        "open case (no 'to' event) audited --as-of a moment is judged on the time so far: "
+        "fail once breached, warn as 'at risk' once 'at_risk' of the target has elapsed, "
+        "otherwise not_applicable.  Lower is better.  A "
         "record without the events is not_applicable, with a note that says which is missing.  "
         "Evidence: the from/to events, reopens, pauses, a clock summary and the clock's "
         "segments (counted, paused, outside_hours, holiday)."
