@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import msgspec
+
 from ._checks import Evidence, Measurement
 from ._thresholds import ThresholdMatrix, Thresholds, format_value
 
@@ -238,6 +240,74 @@ class Finding:
         if self.baseline is not None:
             data["baseline"] = self.baseline
         return data
+
+
+_encode = msgspec.json.Encoder().encode
+#: Per rule and outcome, the JSON between ``record`` and ``measured``: the same for every
+#: finding of that rule, so it is encoded once.
+_rule_json: dict[tuple[RuleRef, str], bytes] = {}
+#: Per zone, the JSON between ``measured_text`` and ``message``.
+_zone_json: dict[Thresholds | None, bytes] = {}
+_CACHED_PARTS = 10_000
+
+
+def finding_json(finding: Finding, head: bytes = b"{") -> bytes:
+    """The finding as one compact JSON object, exactly as ``to_dict`` would encode.
+
+    ``head`` opens the object, and may carry keys of the writer's own before the finding's
+    (``b'{"type":"finding",'``).  What every finding of a rule shares is encoded once.
+    """
+    ref = finding.ref
+    key = (ref, finding.outcome)
+    middle = _rule_json.get(key)
+    if middle is None:
+        if len(_rule_json) > _CACHED_PARTS:  # bounded, for a process that compiles many engines
+            _rule_json.clear()
+        middle = _rule_json[key] = _rule_part(ref, finding.outcome)
+    expected = finding.expected
+    zone = _zone_json.get(expected)
+    if zone is None:
+        if len(_zone_json) > _CACHED_PARTS:
+            _zone_json.clear()
+        zone = _zone_json[expected] = (
+            b',"expected":' + _encode(expected.as_dict() if expected else None) + b',"message":'
+        )
+    measured = finding.measured
+    parts = [
+        head,
+        b'"fingerprint":"',
+        finding.fingerprint.encode(),
+        b'","record":',
+        _encode(finding.record),
+        middle,
+        _encode(measured),
+        b',"measured_text":',
+        _encode(measured_text(measured, expected)),
+        zone,
+        _encode(finding.message),
+        b',"evidence":',
+        _encode([evidence_to_dict(piece) for piece in finding.evidence]),
+    ]
+    if finding.waiver is not None:
+        parts += (b',"waiver":', _encode(finding.waiver.as_dict()))
+    if finding.baseline is not None:
+        parts += (b',"baseline":', _encode(finding.baseline))
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def _rule_part(ref: RuleRef, outcome: str) -> bytes:
+    shared = {
+        "standard": ref.standard,
+        "version": ref.version,
+        "rule": ref.rule,
+        "dimension": ref.dimension,
+        "check": ref.check,
+        "plugin": ref.plugin,
+        "outcome": outcome,
+        "severity": ref.severity,
+    }
+    return b"," + _encode(shared)[1:-1] + b',"measured":'
 
 
 def _rebuilt(

@@ -12,7 +12,7 @@ from typing import IO, Any
 import msgspec
 
 from . import __version__
-from ._findings import Finding
+from ._findings import Finding, finding_json
 from ._plugins import hookimpl
 from ._readers import Rejection
 from ._summary import Summary
@@ -22,6 +22,7 @@ REPORT_SCHEMA_ID = "https://rulecore.dev/schemas/report.schema.json"
 
 
 _encoder = msgspec.json.Encoder()
+_FINDING_LINE = b'{"type":"finding",'
 
 
 def _dumps(data: Any) -> str:
@@ -41,7 +42,7 @@ class JsonSink:
 
     def finding(self, finding: Finding) -> None:
         self.findings.write(
-            ("," if self.finding_count else "") + "\n    " + _dumps(finding.to_dict())
+            ("," if self.finding_count else "") + "\n    " + finding_json(finding).decode("utf-8")
         )
         self.finding_count += 1
 
@@ -73,7 +74,7 @@ class JsonLinesSink:
         self.stream = stream
 
     def finding(self, finding: Finding) -> None:
-        self.stream.write(_dumps({"type": "finding", **finding.to_dict()}) + "\n")
+        self.stream.write(finding_json(finding, _FINDING_LINE).decode("utf-8") + "\n")
 
     def rejection(self, rejection: Rejection) -> None:
         self.stream.write(_dumps({"type": "rejection", **rejection_to_dict(rejection)}) + "\n")
