@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from rulecore import Event, Record, Rejection
 
 from ._grouping import Group, group_rows, read_case_id
-from ._sources import SourceRow, render_raw
+from ._sources import BuiltRow, SourceRow, raw_line, render_raw
 from ._spec import ColumnEvent, Mapping, Timeline, Value
 from ._values import RowProblem, Scalar
 
@@ -109,7 +109,7 @@ class RowReader:
             _attempt(problems, value.read, values) for _attribute, value in mapping.attributes
         )
         column_events = tuple(
-            _attempt(problems, _column_event, spec, values) for spec in mapping.events
+            _attempt(problems, column_event, spec, values) for spec in mapping.events
         )
         if problems:
             return None, problems
@@ -125,8 +125,8 @@ class RowReader:
         at = _attempt(problems, activity.at, values)
         if at is None and len(problems) == found:
             problems.append(f"missing timestamp: column {activity.column!r} is empty")
-        kind = _attempt(problems, _event_type, activity.type, values)
-        actor = _attempt(problems, _actor, activity.actor, values)
+        kind = _attempt(problems, event_type, activity.type, values)
+        actor = _attempt(problems, actor_name, activity.actor, values)
         fields = _attempt(problems, _fields, activity.fields, values)
         if len(problems) > found:
             return None, None
@@ -142,7 +142,7 @@ def _attempt(problems: list[str], read: Callable[..., Any], *arguments: Any) -> 
         return None
 
 
-def _event_type(spec: Value, values: Sequence[Any]) -> str:
+def event_type(spec: Value, values: Sequence[Any]) -> str:
     return _name(spec.read(values), "event type")
 
 
@@ -155,7 +155,7 @@ def _name(value: Scalar, what: str) -> str:
     return text
 
 
-def _actor(spec: Value | None, values: Sequence[Any]) -> str:
+def actor_name(spec: Value | None, values: Sequence[Any]) -> str:
     if spec is None:
         return "system"
     value = spec.read(values)
@@ -171,14 +171,14 @@ def _fields(specs: Sequence[tuple[str, Value]], values: Sequence[Any]) -> dict[s
     return fields
 
 
-def _column_event(spec: ColumnEvent, values: Sequence[Any]) -> CaseEvent | None:
+def column_event(spec: ColumnEvent, values: Sequence[Any]) -> CaseEvent | None:
     at = spec.at(values)
     if at is None or (spec.when is not None and spec.when.read(values) is None):
         return None
-    return CaseEvent(at, _actor(spec.actor, values), _fields(spec.fields, values))
+    return CaseEvent(at, actor_name(spec.actor, values), _fields(spec.fields, values))
 
 
-def _order_problems(mapping: Mapping, events: Sequence[Event]) -> list[str]:
+def order_problems(mapping: Mapping, events: Sequence[Event]) -> list[str]:
     """Pairs of events in an impossible order, such as closed before opened."""
     first: dict[str, datetime] = {}
     for event in events:
@@ -199,7 +199,10 @@ def _order_problems(mapping: Mapping, events: Sequence[Event]) -> list[str]:
 
 
 def ticket_items(
-    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str, counts: ReadCounts
+    rows: Iterable[SourceRow | BuiltRow | Rejection],
+    mapping: Mapping,
+    source: str,
+    counts: ReadCounts,
 ) -> Iterator[Record | Rejection]:
     """One record or rejection per row, in file order."""
     read_row = RowReader(mapping)
@@ -211,6 +214,9 @@ def ticket_items(
             counts.rows_rejected += 1
             yield row
             continue
+        if isinstance(row, BuiltRow):
+            yield _built_item(row, first_line, mapping, source, counts)
+            continue
         parsed, problems = read_row(row)
         record_id = _attempt(problems, read_case_id, row, mapping)
         nested: Nested = _NO_TIMELINE
@@ -220,8 +226,8 @@ def ticket_items(
                 problems += nested.problems
         record = None
         if parsed is not None and record_id is not None:
-            record = _ticket_record(record_id, parsed, mapping, nested)
-            problems += _order_problems(mapping, record.events)
+            record = ticket_record(record_id, parsed, mapping, nested)
+            problems += order_problems(mapping, record.events)
         if record_id is not None and not problems:
             if record_id in first_line:
                 problems.append(
@@ -245,6 +251,25 @@ def ticket_items(
         yield record
 
 
+def _built_item(
+    row: BuiltRow, first_line: dict[str, int], mapping: Mapping, source: str, counts: ReadCounts
+) -> Record | Rejection:
+    """A record a compiled reader built: only its id can still be a problem."""
+    record_id = row.record.id
+    if record_id in first_line:
+        counts.rows_rejected += 1
+        return Rejection(
+            source,
+            row.line,
+            f"duplicate case id: {record_id!r} was already used on line {first_line[record_id]}",
+            raw_line(row.text, mapping),
+        )
+    first_line[record_id] = row.line
+    counts.rows_used += 1
+    counts.cases_built += 1
+    return row.record
+
+
 def _dropped_events(
     record_id: str, nested: Nested, row: SourceRow, mapping: Mapping, source: str
 ) -> Rejection:
@@ -259,7 +284,7 @@ def _dropped_events(
     )
 
 
-def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping, nested: Nested) -> Record:
+def ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping, nested: Nested) -> Record:
     attributes: dict[str, Scalar] = {
         name: value
         for (name, _spec), value in zip(mapping.attributes, parsed.attributes, strict=True)
@@ -277,11 +302,11 @@ def _ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping, nested: 
     # Columns are not listed in time order, so sorting them is not a reordering of the source;
     # a timeline is, so only its own order decides whether the record was reordered.
     events += nested.events
-    events.sort(key=_event_time)
+    events.sort(key=event_time)
     return Record(record_id, attributes, tuple(events), nested.reordered)
 
 
-def _in_time_order(events: Sequence[Event]) -> bool:
+def in_time_order(events: Sequence[Event]) -> bool:
     return all(earlier.at <= later.at for earlier, later in pairwise(events))
 
 
@@ -336,8 +361,8 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
             events.append(
                 Event(
                     at=at(element_values),  # type: ignore[arg-type]  # required: never None
-                    type=_event_type(kind, element_values),
-                    actor=_actor(actor, element_values),
+                    type=event_type(kind, element_values),
+                    actor=actor_name(actor, element_values),
                     fields=_fields(fields, element_values),
                 )
             )
@@ -345,9 +370,9 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
             problems.append(
                 f"{timeline.key}[{index}]: {_element_problems(timeline, element_values)}"
             )
-    reordered = not _in_time_order(events)
+    reordered = not in_time_order(events)
     if reordered:
-        events.sort(key=_event_time)  # stable: elements at the same moment keep array order
+        events.sort(key=event_time)  # stable: elements at the same moment keep array order
     return Nested(tuple(events), problems, reordered)
 
 
@@ -355,13 +380,13 @@ def _element_problems(timeline: Timeline, values: Sequence[Any]) -> str:
     """Every problem of a bad element, not only the first (the slow path, for bad ones only)."""
     problems: list[str] = []
     _attempt(problems, timeline.at, values)
-    _attempt(problems, _event_type, timeline.type, values)
-    _attempt(problems, _actor, timeline.actor, values)
+    _attempt(problems, event_type, timeline.type, values)
+    _attempt(problems, actor_name, timeline.actor, values)
     _attempt(problems, _fields, timeline.fields, values)
     return "; ".join(problems)
 
 
-def _event_time(event: Event) -> datetime:
+def event_time(event: Event) -> datetime:
     return event.at
 
 
@@ -412,9 +437,9 @@ def _case_items(
         counts.cases_emptied += 1
         return
     record, reordered = _case_record(group.case_id, good, mapping, len(bad))
-    order_problems = _order_problems(mapping, record.events)
-    if order_problems:
-        yield _reject_case(group, "; ".join(order_problems), mapping, source, counts)
+    impossible = order_problems(mapping, record.events)
+    if impossible:
+        yield _reject_case(group, "; ".join(impossible), mapping, source, counts)
         return
     for row, problems in bad:
         counts.rows_rejected += 1
@@ -462,14 +487,14 @@ def _case_record(
     if rejected_rows:
         attributes[REJECTED_ROWS_ATTRIBUTE] = rejected_rows
     events: list[Event] = []
-    for index, column_event in enumerate(mapping.events):
-        found = _pick((row.column_events[index] for row in rows), column_event.pick)
+    for index, mapped in enumerate(mapping.events):
+        found = _pick((row.column_events[index] for row in rows), mapped.pick)
         if found is not None:
             events.append(
-                Event(at=found.at, type=column_event.type, actor=found.actor, fields=found.fields)
+                Event(at=found.at, type=mapped.type, actor=found.actor, fields=found.fields)
             )
     events += _row_events(rows, mapping)
-    events.sort(key=_event_time)
+    events.sort(key=event_time)
     return Record(
         id=case_id, attributes=attributes, events=tuple(events), reordered=not in_order
     ), not in_order

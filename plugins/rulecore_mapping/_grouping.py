@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -51,7 +51,12 @@ def group_rows(
 
 def read_case_id(row: SourceRow, mapping: Mapping) -> str:
     """The row's case id; raise :class:`RowProblem` when it has none."""
-    value: Scalar = mapping.case_id.read(row.values)
+    return case_id_of(row.values, mapping)
+
+
+def case_id_of(values: Sequence[Any], mapping: Mapping) -> str:
+    """The case id in a row's projected values; raise :class:`RowProblem` when it has none."""
+    value: Scalar = mapping.case_id.read(values)
     if value is None:
         raise RowProblem(f"no case id: column {mapping.case_id.column!r} is empty")
     text = value if isinstance(value, str) else str(value)

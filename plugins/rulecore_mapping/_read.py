@@ -10,7 +10,8 @@ from typing import Any
 from rulecore import Item, Location, SourceError
 
 from ._build import ReadCounts, event_log_items, ticket_items
-from ._sources import SourceTally, read_rows
+from ._fast import compile_fast
+from ._sources import SourceTally, read_rows, read_ticket_rows
 from ._spec import Mapping, load_mapping
 
 #: The reader option that carries the mapping file (``rulecore audit --mapping``).
@@ -31,9 +32,14 @@ class Export:
 
     def __iter__(self) -> Iterator[Item]:
         tally = SourceTally()
-        rows = read_rows(self.path, self.mapping, tally)
-        build = ticket_items if self.mapping.shape == "ticket" else event_log_items
-        yield from build(rows, self.mapping, str(self.path), self.counts)
+        mapping, source = self.mapping, str(self.path)
+        if mapping.shape == "ticket":
+            rows = read_ticket_rows(self.path, mapping, tally, compile_fast(mapping))
+            yield from ticket_items(rows, mapping, source, self.counts)
+        else:
+            yield from event_log_items(
+                read_rows(self.path, mapping, tally), mapping, source, self.counts
+            )
         self.counts.blank_lines = tally.blank_lines
 
 

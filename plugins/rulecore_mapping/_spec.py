@@ -22,8 +22,16 @@ from rulecore import Location, SourceError, StandardsInvalid
 from rulecore._standards import schema_errors
 from rulecore._yaml import Document, load_yaml_file
 
-from ._timestamps import ParseTimestamp, compile_format, compile_formats, within
-from ._values import ReadMoment, ReadValue, column_moment, column_value, constant
+from ._timestamps import ParseTimestamp, compile_format, compile_formats, in_utc, within
+from ._values import (
+    IsoMoment,
+    Plain,
+    ReadMoment,
+    ReadValue,
+    column_moment,
+    column_value,
+    constant,
+)
 
 DEFAULT_MISSING = ("",)
 DEFAULT_EARLIEST = "1971-01-01"
@@ -45,6 +53,7 @@ class Value:
     read: ReadValue
     column: str | None
     pick: str = "last"
+    plain: Plain | None = None  #: set when a compiled reader may inline the reading
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class Timeline:
     fields: tuple[tuple[str, Value], ...]
     keys: tuple[str, ...]
     on_event_error: str
+    iso_at: IsoMoment | None = None  #: set when ``at`` is read first as ISO 8601
 
 
 @dataclass(frozen=True)
@@ -328,6 +338,15 @@ class _Compiler:
             fields=fields,
             keys=keys,
             on_event_error=spec.get("on_event_error", "reject_record"),
+            iso_at=self._iso_moment(spec.get("format")),
+        )
+
+    def _iso_moment(self, fmt: str | None) -> IsoMoment | None:
+        formats = (fmt,) if fmt is not None else self.formats
+        if formats[0] != "iso8601":
+            return None
+        return IsoMoment(
+            frozenset(self.missing), self.zone, in_utc(self.earliest), in_utc(self.latest)
         )
 
     def _assignment(self) -> Assignment:
@@ -385,6 +404,8 @@ class _Compiler:
             return Value(constant(spec["value"]), None, pick)
         column = spec["column"]
         kind = spec.get("type", "text")
+        missing = tuple(spec.get("missing", self.missing))
+        required = required or bool(spec.get("required", False))
         parse = self.parser(spec.get("format"), (*where, "format")) if kind == "timestamp" else None
         if "format" in spec and kind != "timestamp":
             self.errors.append(
@@ -393,18 +414,22 @@ class _Compiler:
                     "'format' is for values of type timestamp",
                 )
             )
+        position = self.position(column, (*where, "column"))
         read = column_value(
-            self.position(column, (*where, "column")),
+            position,
             column,
-            tuple(spec.get("missing", self.missing)),
+            missing,
             value_map=spec.get("map"),
             unmapped=spec.get("unmapped", "keep"),
             kind=kind,
             default=spec.get("default"),
-            required=required or bool(spec.get("required", False)),
+            required=required,
             parse_timestamp=parse,
         )
-        return Value(read, column, pick)
+        plain = None
+        if kind in ("text", "integer") and "map" not in spec and spec.get("default") is None:
+            plain = Plain(position, frozenset(missing), kind, required)
+        return Value(read, column, pick, plain)
 
     def position(self, column: str, where: Path_) -> int:
         """The column's place in the projected row, adding it on first use."""

@@ -215,18 +215,28 @@ def within(
     would make a case last a century, so the row is rejected instead.
     """
 
+    # The same instants in UTC: comparing with a fixed offset is ten times cheaper than with an
+    # IANA zone, and most timestamps read are in UTC already.
+    earliest_utc = in_utc(earliest)
+    latest_utc = in_utc(latest)
+
     def parse_within(value: str) -> datetime:
         moment = parse(value)
-        if earliest is not None and moment < earliest:
+        if earliest_utc is not None and moment < earliest_utc:
             raise PlaceholderDate(
-                f"{value!r}, before the earliest plausible date {earliest.date()} "
+                f"{value!r}, before the earliest plausible date {earliest.date()} "  # type: ignore[union-attr]
                 "(a placeholder for an unknown date?)"
             )
-        if latest is not None and moment > latest:
+        if latest_utc is not None and moment > latest_utc:
             raise PlaceholderDate(
-                f"{value!r}, after the latest plausible date {latest.date()} "
+                f"{value!r}, after the latest plausible date {latest.date()} "  # type: ignore[union-attr]
                 "(a placeholder for an unknown date?)"
             )
         return moment
 
     return parse_within
+
+
+def in_utc(moment: datetime | None) -> datetime | None:
+    """The same instant with the ``timezone.utc`` offset, for cheap comparisons."""
+    return None if moment is None else moment.astimezone(timezone.utc)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, tzinfo
+from typing import Any, NamedTuple
 
 from ._timestamps import ParseTimestamp, PlaceholderDate
 
@@ -27,6 +27,28 @@ _FALSE = frozenset(("false", "f", "no", "n", "0"))
 
 class RowProblem(Exception):
     """A row that cannot be read; the message says which column and why."""
+
+
+class Plain(NamedTuple):
+    """A column value read by its missing markers and type alone: no value map, no default.
+
+    A compiled reader may inline such a value; anything else it reads through ``read``.
+    """
+
+    position: int  #: its place in the projected row
+    missing: frozenset[str]
+    kind: str  #: text or integer
+    required: bool
+
+
+class IsoMoment(NamedTuple):
+    """A required timestamp column whose first format is ``iso8601``: what a compiled reader
+    needs to read it exactly as :func:`column_moment` does, when ``fromisoformat`` can."""
+
+    missing: frozenset[str]
+    zone: tzinfo
+    earliest: datetime | None
+    latest: datetime | None
 
 
 def present(raw: Any, missing: Collection[str]) -> Any:
