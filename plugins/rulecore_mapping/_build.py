@@ -7,6 +7,7 @@ or rejected with its whole case (one rejection naming every line of the case).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -307,7 +308,8 @@ def ticket_record(record_id: str, parsed: ParsedRow, mapping: Mapping, nested: N
 
 
 def in_time_order(events: Sequence[Event]) -> bool:
-    return all(earlier.at <= later.at for earlier, later in pairwise(events))
+    moments = [event.at for event in events]
+    return all(map(operator.le, moments, moments[1:]))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
-from types import NoneType
 from typing import Any, NamedTuple
 
 import msgspec
@@ -55,7 +54,7 @@ _SHAPES = bytes(
 )
 _LONG_MANTISSA = b"0" * 210
 _ALSO_KEPT = (int, float, bool)  # what a text value keeps as it is, besides text
-_ACTORS = (str, NoneType)
+_NAMES_KEPT = 4096
 
 
 class _Unsure(Exception):
@@ -221,17 +220,27 @@ def _plain_events_reader(
     fields = plan.fields
     fromisoformat = datetime.fromisoformat
 
+    # Exports repeat a few names (types, actors, queues) on every line: each distinct text is
+    # cleaned and checked once.
+    names = _Names(type_missing, "", MAX_NAME)
+    actors = _Names(actor_missing, "system", MAX_NAME)
+    texts = tuple(
+        (field, index, _Names(missing, None, None) if text_kind else None)
+        for field, index, text_kind, missing in fields
+    )
+
     def read_events(elements: list[Any]) -> Nested:
         events = []
         for element in elements:
             values = astuple(element)
             raw_at, name = values[at_index], values[type_index]
-            who = values[actor_index] if actor_index >= 0 else None
-            if type(raw_at) is not str or type(name) is not str or type(who) not in _ACTORS:
+            name = names[name] if type(name) is str else ""
+            who = None if actor_index < 0 else values[actor_index]
+            who = actors[who] if type(who) is str else "system" if who is None else ""
+            if type(raw_at) is not str or not name or not who:
                 events.append(read_event(values))
                 continue
-            text, name = raw_at.strip(), name.strip()
-            who = "system" if who is None or (who := who.strip()) in actor_missing else who
+            text = raw_at.strip()
             try:
                 moment = fromisoformat(text)
             except ValueError:
@@ -239,31 +248,49 @@ def _plain_events_reader(
                 continue
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
-            found: dict[str, Any] = {}
-            for field, index, text_kind, missing in fields:
-                raw = values[index]
-                kind = type(raw)
-                if kind is str and text_kind:
-                    if (raw := raw.strip()) not in missing:
-                        found[field] = raw
-                elif kind is int or (text_kind and kind in _ALSO_KEPT):
-                    found[field] = raw
-                elif raw is not None:
-                    raise _Unsure
             if (
                 text in at_missing
                 or (earliest is not None and moment < earliest)
                 or (latest is not None and moment > latest)
-                or not 0 < len(name) <= MAX_NAME
-                or name in type_missing
-                or not 0 < len(who) <= MAX_NAME
             ):
                 events.append(read_event(values))
                 continue
+            found: dict[str, Any] = {}
+            for field, index, seen in texts:
+                raw = values[index]
+                kind = type(raw)
+                if kind is str and seen is not None:
+                    clean = seen[raw]
+                    if clean is not None:
+                        found[field] = clean
+                elif kind is int or (seen is not None and kind in _ALSO_KEPT):
+                    found[field] = raw
+                elif raw is not None:
+                    raise _Unsure
             events.append(Event(at=moment, type=name, actor=who, fields=found))
         return _nested(events)
 
     return read_events
+
+
+class _Names(dict[str, "str | None"]):
+    """Texts as a plain value reads them, each distinct text cleaned once: stripped, or
+    ``missing`` for a missing marker, or ``""`` when it is no name (empty, or longer than
+    ``longest``).  Bounded, so that unique texts cost no memory."""
+
+    def __init__(self, markers: frozenset[str], missing: str | None, longest: int | None) -> None:
+        super().__init__()
+        self.markers, self.missing, self.longest = markers, missing, longest
+
+    def __missing__(self, raw: str) -> str | None:
+        text = raw.strip()
+        clean = self.missing if text in self.markers else text
+        if clean is text and self.longest is not None and not 0 < len(text) <= self.longest:
+            clean = ""
+        if len(self) >= _NAMES_KEPT:
+            self.clear()
+        self[raw] = clean
+        return clean
 
 
 class _PlainPlan(NamedTuple):
