@@ -36,10 +36,10 @@ from ._build import (
     order_problems,
     ticket_record,
 )
-from ._grouping import case_id_of
+from ._grouping import MAX_ID, case_id_of
 from ._sources import ReadLine
 from ._spec import Mapping, Timeline, Value
-from ._values import RowProblem
+from ._values import ReadValue, RowProblem
 
 Row = Sequence[Any]
 ReadEvents = Callable[[list[Any]], Nested]
@@ -116,7 +116,8 @@ def _struct(name: str, keys: Sequence[str], types: Sequence[Any]) -> type[msgspe
         for index, kind in enumerate(types)
     ]
     rename = {f"f{index}": key for index, key in enumerate(keys)}
-    return msgspec.defstruct(name, fields, kw_only=True, rename=rename)
+    # Decoded JSON holds no cycles, so the collector need not track these.
+    return msgspec.defstruct(name, fields, kw_only=True, rename=rename, gc=False)
 
 
 def _line_struct(mapping: Mapping) -> type[msgspec.Struct]:
@@ -134,7 +135,9 @@ def _line_struct(mapping: Mapping) -> type[msgspec.Struct]:
 
 
 def _record_builder(mapping: Mapping) -> Callable[[Row], Record]:
-    attributes = tuple(value.read for _name, value in mapping.attributes)
+    read_id = _id_reader(mapping)
+    read_attributes = _fields_reader(mapping.attributes)
+    names = tuple(name for name, _value in mapping.attributes)
     events = mapping.events
     timeline = mapping.timeline
     read_events = _events_reader(timeline) if timeline is not None else None
@@ -142,25 +145,39 @@ def _record_builder(mapping: Mapping) -> Callable[[Row], Record]:
     check_order = bool(mapping.not_before)
 
     def build(values: Row) -> Record:
-        record_id = case_id_of(values, mapping)
-        parsed = ParsedRow(
-            0,
-            None,
-            None,
-            None,
-            None,
-            tuple(read(values) for read in attributes),
-            tuple(column_event(spec, values) for spec in events),
-        )
+        record_id = read_id(values)
+        attributes = read_attributes(values)
         nested = no_timeline
         if read_events is not None:
             nested = read_events(values[timeline.position])  # type: ignore[union-attr]
-        record = ticket_record(record_id, parsed, mapping, nested)
+        if events:
+            found = tuple(column_event(spec, values) for spec in events)
+            parsed = ParsedRow(0, None, None, None, None, tuple(map(attributes.get, names)), found)
+            record = ticket_record(record_id, parsed, mapping, nested)
+        else:  # what ticket_record builds from a timeline alone
+            record = Record(record_id, attributes, nested.events, nested.reordered)
         if check_order and order_problems(mapping, record.events):
             raise _Unsure
         return record
 
     return build
+
+
+def _id_reader(mapping: Mapping) -> Callable[[Row], str]:
+    plain = mapping.case_id.plain
+    if plain is None or plain.kind != "text":
+        return lambda values: case_id_of(values, mapping)
+    index, markers = plain.position, plain.missing
+
+    def read_id(values: Row) -> str:
+        raw = values[index]
+        if type(raw) is str:
+            text = raw.strip()
+            if text not in markers and len(text) <= MAX_ID:
+                return text
+        return case_id_of(values, mapping)
+
+    return read_id
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,8 +242,8 @@ def _plain_events_reader(
     names = _Names(type_missing, "", MAX_NAME)
     actors = _Names(actor_missing, "system", MAX_NAME)
     texts = tuple(
-        (field, index, _Names(missing, None, None) if text_kind else None)
-        for field, index, text_kind, missing in fields
+        (field, index, _Names(missing, None, None) if text_kind else None, read)
+        for field, index, text_kind, missing, read in fields
     )
 
     def read_events(elements: list[Any]) -> Nested:
@@ -256,7 +273,7 @@ def _plain_events_reader(
                 events.append(read_event(values))
                 continue
             found: dict[str, Any] = {}
-            for field, index, seen in texts:
+            for field, index, seen, read in texts:  # _plain_fields, inline: once per element
                 raw = values[index]
                 kind = type(raw)
                 if kind is str and seen is not None:
@@ -265,8 +282,8 @@ def _plain_events_reader(
                         found[field] = clean
                 elif kind is int or (seen is not None and kind in _ALSO_KEPT):
                     found[field] = raw
-                elif raw is not None:
-                    raise _Unsure
+                elif raw is not None and (value := read(values)) is not None:
+                    found[field] = value
             events.append(Event(at=moment, type=name, actor=who, fields=found))
         return _nested(events)
 
@@ -284,8 +301,10 @@ class _Names(dict[str, "str | None"]):
 
     def __missing__(self, raw: str) -> str | None:
         text = raw.strip()
-        clean = self.missing if text in self.markers else text
-        if clean is text and self.longest is not None and not 0 < len(text) <= self.longest:
+        clean: str | None = text
+        if text in self.markers:
+            clean = self.missing
+        elif self.longest is not None and not 0 < len(text) <= self.longest:
             clean = ""
         if len(self) >= _NAMES_KEPT:
             self.clear()
@@ -297,7 +316,7 @@ class _PlainPlan(NamedTuple):
     at: tuple[int, frozenset[str], tzinfo, datetime | None, datetime | None]
     type: tuple[int, frozenset[str]]
     actor: tuple[int, frozenset[str]]  #: place -1: no actor key, so ``system``
-    fields: tuple[tuple[str, int, bool, frozenset[str]], ...]
+    fields: tuple[tuple[str, int, bool, frozenset[str], ReadValue], ...]
 
 
 def _plain_plan(timeline: Timeline) -> _PlainPlan | None:
@@ -320,7 +339,7 @@ def _plain_plan(timeline: Timeline) -> _PlainPlan | None:
         (kind.position, kind.missing),
         actor_place,
         tuple(
-            (name, spec.plain.position, spec.plain.kind == "text", spec.plain.missing)
+            (name, spec.plain.position, spec.plain.kind == "text", spec.plain.missing, spec.read)
             for name, spec in timeline.fields
             if spec.plain is not None
         ),
@@ -398,8 +417,14 @@ def _actor_reader(spec: Value | None) -> Callable[[Row], str]:
 
 
 def _fields_reader(specs: Sequence[tuple[str, Value]]) -> Callable[[Row], dict[str, Any]]:
+    """Named values, those missing left out, in their order: event fields and attributes."""
     plain = tuple(
-        (name, spec.plain.position, spec.plain.kind == "text", spec.plain.missing)
+        (
+            name,
+            spec.plain.position,
+            _Names(spec.plain.missing, None, None) if spec.plain.kind == "text" else None,
+            spec.read,
+        )
         for name, spec in specs
         if spec.plain is not None and not spec.plain.required
     )
@@ -409,20 +434,7 @@ def _fields_reader(specs: Sequence[tuple[str, Value]]) -> Callable[[Row], dict[s
     order = tuple(name for name, _spec in specs)
 
     def read_fields(values: Row) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        for name, index, text, missing in plain:
-            raw = values[index]
-            if raw is None:
-                continue
-            kind = type(raw)
-            if text and kind is str:
-                raw = raw.strip()
-                if raw not in missing:
-                    fields[name] = raw
-            elif kind is int or (text and kind in _ALSO_KEPT):
-                fields[name] = raw
-            else:
-                raise _Unsure
+        fields = _plain_fields(plain, values)
         for name, read in general:
             value = read(values)
             if value is not None:
@@ -432,3 +444,26 @@ def _fields_reader(specs: Sequence[tuple[str, Value]]) -> Callable[[Row], dict[s
         return fields
 
     return read_fields
+
+
+PlainFields = tuple[tuple[str, int, "_Names | None", ReadValue], ...]
+
+
+def _plain_fields(plain: PlainFields, values: Row) -> dict[str, Any]:
+    """Plain text (cleaned by its ``_Names``) and integer values, inline where they hold what
+    such values usually hold (text, a whole number); read by their compiled reader if not."""
+    fields: dict[str, Any] = {}
+    for name, index, texts, read in plain:
+        raw = values[index]
+        kind = type(raw)
+        if kind is str and texts is not None:
+            clean = texts[raw]
+            if clean is not None:
+                fields[name] = clean
+        elif kind is int or (texts is not None and kind in _ALSO_KEPT):
+            fields[name] = raw
+        elif raw is not None:
+            value = read(values)
+            if value is not None:
+                fields[name] = value
+    return fields
