@@ -203,6 +203,8 @@ def _line(rng: random.Random, number: int) -> bytes:
         return text[:-1] + b', "events": []}'
     if damage < 0.055:
         return text[:-1] + b', "interaction_id": "again"}'
+    if damage < 0.058:
+        return text[:-1] + b', "x": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     if damage < 0.06:
         return rng.choice([b"[1, 2]", b'"text"', b"3", b"null", b"  ", b"{}", b"\xef\xbb\xbf{}"])
     return text
@@ -280,6 +282,14 @@ def test_the_reference_workload_takes_the_fast_path(tmp_path: Path) -> None:
         read_line(b'{"interaction_id": "I-1", "events": [{"ts": "1900-01-01", "type": "x"}]}')
         is None
     )
+
+
+def test_a_line_nested_too_deeply_is_rejected_not_a_crash(tmp_path: Path) -> None:
+    mapping = _mapping(tmp_path, REFERENCE)
+    export = tmp_path / "export.jsonl"
+    export.write_bytes(b'{"interaction_id": "I-1", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n")
+    (rejection,) = read_export(export, mapping)
+    assert rejection.reason.startswith("not valid JSON: maximum recursion depth exceeded")
 
 
 def test_a_timeline_key_read_as_a_value_too_takes_the_general_path(tmp_path: Path) -> None:

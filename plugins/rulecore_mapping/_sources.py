@@ -229,7 +229,7 @@ def _jsonl_lines(path: Path, tally: SourceTally) -> Iterator[tuple[int, bytes] |
 def _jsonl_row(number: int, text: bytes, mapping: Mapping, source: str) -> SourceRow | Rejection:
     try:
         data = _decode_json(text)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
         return Rejection(source, number, f"not valid JSON: {error}", raw_line(text, mapping))
     if not isinstance(data, dict):
         return Rejection(source, number, "not a JSON object", raw_line(text, mapping))
