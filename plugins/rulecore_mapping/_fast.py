@@ -15,6 +15,7 @@ general path, which words its rejection.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
@@ -53,6 +54,7 @@ _SHAPES = bytes(
     for byte in range(256)
 )
 _LONG_MANTISSA = b"0" * 210
+_find_exponent = re.compile(b"e000").search  # finds it sooner than ``in`` does
 _ALSO_KEPT = (int, float, bool)  # what a text value keeps as it is, besides text
 _NAMES_KEPT = 4096
 
@@ -95,7 +97,7 @@ def _decodes_alike(text: bytes) -> bool:
         except UnicodeDecodeError:
             return False
     shapes = text.translate(_SHAPES)
-    return b"e000" not in shapes and _LONG_MANTISSA not in shapes
+    return _find_exponent(shapes) is None and _LONG_MANTISSA not in shapes
 
 
 def _top_columns(mapping: Mapping) -> Iterator[str | None]:
@@ -232,6 +234,8 @@ def _plain_events_reader(
     if plan is None:
         return None
     at_index, at_missing, zone, earliest, latest = plan.at
+    # A marker that is no ISO 8601 timestamp (the usual "", "n/a") fails fromisoformat anyway.
+    at_missing = frozenset(marker for marker in at_missing if _is_iso(marker))
     type_index, type_missing = plan.type
     actor_index, actor_missing = plan.actor
     fields = plan.fields
@@ -266,7 +270,7 @@ def _plain_events_reader(
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=zone)
             if (
-                text in at_missing
+                (at_missing and text in at_missing)
                 or (earliest is not None and moment < earliest)
                 or (latest is not None and moment > latest)
             ):
@@ -310,6 +314,14 @@ class _Names(dict[str, "str | None"]):
             self.clear()
         self[raw] = clean
         return clean
+
+
+def _is_iso(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _PlainPlan(NamedTuple):
