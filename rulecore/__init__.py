@@ -43,8 +43,8 @@ from ._checks import (
 )
 from ._conditions import compile_scope
 from ._durations import format_duration, parse_duration
-from ._engine import AuditRun, Engine, ReportSink
-from ._findings import Finding, fingerprint
+from ._engine import AuditRun, Engine
+from ._findings import Finding, Waiver, fingerprint
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
 from ._plugins import (
@@ -64,8 +64,8 @@ from ._standards import Rule, Standard, StandardsInvalid, load_standards
 from ._summary import Counts, Summary
 from ._thresholds import Thresholds, format_value
 from ._timeline import OwnerChange, field_key, known_events, owner_changes
-from ._waivers import Waiver, Waivers, load_waivers
-from ._writers import Writer
+from ._waivers import Waivers, load_waivers
+from ._writers import ReportSink, Writer
 from ._yaml import Location, SourceError
 from .caseclock import CASE_CLOCK_PROPERTIES, CaseClock, CaseView, OpenPeriod, StatusChange
 

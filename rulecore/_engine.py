@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from ._baseline import TRACKED, Baseline
 from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
@@ -31,25 +31,12 @@ from ._standards import Rule, Standard, load_standards
 from ._summary import Summary, Tally, build_summary
 from ._thresholds import ThresholdMatrix, Thresholds
 from ._waivers import Waivers
+from ._writers import ReportSink
 
 POPULATION = "(population)"
 #: Outcomes that are counted but not sent to the sink unless ``all_outcomes`` asks.
 _COUNTED_ONLY = frozenset(("pass", "not_applicable"))
 _WAIVABLE = frozenset(("fail", "warn"))
-
-
-class ReportSink(Protocol):
-    """Where an audit's results go as they are produced (a writer, a collector, a tee).
-
-    A sink that never shows findings' evidence may set ``needs_evidence = False``: findings
-    then arrive with empty evidence, and checks' deferred evidence is never built.
-    """
-
-    def finding(self, finding: Finding) -> None: ...
-
-    def rejection(self, rejection: Rejection) -> None: ...
-
-    def close(self, summary: Summary) -> None: ...
 
 
 class _Bound(NamedTuple):

@@ -21,7 +21,7 @@ import click
 from . import __version__
 from ._baseline import Baseline, load_baseline
 from ._checks import AnyCheck, CrossRecordCheck
-from ._engine import Engine, ReportSink
+from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
@@ -33,7 +33,7 @@ from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, discover_standard_files, load_standards, unknown_check
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
-from ._writers import rejection_to_dict
+from ._writers import ReportSink, rejection_to_dict
 from ._yaml import SourceError
 
 FAIL_LEVELS = {"never": (), "fail": ("fail", "error"), "warn": ("warn", "fail", "error")}
