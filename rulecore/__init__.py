@@ -47,6 +47,7 @@ from ._engine import AuditRun, Engine
 from ._findings import Finding, Waiver, fingerprint
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
+from ._parallel import ShardFailed, audit_files
 from ._plugins import (
     BLOCK_ENV,
     ENTRY_POINT_GROUP,
@@ -107,6 +108,7 @@ __all__ = [
     "Rejection",
     "ReportSink",
     "Rule",
+    "ShardFailed",
     "SourceError",
     "Standard",
     "StandardsInvalid",
@@ -117,6 +119,7 @@ __all__ = [
     "Waivers",
     "Writer",
     "__version__",
+    "audit_files",
     "collect",
     "compile_scope",
     "compile_selector",

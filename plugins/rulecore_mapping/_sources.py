@@ -20,7 +20,13 @@ from typing import Any, NamedTuple
 import msgspec
 
 from rulecore import Rejection, SourceError, StandardsInvalid
-from rulecore._readers import MAX_LINE_BYTES, iter_lines, open_maybe_gzip
+from rulecore._readers import (
+    LINE_RANGE_OPTION,
+    MAX_LINE_BYTES,
+    LineRange,
+    open_lines,
+    open_maybe_gzip,
+)
 
 from ._spec import Mapping
 
@@ -40,11 +46,13 @@ class SourceTally:
     blank_lines: int = 0
 
 
-def read_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+def read_rows(
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
+) -> Iterator[SourceRow | Rejection]:
     """Every row of ``path`` in file order; the header (CSV) is checked against the mapping
-    before the first row is yielded."""
+    before the first row is yielded.  ``lines`` reads part of a JSON-lines export only."""
     if mapping.format_for(path) == "jsonl":
-        return _jsonl_rows(path, mapping, tally)
+        return _jsonl_rows(path, mapping, tally, lines)
     if mapping.timeline is not None:
         raise StandardsInvalid(
             [
@@ -162,12 +170,12 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _jsonl_rows(
-    path: Path, mapping: Mapping, tally: SourceTally
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
 ) -> Iterator[SourceRow | Rejection]:
     source = str(path)
     columns = mapping.columns
-    with open_maybe_gzip(path) as stream:
-        for number, line in iter_lines(stream):
+    with open_lines(path, {LINE_RANGE_OPTION: lines}) as numbered_lines:
+        for number, line in numbered_lines:
             if line is None:
                 yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
                 continue
