@@ -4,12 +4,19 @@
 :class:`Schedule`, minus pauses, and returns the segments that show how it got there.
 :func:`add_business_seconds` runs the same clock forwards to find a due moment.
 
-The clock walks the schedule's *local* days, not minutes, so a span of months costs a few
-hundred steps.  Each local wall-clock boundary ("opens 09:00") becomes a real instant in that
-day, so a 09:00-17:00 day is eight real hours even when the clocks change, and a 24-hour day
-is 23 or 25 real hours on the days they do.  All arithmetic happens in UTC: Python subtracts
-and compares two datetimes that share a ``tzinfo`` by their wall clocks, which is wrong across
-a change.
+The hot path is :func:`clock_for`: ``clock_for(schedule, tz).seconds(start, end, pauses)``
+counts the same seconds for moments in epoch seconds, without a datetime.  Business time is
+a monotone function B(t) there, kept per schedule and zone as cumulative seconds over sorted
+open-period boundaries, so a span is B(end) - B(start) by two bisections and each pause one
+more difference; calendar time (:data:`CALENDAR`) is plain arithmetic.  ``measure`` counts
+with it too, and works out its segments only when they are first read.
+
+The segments come from walking the schedule's *local* days, not minutes, so a span of months
+costs a few hundred steps; B is built from the same days.  Each local wall-clock boundary
+("opens 09:00") becomes a real instant in that day, so a 09:00-17:00 day is eight real hours
+even when the clocks change, and a 24-hour day is 23 or 25 real hours on the days they do.
+All arithmetic happens in UTC or epoch seconds: Python subtracts and compares two datetimes
+that share a ``tzinfo`` by their wall clocks, which is wrong across a change.
 
 A wall-clock boundary is placed at the *first instant the local clock reads that time or
 later*:
