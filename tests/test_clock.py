@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+import rulecore.clock as clock_module
 from rulecore.clock import (
     CALENDAR,
     COUNTED,
@@ -862,3 +863,26 @@ def test_segments_are_worked_out_only_when_read(monkeypatch: pytest.MonkeyPatch)
     assert measured == Measured(walked.seconds, walked.segments)
     with pytest.raises(AttributeError):
         measured.seconds = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("zone", "year"),
+    [
+        ("America/New_York", 2026),
+        ("Australia/Lord_Howe", 2026),  # half-hour changes
+        ("Africa/Casablanca", 2024),  # summer time stopped for Ramadan, a month apart
+        ("America/Sao_Paulo", 2018),  # clocks went forward at midnight
+        ("Pacific/Apia", 2011),  # skipped 30 December altogether
+        ("Europe/London", 1968),  # on summer time all year
+    ],
+)
+def test_a_whole_year_totals_what_its_table_holds(zone: str, year: int) -> None:
+    schedule = parse_schedule(
+        "mixed",
+        {
+            "hours": {"mon-thu": ["00:00-03:30", "09:00-17:00"], "fri-sun": "00:00-24:00"},
+            "holidays": {"dates": [f"{year}-07-01"]},
+        },
+    )
+    total = clock_module._year_total(schedule, ZoneInfo(zone), year)
+    assert total == clock_module._year_table(schedule, ZoneInfo(zone), year).total
