@@ -614,7 +614,7 @@ class CalendarClock:
         counted = end - start
         for paused_from, paused_until in merged:
             counted -= paused_until - paused_from
-        if start % 1.0 or end % 1.0 or _any_fraction(merged):
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
             return _exact(self._microseconds, start, end, merged, counted)
         return counted
 
@@ -713,7 +713,7 @@ class BusinessClock:
         counted = counted_until(end) - counted_until(start)
         for paused_from, paused_until in merged:
             counted -= counted_until(paused_until) - counted_until(paused_from)
-        if start % 1.0 or end % 1.0 or _any_fraction(merged):
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
             return _exact(self._microseconds, start, end, merged, counted)
         return counted
 
@@ -751,7 +751,7 @@ class BusinessClock:
         counted = self._between(start, end)
         for paused_from, paused_until in merged:
             counted -= self._between(paused_from, paused_until)
-        if start % 1.0 or end % 1.0 or _any_fraction(merged):
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
             return _exact(self._microseconds, start, end, merged, counted)
         return counted
 
@@ -884,8 +884,21 @@ def _merged_pauses(pauses: Sequence[EpochSpan], start: float, end: float) -> lis
     return merged
 
 
-def _any_fraction(pauses: Sequence[EpochSpan]) -> bool:
-    return any(lo % 1.0 or hi % 1.0 for lo, hi in pauses)
+def _may_hide_a_fraction(start: float, end: float, merged: Sequence[EpochSpan]) -> bool:
+    """Whether a whole-second count could still be off by a fraction of a second.
+
+    The count is exact for the floats it was given, and B moves no faster than time, so it
+    is off from the microseconds the caller meant by at most half a float step per input.
+    Before 2038 that is 0.12 µs, so up to eight inputs (three pauses) stay under the 1 µs
+    that would move a whole second: a whole count is then the true one.  Past that, look
+    at the inputs themselves.
+    """
+    if len(merged) <= 3 and start > -_TWO_TO_31 and end < _TWO_TO_31:
+        return False
+    return bool(start % 1.0 or end % 1.0 or any(lo % 1.0 or hi % 1.0 for lo, hi in merged))
+
+
+_TWO_TO_31 = 2.0**31
 
 
 def _exact(
