@@ -435,20 +435,17 @@ class CaseClock:
         zone = self._record_zone(record)
         if isinstance(zone, Measurement):
             return zone
-        reads_statuses = bool(self.paused_statuses) or self.reads_reopens
-        changes = self.status.changes(events, considered) if reads_statuses else ()
+        if self.reads_reopens:
+            changes, reopens = self._changes_and_reopens(events, considered)
+        else:
+            reopens = ()
+            changes = self.status.changes(events, considered) if self.paused_statuses else ()
         pauses = self._pauses(events, changes) if self.paused_statuses else ()
-        reopens = (
-            self.reopen.reopening_events(events, considered, changes) if self.reads_reopens else ()
-        )
         # Without a zone of its own the clock runs in UTC; show evidence in the record's own
         # offset instead, so that its times read as the record wrote them.
         shows_own_zone = zone is not None or (self.schedule is not None and self.schedule.timezone)
         display = None if shows_own_zone or not events else events[0].at.tzinfo
-        pause_times = tuple(
-            (pause.start.timestamp(), pause.end.timestamp() if pause.end else None)
-            for pause in pauses
-        )
+        pause_times = tuple(map(_epoch_span, pauses)) if pauses else ()
         return CaseView(events, considered, zone, display, changes, pauses, reopens, pause_times)
 
     def _record_zone(self, record: Record) -> str | Measurement | None:
@@ -469,6 +466,31 @@ class CaseClock:
                 outcome="error",
             )
         return value
+
+    def _changes_and_reopens(
+        self, events: Sequence[Event], considered: int
+    ) -> tuple[tuple[StatusChange, ...], tuple[int, ...]]:
+        """What :meth:`StatusRule.changes` and :meth:`ReopenRule.reopening_events` find, in
+        one pass over the events: this runs for every record."""
+        field, sets_status = self.status.field, self.status.sets_status
+        is_reopen_event = self.reopen.is_reopen_event
+        resolved = self.reopen.resolved_statuses
+        changes: list[StatusChange] = []
+        reopens: list[int] = []
+        current: str | None = None
+        for index in range(considered):
+            event = events[index]
+            reopened = is_reopen_event(event)
+            raw = event.fields.get(field)
+            status = None if raw is None or not sets_status(event) else field_key(raw)
+            if status is not None and status != current:
+                changes.append(StatusChange(index, status, current))
+                # leaving the resolved statuses is a reopen, as ReopenRule.reopens says
+                reopened = reopened or (current in resolved and status not in resolved)
+                current = status
+            if reopened:
+                reopens.append(index)
+        return tuple(changes), tuple(reopens)
 
     def _pauses(
         self, events: Sequence[Event], changes: Sequence[StatusChange]
@@ -634,6 +656,10 @@ def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[
                 event_index=pause.event,
                 detail=f"status {pause.status}{still}",
             )
+
+
+def _epoch_span(pause: Pause) -> tuple[float, float | None]:
+    return pause.start.timestamp(), None if pause.end is None else pause.end.timestamp()
 
 
 #: Compiled clocks by what their keys say, so rules with the same clock share one.

@@ -7,6 +7,7 @@ down the shared mechanism those rest on, with every expected value worked out by
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -494,6 +495,28 @@ def test_rules_with_the_same_clock_share_one_and_read_a_record_once(
     assert view_of(shared, PAUSED_OVER_A_WEEKEND) is view
     monkeypatch.undo()
     assert view_of(shared, PAUSED_OVER_A_WEEKEND, at("2026-03-07T00:00:00Z")) is not view
+
+
+def test_one_pass_finds_the_changes_and_reopens_the_separate_readers_find() -> None:
+    rng = random.Random("statuses and reopens")
+    case_clock = clock(
+        status={"events": {"actor": "agent"}}, reopen={"resolved_statuses": ["resolved", 3]}
+    )
+    for number in range(300):
+        events = [
+            (
+                f"2026-03-02T09:{minute:02d}:00Z",
+                rng.choice(("opened", "note", "reopened", "resolved")),
+                rng.choice(("agent", "customer")),
+                {"status": rng.choice((None, "", "new", "resolved", 3, 3.0, "active"))},
+            )
+            for minute in range(rng.randrange(12))
+        ]
+        case = record(f"T{number}", *events)
+        considered = rng.randrange(len(case.events) + 1)
+        changes = case_clock.status.changes(case.events, considered)
+        reopens = case_clock.reopen.reopening_events(case.events, considered, changes)
+        assert case_clock._changes_and_reopens(case.events, considered) == (changes, reopens)
 
 
 def test_seconds_on_epoch_times_is_what_measure_counts() -> None:
