@@ -111,9 +111,9 @@ class Measured:
 
     The segments are worked out the first time they are read, not when the span is
     measured: most measurements end in a finding nobody prints, and walking the days for
-    evidence costs far more than the two bisections that give the seconds.  A value, like a
-    ``NamedTuple``: compared, hashed and unpacked (``seconds, segments = measured``) as
-    ``(seconds, segments)``.
+    evidence costs far more than the two bisections that give the seconds.  A value, like the
+    ``NamedTuple`` it was: compared, hashed, indexed and unpacked (``seconds, segments =
+    measured``) as ``(seconds, segments)``.
     """
 
     __slots__ = ("_segments", "_tile", "seconds")
@@ -151,6 +151,12 @@ class Measured:
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.seconds, self.segments))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.seconds, self.segments)[index]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Measured):
@@ -542,23 +548,25 @@ def _merge_adjacent(pieces: Iterable[Segment]) -> list[Segment]:
 # --- the clock as a function ------------------------------------------------------------------
 #
 # Business time is a monotone function B(t): the counted seconds from an origin to the instant
-# t.  A span is then B(end) - B(start), and each pause one more such difference.  B is kept per
-# local year, as the year's open periods flattened into sorted epoch seconds (open, close,
-# open, close, ...) beside the counted seconds before each of them, so one value of B is one
-# bisection.  A year is worked out from the same local days the segments are walked from, so
-# the two agree to the microsecond.
+# t.  A span is then B(end) - B(start), and each pause one more such difference.  B is kept
+# over whole local years, as their open periods flattened into sorted epoch seconds (open,
+# close, open, close, ...) beside the counted seconds before each of them, so one value of B
+# is one bisection.  A year is worked out from the same local days the segments are walked
+# from, so the two agree to the microsecond.
 #
 # Every boundary is a whole second (zone changes and window edges are), so for whole-second
-# inputs the float arithmetic below works on integers and is exact.  Inputs with a fraction
-# are counted again in integer microseconds, the resolution of a datetime, so the result is
-# the one timedelta arithmetic would give.
+# inputs the float arithmetic below works on integers and is exact.  A count that may be off
+# by a fraction of a second (see _may_hide_a_fraction) is counted again in integer
+# microseconds, the resolution of a datetime, so the result is the one timedelta arithmetic
+# would give.
 
 EpochSpan = tuple[float, float]
 """A pause in epoch seconds: (paused from, paused until)."""
 
 _MICROSECONDS = 1_000_000
-#: Beyond 2**33 s (the year 2242) an epoch float no longer holds every microsecond.
-_EXACT_EPOCH_LIMIT = 2.0**33
+#: Beyond 2**32 s (the year 2106) an epoch float may no longer round to the microsecond it
+#: was made from.
+_EXACT_EPOCH_LIMIT = 2.0**32
 #: Years one clock joins into its table: a year is up to about 1,500 floats (two windows a
 #: day), so the table stays under about 5 MB.
 _YEARS_JOINED = 40
@@ -887,18 +895,21 @@ def _merged_pauses(pauses: Sequence[EpochSpan], start: float, end: float) -> lis
 def _may_hide_a_fraction(start: float, end: float, merged: Sequence[EpochSpan]) -> bool:
     """Whether a whole-second count could still be off by a fraction of a second.
 
-    The count is exact for the floats it was given, and B moves no faster than time, so it
-    is off from the microseconds the caller meant by at most half a float step per input.
-    Before 2038 that is 0.12 µs, so up to eight inputs (three pauses) stay under the 1 µs
-    that would move a whole second: a whole count is then the true one.  Past that, look
-    at the inputs themselves.
+    Between 2004 and 2038 every input is a float of one binade (2**30 to 2**31 s), so each
+    subtraction and sum above is exact for the floats given, and B moves no faster than
+    time: the count is off from the microseconds the caller meant by at most half a float
+    step (0.12 µs) per input.  Up to eight inputs (three pauses) stay under the 1 µs that
+    would make a whole count of a fractional one, so a whole count is the true one.
+    Elsewhere, or with more pauses, look at the inputs themselves: whole seconds are exact
+    everywhere.
     """
-    if len(merged) <= 3 and start > -_TWO_TO_31 and end < _TWO_TO_31:
+    if len(merged) <= 3 and start >= _TWO_TO_30 and end < _TWO_TO_31:
         return False
     return bool(start % 1.0 or end % 1.0 or any(lo % 1.0 or hi % 1.0 for lo, hi in merged))
 
 
-_TWO_TO_31 = 2.0**31
+#: 2004-01-10 and 2038-01-19, in epoch seconds
+_TWO_TO_30, _TWO_TO_31 = 2.0**30, 2.0**31
 
 
 def _exact(

@@ -767,13 +767,13 @@ def random_moment(rng: random.Random, around: datetime, reach: float) -> datetim
 
 
 def random_span(
-    rng: random.Random,
+    rng: random.Random, starts_from: datetime = RANDOM_FROM, most_pauses: int = 3
 ) -> tuple[datetime, datetime, list[tuple[datetime, datetime]], str | None]:
-    start = random_moment(rng, RANDOM_FROM, 450 * 86400)
+    start = random_moment(rng, starts_from, 450 * 86400)
     length = rng.choice((600, 4 * 3600, 86400, 5 * 86400, 40 * 86400))
     end = random_moment(rng, start, rng.uniform(0, length))
     pauses = []
-    for _ in range(rng.randrange(4)):
+    for _ in range(rng.randrange(most_pauses + 1)):
         paused_from = random_moment(
             rng, start - timedelta(days=2), (end - start).total_seconds() + 4 * 86400
         )
@@ -809,6 +809,17 @@ def test_the_clock_as_a_function_counts_what_the_walk_counts(name: str) -> None:
         epochs = [(lo.timestamp(), hi.timestamp()) for lo, hi in pauses]
         counted = clock_for(schedule, zone).seconds(start.timestamp(), end.timestamp(), epochs)
         assert counted == expected, (start, end, pauses, zone)
+        assert measure(start, end, schedule, pauses, zone).seconds == expected
+
+
+@pytest.mark.parametrize("name", ["calendar", "london split days, GB holidays", "24h days walked"])
+def test_many_pauses_and_years_before_2004_count_what_the_walk_counts(name: str) -> None:
+    # outside the regime where a whole count is trusted without looking at the inputs
+    schedule = RANDOM_SCHEDULES[name]
+    rng = random.Random(f"clock before 2004 {name}")
+    for _ in range(300):
+        start, end, pauses, zone = random_span(rng, utc(2003, 6, 1), most_pauses=6)
+        expected = walked_seconds(start, end, schedule, pauses, zone)
         assert measure(start, end, schedule, pauses, zone).seconds == expected
 
 
@@ -861,6 +872,7 @@ def test_segments_are_worked_out_only_when_read(monkeypatch: pytest.MonkeyPatch)
     assert measured == walked
     assert hash(measured) == hash(walked)
     assert measured == Measured(walked.seconds, walked.segments)
+    assert (len(measured), measured[0], measured[-1]) == (2, walked.seconds, walked.segments)
     with pytest.raises(AttributeError):
         measured.seconds = 0  # type: ignore[misc]
 
