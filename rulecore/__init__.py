@@ -64,7 +64,7 @@ from ._selectors import SELECTOR_SCHEMA, compile_selector, describe_selector, fi
 from ._standards import Rule, Standard, StandardsInvalid, load_standards
 from ._summary import Counts, Summary
 from ._thresholds import Thresholds, format_value
-from ._timeline import OwnerChange, field_key, known_events, owner_changes
+from ._timeline import OwnerChange, event_times, field_key, known_events, owner_changes
 from ._waivers import Waivers, load_waivers
 from ._writers import ReportSink, Writer
 from ._yaml import Location, SourceError
@@ -125,6 +125,7 @@ __all__ = [
     "compile_selector",
     "decode_record",
     "describe_selector",
+    "event_times",
     "field_key",
     "find_event",
     "fingerprint",

@@ -33,6 +33,23 @@ def _event_time(event: Event) -> datetime:
     return event.at
 
 
+#: The record whose event times were read last, and those times: every rule of a standard
+#: reads the same record in turn.  One tuple, swapped whole, so threads see one or the other.
+_last_times: tuple[Record | None, tuple[float, ...]] = (None, ())
+
+
+def event_times(record: Record) -> tuple[float, ...]:
+    """Each event's moment in epoch seconds, in timeline order: read once per record, however
+    many rules ask (the checks' hot path compares and subtracts these, not datetimes)."""
+    global _last_times  # noqa: PLW0603  # a one-record cache, replaced whole
+    last, times = _last_times
+    if last is record:
+        return times
+    times = tuple([event.at.timestamp() for event in record.events])
+    _last_times = (record, times)
+    return times
+
+
 def field_key(value: Any) -> str | None:
     """A field value as a comparable key, so ``2``, ``2.0`` and ``"2"`` are one value.
 

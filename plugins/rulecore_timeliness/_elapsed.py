@@ -28,6 +28,7 @@ from rulecore import (
     Thresholds,
     compile_selector,
     describe_selector,
+    event_times,
 )
 
 from ._casetime import EventPredicate, event_evidence
@@ -198,10 +199,13 @@ class _Elapsed:
     # --- judging ----------------------------------------------------------------------------
 
     def _finished(self, record: Record, view: CaseView, span: _Span, stop: int) -> Measurement:
-        started, stopped = view.events[span.start].at, view.events[stop].at
-        measured = self.clock.measure(view, started, stopped, span.skipped)
+        times = event_times(record)
+        skipped = [(lo.timestamp(), hi.timestamp()) for lo, hi in span.skipped]
+        seconds = self.clock.seconds(view, times[span.start], times[stop], skipped)
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            started, stopped = view.events[span.start].at, view.events[stop].at
+            measured = self.clock.measure(view, started, stopped, span.skipped)
             return (
                 event_evidence(view, "from", span.start, self._start_words(span)),
                 event_evidence(view, "to", stop, self.stop.words),
@@ -210,13 +214,13 @@ class _Elapsed:
             )
 
         if self.lower_bound is None:
-            return Measurement(measured.seconds, evidence)
-        rushed = judge_too_rushed(measured.seconds, self.lower_bound)
+            return Measurement(seconds, evidence)
+        rushed = judge_too_rushed(seconds, self.lower_bound)
         if rushed.outcome is None:
-            return Measurement(measured.seconds, evidence)
+            return Measurement(seconds, evidence)
         zone = self.zone_for(record)
-        outcome = worse(rushed.outcome, zone.classify(measured.seconds) if zone else None)
-        return Measurement(measured.seconds, evidence, rushed.note, outcome)
+        outcome = worse(rushed.outcome, zone.classify(seconds) if zone else None)
+        return Measurement(seconds, evidence, rushed.note, outcome)
 
     def _missing(self, record: Record, view: CaseView, span: _Span) -> Measurement:
         note = f"no {self.stop.words} event after the {self.start.words}"

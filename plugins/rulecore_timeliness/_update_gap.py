@@ -11,7 +11,7 @@ for ``elapsed``; the longest gap is the measurement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -30,8 +30,10 @@ from rulecore import (
     Record,
     compile_selector,
     describe_selector,
+    event_times,
     format_duration,
 )
+from rulecore.caseclock import Wait
 from rulecore.clock import Measured
 
 from ._casetime import EventPredicate, event_evidence
@@ -70,6 +72,11 @@ class _Gap(NamedTuple):
     ended: datetime
 
 
+#: A wall-clock span shorter than the longest count so far by more than this cannot beat it,
+#: whatever rounding epoch floats carry (far below a millisecond for any real date).
+_ROUNDING = 1e-3
+
+
 @dataclass(frozen=True)
 class _UpdateGap:
     """One compiled ``update_gap`` rule."""
@@ -88,47 +95,63 @@ class _UpdateGap:
         if opened is None:
             return Measurement.not_applicable("no event opens the case")
         periods = self.clock.open_periods(view, opened, self.is_closing)
-        gaps = list(self._gaps(view, periods, context.as_of))
-        if not gaps:
+        found = self._longest(view, event_times(record), periods, context.as_of)
+        if found is None:
             return Measurement.not_applicable(
                 f"the case is still open and has no {self.update_words} yet; audit it as of a "
                 "moment to judge the wait so far"
             )
-        longest, measured = self._longest(view, gaps)
+        longest, seconds, count = found
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            measured = self.clock.measure(view, longest.began, longest.ended)
             return (
-                *self._gap_evidence(view, longest, len(gaps), measured),
+                *self._gap_evidence(view, longest, count, measured),
                 *self.clock.evidence(view, measured, longest.began, longest.ended),
                 *self._unjudged_wait(periods, context.as_of),
             )
 
-        return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
+        return Measurement(seconds, evidence, self._gap_words(view, longest))
 
-    def _gaps(
-        self, view: CaseView, periods: Sequence[OpenPeriod], as_of: datetime | None
-    ) -> Iterator[_Gap]:
-        """The waits for an update; the last wait of a case still open runs to ``as_of``."""
-        events = view.events
+    def _longest(
+        self,
+        view: CaseView,
+        times: Sequence[float],
+        periods: Sequence[OpenPeriod],
+        as_of: datetime | None,
+    ) -> tuple[_Gap, float, int] | None:
+        """The wait with the most counted time (the earliest of equals, for a stable answer),
+        its seconds, and how many waits were judged; ``None`` when none was.
+
+        The last wait of a case still open runs to ``as_of``, or is not judged without one.
+        Counted on epoch seconds; only the winner becomes datetimes, for its evidence.
+        """
+        as_of_time = as_of.timestamp() if as_of is not None else None
+        best: Wait | None = None
+        best_seconds = -1.0
+        count = 0
         for wait in view.waits(periods, self.is_update):
-            began = events[wait.start].at
             if wait.end is not None:
-                yield _Gap(wait.start, wait.end, began, events[wait.end].at)
-            elif as_of is not None:
-                yield _Gap(wait.start, None, began, as_of)
-
-    def _longest(self, view: CaseView, gaps: list[_Gap]) -> tuple[_Gap, Measured]:
-        """The gap with the most counted time; the earliest of equals, for a stable answer."""
-        best_gap, best = gaps[0], self.clock.measure(view, gaps[0].began, gaps[0].ended)
-        for gap in gaps[1:]:
-            # The clock never counts more than the wall-clock time, so a gap no longer than the
-            # best count so far cannot beat it: skip the clock for it.
-            if (gap.ended - gap.began).total_seconds() <= best.seconds:
+                ended = times[wait.end]
+            elif as_of_time is not None:
+                ended = as_of_time
+            else:
                 continue
-            measured = self.clock.measure(view, gap.began, gap.ended)
-            if measured.seconds > best.seconds:
-                best_gap, best = gap, measured
-        return best_gap, best
+            count += 1
+            began = times[wait.start]
+            # The clock never counts more than the wall-clock time, so a wait clearly shorter
+            # than the best count so far cannot beat it: skip the clock for it.
+            if ended - began < best_seconds - _ROUNDING:
+                continue
+            seconds = self.clock.seconds(view, began, ended)
+            if seconds > best_seconds:
+                best, best_seconds = wait, seconds
+        if best is None:
+            return None
+        events = view.events
+        ended_at = events[best.end].at if best.end is not None else as_of
+        assert ended_at is not None  # a wait without an end is judged only with as_of
+        return _Gap(best.start, best.end, events[best.start].at, ended_at), best_seconds, count
 
     def _gap_words(self, view: CaseView, gap: _Gap) -> str:
         began = self._event_words(view, gap.start)
