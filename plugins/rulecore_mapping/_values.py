@@ -62,8 +62,10 @@ def column_value(
 ) -> ReadValue:
     """Compile the reading of one column, in this order: missing marker, value map, default,
     required, type."""
-    if kind == "text" and value_map is None and default is None and not required:
-        return _plain_text(position, missing)
+    if kind == "text" and value_map is None:
+        if default is None and not required:
+            return _plain_text(position, missing)
+        return _text_or_default(position, column, missing, default, required)
     convert = _converter(kind, column, parse_timestamp)
 
     def read(row: Row) -> Scalar:
@@ -104,6 +106,29 @@ def _plain_text(position: int, missing: Collection[str]) -> ReadValue:
             return None if text in missing else text
         if isinstance(value, (list, dict)):
             return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return value  # type: ignore[no-any-return]
+
+    return read
+
+
+def _text_or_default(
+    position: int, column: str, missing: Collection[str], default: Scalar, required: bool
+) -> ReadValue:
+    """A column read as it is, with a default or required: as :func:`_plain_text`."""
+
+    def read(row: Row) -> Scalar:
+        value = row[position]
+        if isinstance(value, str):
+            value = value.strip()
+            if value in missing:
+                value = None
+        elif isinstance(value, (list, dict)):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        if value is None:
+            if default is not None:
+                return default
+            if required:
+                raise RowProblem(f"missing value: column {column!r} is empty")
         return value  # type: ignore[no-any-return]
 
     return read
