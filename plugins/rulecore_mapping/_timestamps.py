@@ -225,16 +225,23 @@ def within(
     would make a case last a century, so the row is rejected instead.
     """
 
+    # Compared in UTC: against a ZoneInfo bound, each comparison asks the zone for its
+    # offset, which costs more than parsing the timestamp.
+    earliest_utc = earliest.astimezone(timezone.utc) if earliest is not None else None
+    latest_utc = latest.astimezone(timezone.utc) if latest is not None else None
+    earliest_day = earliest.date() if earliest is not None else None
+    latest_day = latest.date() if latest is not None else None
+
     def parse_within(value: str) -> datetime:
         moment = parse(value)
-        if earliest is not None and moment < earliest:
+        if earliest_utc is not None and moment < earliest_utc:
             raise PlaceholderDate(
-                f"{value!r}, before the earliest plausible date {earliest.date()} "
+                f"{value!r}, before the earliest plausible date {earliest_day} "
                 "(a placeholder for an unknown date?)"
             )
-        if latest is not None and moment > latest:
+        if latest_utc is not None and moment > latest_utc:
             raise PlaceholderDate(
-                f"{value!r}, after the latest plausible date {latest.date()} "
+                f"{value!r}, after the latest plausible date {latest_day} "
                 "(a placeholder for an unknown date?)"
             )
         return moment
