@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from rulecore_mapping import REJECTED_ROWS_ATTRIBUTE, load_mapping, read_export
+from rulecore_mapping import (
+    REJECTED_EVENTS_ATTRIBUTE,
+    REJECTED_ROWS_ATTRIBUTE,
+    load_mapping,
+    read_export,
+)
 from rulecore_mapping._timestamps import compile_formats
 
 from rulecore import (
@@ -844,7 +849,8 @@ def test_drop_event_keeps_the_record_and_rejects_each_bad_element(tmp_path: Path
         "timeline (events[1]: not a JSON object; events[2]: bad timestamp"
     )
     assert [event.type for event in record.events] == ["created", "resolved"]
-    assert record.attributes == {"rejected_events": 4}
+    assert record.attributes == {REJECTED_EVENTS_ATTRIBUTE: 4}
+    assert REJECTED_EVENTS_ATTRIBUTE == "rejected_events"  # as docs/mapping.md names it
     counts = read.counts
     assert counts.reconciles
     assert (counts.rows_used, counts.rows_rejected) == (1, 0)
