@@ -922,3 +922,24 @@ def test_iso_timestamps_read_the_same_on_the_fast_and_the_slow_path() -> None:
     assert parse(" 2026-03-02T09:15:00z ") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     assert parse("2026-03-02T10:15:00") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     assert parse("2026-03-02T10:15:00").utcoffset() == timedelta(hours=1)
+
+
+def test_the_timeline_example_in_the_docs_reads_as_documented(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "mapping.md").read_text("utf-8")
+    section = text.split("## `timeline` (tickets in JSON lines)", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    mapping = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps(json.loads(example)) + "\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+
+    records, rejections, _counts = read_all(export, tmp_path / "m.yaml")
+
+    assert rejections == []
+    (record,) = records
+    assert record.attributes == {"priority": "high", "channel": "email"}
+    assert [(event.type, event.actor, event.fields) for event in record.events] == [
+        ("created", "customer", {}),
+        ("assigned", "system", {"queue": "billing"}),
+        ("agent_response", "agent", {"agent_id": "a-17", "body_len": 412}),
+    ]
