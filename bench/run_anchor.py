@@ -243,7 +243,7 @@ def _git(*args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def environment(count: int, seed: int, jobs: bool) -> dict[str, Any]:
+def environment(count: int, seed: int, jobs: bool, load_before: Sequence[float]) -> dict[str, Any]:
     commit = _git("rev-parse", "--short", "HEAD")
     changed = _git("status", "--porcelain", "--", "rulecore", "plugins", "bench")
     return {
@@ -251,7 +251,8 @@ def environment(count: int, seed: int, jobs: bool) -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
-        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "load_average_before": [round(load, 2) for load in load_before],
+        "load_average_after": [round(load, 2) for load in os.getloadavg()],
         "git_commit": commit or None,
         "uncommitted_changes": len(changed.splitlines()) if commit else None,
         "records": count,
@@ -295,6 +296,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
+    load_before = os.getloadavg()
     jobs = has_jobs_option()
     if not jobs:
         print("rulecore audit has no --jobs option yet: rulecore runs once, without it", flush=True)
@@ -321,7 +323,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     rows = summarise(runs, samples, args.count)
     agree = found == expected
     result = {
-        "environment": environment(args.count, args.seed, jobs),
+        "environment": environment(args.count, args.seed, jobs, load_before),
         "command": " ".join(["bench/run_anchor.py", *sys.argv[1:]]),
         "results": rows,
         "fail_counts": {"duckdb": expected, "rulecore": found, "agree": agree},
@@ -331,7 +333,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
     env = result["environment"]
     print(
         f"\n{args.count:,} records, median of {args.repeat}, {env['date']}, "
-        f"commit {env['git_commit']}, load {env['load_average']}\n"
+        f"commit {env['git_commit']}, load average {env['load_average_before'][0]} before, "
+        f"{env['load_average_after'][0]} after\n"
     )
     print(markdown_table(rows))
     print("\nfail counts per rule (DuckDB = rulecore):" if agree else "\nFAIL COUNTS DIFFER:")
