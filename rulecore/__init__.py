@@ -60,11 +60,27 @@ from ._plugins import (
 )
 from ._readers import Item, Reader, Rejection
 from ._schemas import load_schema
-from ._selectors import SELECTOR_SCHEMA, compile_selector, describe_selector, find_event
+from ._selectors import (
+    SELECTOR_SCHEMA,
+    compile_selector,
+    describe_selector,
+    find_event,
+    selector_types,
+)
 from ._standards import Rule, Standard, StandardsInvalid, load_standards
 from ._summary import Counts, Summary
 from ._thresholds import Thresholds, format_value
-from ._timeline import OwnerChange, event_times, field_key, known_events, owner_changes
+from ._timeline import (
+    OwnerChange,
+    TimelineIndex,
+    event_times,
+    field_key,
+    find_position,
+    known_events,
+    owner_changes,
+    positions_of,
+    timeline_index,
+)
 from ._waivers import Waivers, load_waivers
 from ._writers import ReportSink, Writer
 from ._yaml import Location, SourceError
@@ -115,6 +131,7 @@ __all__ = [
     "StatusChange",
     "Summary",
     "Thresholds",
+    "TimelineIndex",
     "Waiver",
     "Waivers",
     "Writer",
@@ -128,6 +145,7 @@ __all__ = [
     "event_times",
     "field_key",
     "find_event",
+    "find_position",
     "fingerprint",
     "format_duration",
     "format_value",
@@ -141,7 +159,10 @@ __all__ = [
     "owner_changes",
     "parse_duration",
     "plan_inputs",
+    "positions_of",
     "read_inputs",
     "record_from_mapping",
     "record_to_builtins",
+    "selector_types",
+    "timeline_index",
 ]

@@ -589,6 +589,14 @@ class CaseClock:
             pauses.extend(extra_pauses)
         return clock_for(self.schedule, view.zone).seconds(start, end, pauses)
 
+    def counts_wall_time(self, view: CaseView) -> bool:
+        """Whether this clock counts every second of ``view``: calendar time (or a schedule
+        open around the clock) and no pause.  Then the longer of two spans is the one with
+        more wall-clock time, and a check can compare spans without asking the clock."""
+        if view.pause_times:
+            return False
+        return self.schedule is None or self.schedule._open_around_the_clock
+
     def describe(self, view: CaseView) -> str:
         """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
         if self.schedule is None:

@@ -19,6 +19,9 @@ from rulecore import (
     Measurement,
     Record,
     compile_selector,
+    positions_of,
+    selector_types,
+    timeline_index,
 )
 
 from ._common import SELECTOR_DEFS, describe_event, event_evidence, selector
@@ -40,6 +43,7 @@ def compile_event_count(params: Mapping[str, Any], context: CompileContext) -> E
     """Compile one ``event_count`` rule: the selector is compiled here, once."""
     spec = params["events"]
     matches = compile_selector(spec)
+    types = selector_types(spec)  # a types-only selector is counted from the record's index
     words = describe_event(spec)
     kind = "" if words == "any event" else f"{words} "
 
@@ -47,10 +51,10 @@ def compile_event_count(params: Mapping[str, Any], context: CompileContext) -> E
         events = record.events
         if not events:
             return Measurement.not_applicable("the record has no events")
-        count = 0
-        for event in events:
-            if matches(event):
-                count += 1
+        if types is not None:
+            count = len(positions_of(timeline_index(record), types))
+        else:
+            count = sum(1 for event in events if matches(event))
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
             return tuple(

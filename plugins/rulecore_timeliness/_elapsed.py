@@ -29,6 +29,10 @@ from rulecore import (
     compile_selector,
     describe_selector,
     event_times,
+    find_position,
+    positions_of,
+    selector_types,
+    timeline_index,
 )
 
 from ._casetime import EventPredicate, event_evidence
@@ -99,12 +103,28 @@ class _Endpoint:
     matches: EventPredicate
     occurrence: str
     words: str
+    types: frozenset[str] | None  #: set when the selector names only types: found by index
+
+    def find(self, record: Record, view: CaseView, after: int = -1) -> int | None:
+        """The endpoint's event after ``after``, among the events the view considered."""
+        if self.types is None:
+            return view.find(self.matches, self.occurrence, after)
+        considered = view.considered
+        return find_position(
+            positions_of(timeline_index(record), self.types),
+            self.occurrence,
+            after,
+            considered if considered < len(view.events) else None,
+        )
 
 
 def _endpoint(spec: Mapping[str, Any]) -> _Endpoint:
     selector = {key: value for key, value in spec.items() if key != "occurrence"}
     return _Endpoint(
-        compile_selector(selector), spec.get("occurrence", "first"), describe_selector(selector)
+        compile_selector(selector),
+        spec.get("occurrence", "first"),
+        describe_selector(selector),
+        selector_types(selector),
     )
 
 
@@ -135,10 +155,10 @@ class _Elapsed:
         view = self.clock.view(record, context.as_of)
         if isinstance(view, Measurement):
             return view
-        start = view.find(self.start.matches, self.start.occurrence)
+        start = self.start.find(record, view)
         if start is None:
             return Measurement.not_applicable(f"no {self.start.words} event{_as_of(context)}")
-        span = self._span(view, start)
+        span = self._span(record, view, start)
         if span.stop is None:
             if context.as_of is None:
                 return self._missing(record, view, span)
@@ -147,13 +167,12 @@ class _Elapsed:
 
     # --- where the span runs ----------------------------------------------------------------
 
-    def _span(self, view: CaseView, start: int) -> _Span:
+    def _span(self, record: Record, view: CaseView, start: int) -> _Span:
+        if self.on_reopen is None or not view.reopens or view.reopens[-1] <= start:
+            return _Span(start, self.stop.find(record, view, after=start), (), ())
         reopens = [index for index in view.reopens if index > start]
-        if self.on_reopen is None or not reopens:
-            stop = view.find(self.stop.matches, self.stop.occurrence, after=start)
-            return _Span(start, stop, (), ())
         last_reopen = reopens[-1]
-        stop = view.find(self.stop.matches, self.stop.occurrence, after=last_reopen)
+        stop = self.stop.find(record, view, after=last_reopen)
         if self.on_reopen == "restart":
             evidence = (
                 *(
