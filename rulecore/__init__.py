@@ -43,10 +43,11 @@ from ._checks import (
 )
 from ._conditions import compile_scope
 from ._durations import format_duration, parse_duration
-from ._engine import AuditRun, Engine, ReportSink
-from ._findings import Finding, fingerprint
+from ._engine import AuditRun, Engine
+from ._findings import Finding, Waiver, fingerprint
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
+from ._parallel import ShardFailed, audit_files
 from ._plugins import (
     BLOCK_ENV,
     ENTRY_POINT_GROUP,
@@ -59,13 +60,29 @@ from ._plugins import (
 )
 from ._readers import Item, Reader, Rejection
 from ._schemas import load_schema
-from ._selectors import SELECTOR_SCHEMA, compile_selector, describe_selector, find_event
+from ._selectors import (
+    SELECTOR_SCHEMA,
+    compile_selector,
+    describe_selector,
+    find_event,
+    selector_types,
+)
 from ._standards import Rule, Standard, StandardsInvalid, load_standards
 from ._summary import Counts, Summary
 from ._thresholds import Thresholds, format_value
-from ._timeline import OwnerChange, field_key, known_events, owner_changes
-from ._waivers import Waiver, Waivers, load_waivers
-from ._writers import Writer
+from ._timeline import (
+    OwnerChange,
+    TimelineIndex,
+    event_times,
+    field_key,
+    find_position,
+    known_events,
+    owner_changes,
+    positions_of,
+    timeline_index,
+)
+from ._waivers import Waivers, load_waivers
+from ._writers import ReportSink, Writer
 from ._yaml import Location, SourceError
 from .caseclock import CASE_CLOCK_PROPERTIES, CaseClock, CaseView, OpenPeriod, StatusChange
 
@@ -107,23 +124,28 @@ __all__ = [
     "Rejection",
     "ReportSink",
     "Rule",
+    "ShardFailed",
     "SourceError",
     "Standard",
     "StandardsInvalid",
     "StatusChange",
     "Summary",
     "Thresholds",
+    "TimelineIndex",
     "Waiver",
     "Waivers",
     "Writer",
     "__version__",
+    "audit_files",
     "collect",
     "compile_scope",
     "compile_selector",
     "decode_record",
     "describe_selector",
+    "event_times",
     "field_key",
     "find_event",
+    "find_position",
     "fingerprint",
     "format_duration",
     "format_value",
@@ -137,7 +159,10 @@ __all__ = [
     "owner_changes",
     "parse_duration",
     "plan_inputs",
+    "positions_of",
     "read_inputs",
     "record_from_mapping",
     "record_to_builtins",
+    "selector_types",
+    "timeline_index",
 ]

@@ -192,3 +192,11 @@ class CrossRecordCheck:
 
 
 AnyCheck = Check | CrossRecordCheck
+
+
+class CheckCatalog(Protocol):
+    """What compiling standards needs of the plugins: their checks by name, each with the
+    name of the plugin that registered it.  :class:`rulecore.Registry` is one."""
+
+    @property
+    def checks(self) -> Mapping[str, tuple[str, AnyCheck]]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
@@ -27,18 +28,24 @@ def parse_duration(text: str | int | float) -> float:
     return float(sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact)))
 
 
+@lru_cache(maxsize=16384)
 def format_duration(seconds: float) -> str:
-    """Format seconds compactly for people: ``6h12m``, ``45s``, ``2d3h4m5s``, ``-5m``."""
+    """Format seconds compactly for people: ``6h12m``, ``45s``, ``2d3h4m5s``, ``-5m``.
+
+    Cached: reports repeat the same durations (thresholds, gaps to the minute) many times.
+    """
     if seconds < 0:
         return "-" + format_duration(-seconds)
     whole = round(seconds)
     if whole == 0:
         return "0s" if seconds == 0 else f"{seconds:.2f}s"
-    parts = []
-    for unit in ("d", "h", "m", "s"):
-        size = _UNIT_SECONDS[unit]
-        count, whole = divmod(whole, size)
-        if count:
-            parts.append(f"{count}{unit}")
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
     # Every unit is kept: near a threshold, "19h12m1s" and "19h12m" differ in the outcome.
-    return "".join(parts)
+    return (
+        (f"{days}d" if days else "")
+        + (f"{hours}h" if hours else "")
+        + (f"{minutes}m" if minutes else "")
+        + (f"{secs}s" if secs else "")
+    )

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from ._baseline import TRACKED, Baseline
 from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
@@ -31,25 +31,12 @@ from ._standards import Rule, Standard, load_standards
 from ._summary import Summary, Tally, build_summary
 from ._thresholds import ThresholdMatrix, Thresholds
 from ._waivers import Waivers
+from ._writers import ReportSink
 
 POPULATION = "(population)"
 #: Outcomes that are counted but not sent to the sink unless ``all_outcomes`` asks.
 _COUNTED_ONLY = frozenset(("pass", "not_applicable"))
 _WAIVABLE = frozenset(("fail", "warn"))
-
-
-class ReportSink(Protocol):
-    """Where an audit's results go as they are produced (a writer, a collector, a tee).
-
-    A sink that never shows findings' evidence may set ``needs_evidence = False``: findings
-    then arrive with empty evidence, and checks' deferred evidence is never built.
-    """
-
-    def finding(self, finding: Finding) -> None: ...
-
-    def rejection(self, rejection: Rejection) -> None: ...
-
-    def close(self, summary: Summary) -> None: ...
 
 
 class _Bound(NamedTuple):
@@ -192,6 +179,14 @@ class Engine:
                 on_item()
         return run.finish()
 
+    def takes_cross_record(self, record: Record) -> bool:
+        """Whether a cross-record rule applies to ``record`` (``--jobs`` sends only such
+        records on to the process that runs the cross-record rules)."""
+        return any(
+            bound.standard.applies(record) and bound.rule.applies(record)
+            for bound in self._cross_record
+        )
+
     # ----------------------------------------------------------------------------------------
 
     def _evaluate_into(
@@ -310,7 +305,10 @@ class AuditRun:
         group_by: Sequence[str] = (),
         waivers: Waivers | None = None,
         baseline: Baseline | None = None,
+        cross_record: bool = True,
     ) -> None:
+        """``cross_record=False`` leaves the cross-record rules out: a ``--jobs`` worker runs
+        the per-record rules, and the process that replays its output runs those."""
         self.engine = engine
         self.waivers = waivers
         self.baseline = baseline
@@ -329,6 +327,7 @@ class AuditRun:
             for bound, accumulator in (
                 (bound, bound.rule.compiled()) for bound in engine._cross_record
             )
+            if cross_record
         ]
 
     def add(self, item: Item) -> None:
@@ -349,6 +348,24 @@ class AuditRun:
             self.waivers,
             self.with_evidence,
         )
+        self._accumulate(item)
+
+    def add_evaluated(
+        self, record_id: str, findings: Iterable[Finding], record: Record | None = None
+    ) -> None:
+        """Take a record whose per-record rules another process evaluated (``--jobs``), as
+        :meth:`add` would have: its ``findings`` go out in order, then ``record``, if a
+        cross-record rule applies to it, goes to the cross-record rules."""
+        self.read += 1
+        self.evaluated += 1
+        if self.baseline is not None:
+            self.baseline.saw_record(record_id)
+        for finding in findings:
+            self._send(finding)
+        if record is not None:
+            self._accumulate(record)
+
+    def _accumulate(self, item: Record) -> None:
         for bound, accumulator, drain in self.accumulators:
             if bound.standard.applies(item) and bound.rule.applies(item):
                 try:

@@ -15,16 +15,16 @@ import math
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 
 from ._checks import Evidence, Measurement
 from ._thresholds import ThresholdMatrix, Thresholds, format_value
-
-if TYPE_CHECKING:
-    from ._waivers import Waiver
+from ._yaml import Location
 
 
 class RuleRef(NamedTuple):
@@ -39,6 +39,25 @@ class RuleRef(NamedTuple):
     severity: str
     message: str | None = None  #: the rule's own message template, if it has one
     matrix_by: str = ""  #: the attribute a threshold matrix is chosen by
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """One accepted exception, as written in the waivers file."""
+
+    reason: str
+    by: str
+    expires: date
+    location: Location
+    fingerprint: str | None = None
+    rule: str | None = None  #: ``standard/rule``
+    records: frozenset[str] | None = None  #: ``None`` means every record
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"reason": self.reason, "by": self.by}
+        data["expires"] = self.expires.isoformat()
+        data["source"] = str(self.location)
+        return data
 
 
 EVIDENCE_KINDS = ("event", "segment", "note")

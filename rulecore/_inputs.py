@@ -81,22 +81,40 @@ def read_inputs(
     """
     first_seen: dict[str, str] = {}
     for path, reader in planned:
-        items = 0
-        source = str(path)
-        try:
-            for item in reader.read(path, options or {}):
-                items += 1
-                if isinstance(item, Record):
-                    earlier = first_seen.get(item.id)
-                    if earlier is not None:
-                        yield _duplicate(item, source, items, earlier)
-                        continue
-                    first_seen[item.id] = source
-                yield item
-        except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
-            yield Rejection(
-                str(path),
-                0,
-                f"the {reader.name} reader could not read this file past item {items}: "
-                f"{type(error).__name__}: {error}",
-            )
+        yield from read_file(path, reader, options or {}, first_seen)
+
+
+def read_file(
+    path: Path,
+    reader: Reader,
+    options: Mapping[str, Any],
+    first_seen: dict[str, str],
+    skip: int = 0,
+) -> Iterator[Item]:
+    """Read one file as :func:`read_inputs` does, given the ids read before it.
+
+    ``skip`` passes over the file's first items, already audited elsewhere (``--jobs``): they
+    are read and counted, so that positions and the reader's own state stay the same, but not
+    yielded, and their ids are taken as already in ``first_seen``.
+    """
+    items = 0
+    source = str(path)
+    try:
+        for item in reader.read(path, options):
+            items += 1
+            if items <= skip:
+                continue
+            if isinstance(item, Record):
+                earlier = first_seen.get(item.id)
+                if earlier is not None:
+                    yield _duplicate(item, source, items, earlier)
+                    continue
+                first_seen[item.id] = source
+            yield item
+    except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
+        yield Rejection(
+            str(path),
+            0,
+            f"the {reader.name} reader could not read this file past item {items}: "
+            f"{type(error).__name__}: {error}",
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -53,10 +54,31 @@ class Reader:
     description: str
     suffixes: tuple[str, ...]
     read: ReadFunction
+    #: ``splits(path, options)``: whether ``read`` can read this file in parts, whole lines at
+    #: a time (``options[LINE_RANGE_OPTION]``), so that ``--jobs`` can share it out.
+    splits: Callable[[Path, Mapping[str, Any]], bool] | None = None
 
     def accepts(self, path: Path) -> bool:
         lowered = path.name.lower()
         return any(lowered.endswith(suffix) for suffix in self.suffixes)
+
+
+class LineRange(NamedTuple):
+    """Part of a file, whole lines: bytes ``start`` to ``end``, the first line being numbered
+    ``first_line`` (so that rejections name the same lines as when the file is read whole)."""
+
+    start: int
+    end: int
+    first_line: int
+
+
+#: The reader option that asks a reader to read one :class:`LineRange` of a file.
+LINE_RANGE_OPTION = "line_range"
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
 
 
 def open_maybe_gzip(path: Path) -> IO[bytes]:
@@ -69,12 +91,35 @@ def open_maybe_gzip(path: Path) -> IO[bytes]:
     return handle
 
 
-def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+@contextmanager
+def open_lines(
+    path: Path, options: Mapping[str, Any]
+) -> Iterator[Iterator[tuple[int, bytes | None]]]:
+    """The numbered lines of ``path`` (:func:`iter_lines`), or of the part of it that
+    ``options[LINE_RANGE_OPTION]`` names, with the file open while they are read."""
+    part: LineRange | None = options.get(LINE_RANGE_OPTION)
+    if part is None:
+        with open_maybe_gzip(path) as stream:
+            yield iter_lines(stream)
+        return
+    with path.open("rb") as stream:
+        stream.seek(part.start)
+        yield _lines_until(stream, part)
+
+
+def _lines_until(stream: IO[bytes], part: LineRange) -> Iterator[tuple[int, bytes | None]]:
+    for numbered in iter_lines(stream, part.first_line):
+        yield numbered
+        if stream.tell() >= part.end:
+            return
+
+
+def iter_lines(stream: IO[bytes], first_line: int = 1) -> Iterator[tuple[int, bytes | None]]:
     """Yield ``(line_number, line)``, with ``None`` for a line over :data:`MAX_LINE_BYTES`.
 
     Memory stays bounded on hostile input: an over-long line is skipped in chunks.
     """
-    number = 0
+    number = first_line - 1
     while True:
         line = stream.readline(MAX_LINE_BYTES + 1)
         if not line:

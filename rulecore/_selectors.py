@@ -81,6 +81,18 @@ def compile_selector(spec: Mapping[str, Any] | None) -> EventPredicate:
     return matches
 
 
+def selector_types(spec: Mapping[str, Any] | None) -> frozenset[str] | None:
+    """The event types a selector picks when it says nothing but ``type``; else ``None``.
+
+    Such a selector can be answered from a record's :func:`rulecore.timeline_index` by
+    position, with no walk over the events.
+    """
+    spec = spec or {}
+    if set(spec) != {"type"}:
+        return None
+    return _as_set(spec["type"])
+
+
 def describe_selector(spec: Mapping[str, Any] | None) -> str:
     """Words for a selector, for messages: ``message by agent``."""
     spec = spec or {}

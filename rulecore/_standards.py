@@ -21,9 +21,8 @@ from typing import Any, NamedTuple, cast
 
 import jsonschema
 
-from ._checks import CompileContext, CrossRecordCheck
+from ._checks import CheckCatalog, CompileContext, CrossRecordCheck
 from ._conditions import RecordPredicate, compile_scope
-from ._plugins import Registry
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
 from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
@@ -163,7 +162,7 @@ def _schedule_file_schema() -> dict[str, Any]:
     return schema
 
 
-def load_standards(paths: Iterable[Path], registry: Registry) -> tuple[Standard, ...]:
+def load_standards(paths: Iterable[Path], registry: CheckCatalog) -> tuple[Standard, ...]:
     """Load and compile every standard under ``paths``; raise :class:`StandardsInvalid`.
 
     Schedules (``kind: schedule`` files) under the same paths are loaded first, so that rules
@@ -312,7 +311,7 @@ def _override(rule: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, A
 
 def compile_standard(
     document: Document,
-    registry: Registry,
+    registry: CheckCatalog,
     schedules: Mapping[str, Any] | None = None,
     bases: Mapping[str, Document] | None = None,
 ) -> tuple[Standard | None, list[SourceError]]:
@@ -371,7 +370,7 @@ def _compile_rule(
     document: Document,
     where: tuple[str | int, ...],
     data: Mapping[str, Any],
-    registry: Registry,
+    registry: CheckCatalog,
     standard_id: str,
     schedules: Mapping[str, Any],
 ) -> tuple[Rule | None, list[SourceError]]:
@@ -464,7 +463,7 @@ def _compile_rule(
     return rule, []
 
 
-def unknown_check(name: str, registry: Registry) -> str:
+def unknown_check(name: str, registry: CheckCatalog) -> str:
     """'unknown check' in words, with the closest known names (or all of them)."""
     known = list(registry.checks)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)

@@ -98,6 +98,34 @@ class Tally:
             state = states[group] = GroupState()
         observe(state, level, outcome, value)
 
+    def merge(self, other: Tally) -> None:
+        """Add ``other``'s counts in, as if its records had been counted here (``--jobs``).
+
+        Exact: counts are integers, and percentile values are sorted before they are used.
+        """
+        _add_table(self.counts, other.counts)
+        for key, table in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                self.groups[key] = mine = _table(self.slots)
+            _add_table(mine, table)
+        for slot, states in other.levels.items():
+            my_states = self.levels.setdefault(slot, {})
+            for group, state in states.items():
+                mine_state = my_states.get(group)
+                if mine_state is None:
+                    mine_state = my_states[group] = GroupState()
+                mine_state.judged += state.judged
+                mine_state.passed += state.passed
+                mine_state.within += state.within
+                mine_state.values.extend(state.values)
+
+
+def _add_table(into: list[list[int]], other: list[list[int]]) -> None:
+    for row, added in zip(into, other, strict=True):
+        for index, count in enumerate(added):
+            row[index] += count
+
 
 @dataclass(frozen=True)
 class Counts:

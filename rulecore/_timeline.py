@@ -7,7 +7,7 @@ and never raise on an odd record.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -31,6 +31,77 @@ def known_events(record: Record, as_of: datetime | None) -> int:
 
 def _event_time(event: Event) -> datetime:
     return event.at
+
+
+class TimelineIndex(NamedTuple):
+    """What every rule asks of a record's timeline, read in one pass and shared by all.
+
+    ``times`` holds each event's moment in epoch seconds; ``by_type`` the positions of the
+    events of each type, in timeline order.
+    """
+
+    times: tuple[float, ...]
+    by_type: dict[str, list[int]]
+
+
+#: The record indexed last, and its index: every rule of a standard reads the same record in
+#: turn.  One tuple, swapped whole, so that threads see one entry or the other.
+_last_index: tuple[Record | None, TimelineIndex | None] = (None, None)
+
+
+def timeline_index(record: Record) -> TimelineIndex:
+    """The record's :class:`TimelineIndex`, built once per record however many rules ask."""
+    global _last_index  # noqa: PLW0603  # a one-record cache, replaced whole
+    last, index = _last_index
+    if last is record and index is not None:
+        return index
+    events = record.events
+    times = tuple([event.at.timestamp() for event in events])
+    by_type: dict[str, list[int]] = {}
+    for position, event in enumerate(events):
+        kind = event.type
+        if kind in by_type:
+            by_type[kind].append(position)
+        else:
+            by_type[kind] = [position]
+    index = TimelineIndex(times, by_type)
+    _last_index = (record, index)
+    return index
+
+
+def event_times(record: Record) -> tuple[float, ...]:
+    """Each event's moment in epoch seconds, in timeline order: read once per record, however
+    many rules ask (the checks' hot path compares and subtracts these, not datetimes)."""
+    return timeline_index(record).times
+
+
+def positions_of(index: TimelineIndex, types: frozenset[str]) -> list[int]:
+    """The positions of the events of any of ``types``, in timeline order."""
+    if len(types) == 1:
+        for kind in types:
+            return index.by_type.get(kind, _NONE)
+    found = [position for kind in types for position in index.by_type.get(kind, _NONE)]
+    found.sort()
+    return found
+
+
+_NONE: list[int] = []
+
+
+def find_position(
+    positions: list[int], occurrence: str = "first", after: int = -1, before: int | None = None
+) -> int | None:
+    """The first (or ``last``) of ``positions`` after ``after`` and before ``before``: what
+    :func:`rulecore.find_event` finds, by bisection over an index instead of a walk."""
+    if occurrence == "last":
+        end = len(positions) if before is None else bisect_left(positions, before)
+        if end and positions[end - 1] > after:
+            return positions[end - 1]
+        return None
+    start = bisect_right(positions, after)
+    if start < len(positions) and (before is None or positions[start] < before):
+        return positions[start]
+    return None
 
 
 def field_key(value: Any) -> str | None:

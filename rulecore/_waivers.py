@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ._findings import fingerprint
+from ._findings import Waiver, fingerprint
 from ._standards import StandardsInvalid, schema_errors
 from ._yaml import Location, SourceError, load_yaml_file
 
@@ -65,25 +65,6 @@ WAIVERS_SCHEMA: dict[str, Any] = {
         }
     },
 }
-
-
-@dataclass(frozen=True)
-class Waiver:
-    """One accepted exception, as written in the waivers file."""
-
-    reason: str
-    by: str
-    expires: date
-    location: Location
-    fingerprint: str | None = None
-    rule: str | None = None  #: ``standard/rule``
-    records: frozenset[str] | None = None  #: ``None`` means every record
-
-    def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"reason": self.reason, "by": self.by}
-        data["expires"] = self.expires.isoformat()
-        data["source"] = str(self.location)
-        return data
 
 
 @dataclass

@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from ._findings import Finding
 from ._readers import Rejection
 
 if TYPE_CHECKING:
-    from ._engine import ReportSink
+    from ._summary import Summary
 
-OpenSink = Callable[[IO[str], Mapping[str, Any]], "ReportSink"]
+
+class ReportSink(Protocol):
+    """Where an audit's results go as they are produced (a writer, a collector, a tee).
+
+    A sink that never shows findings' evidence may set ``needs_evidence = False``: findings
+    then arrive with empty evidence, and checks' deferred evidence is never built.
+    """
+
+    def finding(self, finding: Finding) -> None: ...
+
+    def rejection(self, rejection: Rejection) -> None: ...
+
+    def close(self, summary: Summary) -> None: ...
+
+
+OpenSink = Callable[[IO[str], Mapping[str, Any]], ReportSink]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,11 @@ Use it in two steps:
   (:meth:`CaseClock.open_periods`) and waits (:meth:`CaseView.waits`), measures spans
   (:meth:`CaseClock.measure`) and shows its working (:meth:`CaseClock.evidence`).
 
+:meth:`CaseClock.seconds` is the hot path: the counted seconds alone, for moments in epoch
+seconds.  :meth:`CaseClock.measure` counts with it too and leaves its segments to be worked
+out when the evidence is built.  Rules with the same clock keys share one compiled clock,
+and a clock reads each record's statuses and pauses once for all of them.
+
 Statuses are compared as keys (:func:`rulecore.field_key`): ``2``, ``2.0`` and ``"2"`` are
 one status, text is stripped, and a blank status is no status.  Nothing here raises on an odd
 record: a record the clock cannot read (no time zone, an unknown one) gives a
@@ -24,8 +29,9 @@ record: a record the clock cannot read (no time zone, an unknown one) gives a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -36,7 +42,16 @@ from ._durations import format_duration
 from ._model import Event, Record
 from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
 from ._timeline import field_key, known_events
-from .clock import COUNTED, SEGMENT_KINDS, Measured, Schedule, measure
+from .clock import (
+    COUNTED,
+    SEGMENT_KINDS,
+    EpochSpan,
+    Measured,
+    Schedule,
+    Segment,
+    clock_for,
+    measure,
+)
 
 __all__ = [
     "CASE_CLOCK_PROPERTIES",
@@ -294,6 +309,8 @@ class CaseView(NamedTuple):
     changes: tuple[StatusChange, ...]
     pauses: tuple[Pause, ...]
     reopens: tuple[int, ...]  #: indexes of the events that reopened the case
+    #: ``pauses`` in epoch seconds, ``(start, end or None)``, for :meth:`CaseClock.seconds`
+    pause_times: tuple[tuple[float, float | None], ...] = ()
 
     def find(
         self, predicate: EventPredicate, occurrence: str = "first", after: int = -1
@@ -334,7 +351,12 @@ class CaseView(NamedTuple):
 
 @dataclass(frozen=True)
 class CaseClock:
-    """A rule's clock: which time counts, what stops it, and what reopens the case."""
+    """A rule's clock: which time counts, what stops it, and what reopens the case.
+
+    Rules whose clock keys say the same thing share one :class:`CaseClock`
+    (:meth:`compile` hands out the same object), and a clock remembers the view of the last
+    record it read, so a record's statuses and pauses are read once for all of them.
+    """
 
     schedule: Schedule | None
     timezone_attribute: str | None
@@ -342,6 +364,10 @@ class CaseClock:
     paused_statuses: frozenset[str]
     reopen: ReopenRule
     reads_reopens: bool
+    #: (record, as_of, view) of the last :meth:`view`: every rule reads the record in turn
+    _last_view: tuple[Record | None, datetime | None, CaseView | Measurement | None] = field(
+        default=(None, None, None), init=False, repr=False, compare=False
+    )
 
     @classmethod
     def compile(
@@ -357,6 +383,15 @@ class CaseClock:
         """
         schedule: Schedule | None = context.schedule(params.get("schedule"))
         timezone_attribute = params.get("timezone_attribute")
+        same_clock = (
+            schedule,
+            timezone_attribute,
+            *(_spec_key(params.get(key)) for key in ("status", "pause", "reopen")),
+            reads_reopens,
+        )
+        compiled = _COMPILED.get(same_clock)
+        if compiled is not None:
+            return compiled
         if timezone_attribute is not None and schedule is None:
             raise ValueError(
                 "timezone_attribute chooses the zone a schedule runs in, and this rule names no "
@@ -367,7 +402,7 @@ class CaseClock:
                 f"schedule {schedule.name!r} has its own time zone ({schedule.timezone}); "
                 "timezone_attribute only applies to a schedule that names none"
             )
-        return cls(
+        compiled = cls(
             schedule=schedule,
             timezone_attribute=timezone_attribute,
             status=StatusRule.compile(params.get("status")),
@@ -375,29 +410,43 @@ class CaseClock:
             reopen=ReopenRule.compile(params.get("reopen")),
             reads_reopens=reads_reopens,
         )
+        if len(_COMPILED) >= _COMPILED_KEPT:
+            _COMPILED.clear()
+        return _COMPILED.setdefault(same_clock, compiled)
 
     def view(self, record: Record, as_of: datetime | None) -> CaseView | Measurement:
         """Read ``record`` as of ``as_of``; a :class:`Measurement` when it cannot be read.
 
         Only the events at or before ``as_of`` are considered (all of them when ``None``).
-        Statuses are read only when the clock pauses or reads reopens.
+        Statuses are read only when the clock pauses or reads reopens, and only once per
+        record however many rules share this clock.
         """
+        last_record, last_as_of, last_view = self._last_view
+        if last_record is record and last_as_of == as_of and last_view is not None:
+            return last_view
+        view = self._read(record, as_of)
+        # One assignment of a whole tuple: a thread reading it sees the old entry or the new.
+        object.__setattr__(self, "_last_view", (record, as_of, view))
+        return view
+
+    def _read(self, record: Record, as_of: datetime | None) -> CaseView | Measurement:
         events = record.events
         considered = known_events(record, as_of)
         zone = self._record_zone(record)
         if isinstance(zone, Measurement):
             return zone
-        reads_statuses = bool(self.paused_statuses) or self.reads_reopens
-        changes = self.status.changes(events, considered) if reads_statuses else ()
+        if self.reads_reopens:
+            changes, reopens = self._changes_and_reopens(events, considered)
+        else:
+            reopens = ()
+            changes = self.status.changes(events, considered) if self.paused_statuses else ()
         pauses = self._pauses(events, changes) if self.paused_statuses else ()
-        reopens = (
-            self.reopen.reopening_events(events, considered, changes) if self.reads_reopens else ()
-        )
         # Without a zone of its own the clock runs in UTC; show evidence in the record's own
         # offset instead, so that its times read as the record wrote them.
         shows_own_zone = zone is not None or (self.schedule is not None and self.schedule.timezone)
         display = None if shows_own_zone or not events else events[0].at.tzinfo
-        return CaseView(events, considered, zone, display, changes, pauses, reopens)
+        pause_times = tuple(map(_epoch_span, pauses)) if pauses else ()
+        return CaseView(events, considered, zone, display, changes, pauses, reopens, pause_times)
 
     def _record_zone(self, record: Record) -> str | Measurement | None:
         if self.timezone_attribute is None:
@@ -417,6 +466,31 @@ class CaseClock:
                 outcome="error",
             )
         return value
+
+    def _changes_and_reopens(
+        self, events: Sequence[Event], considered: int
+    ) -> tuple[tuple[StatusChange, ...], tuple[int, ...]]:
+        """What :meth:`StatusRule.changes` and :meth:`ReopenRule.reopening_events` find, in
+        one pass over the events: this runs for every record."""
+        field, sets_status = self.status.field, self.status.sets_status
+        is_reopen_event = self.reopen.is_reopen_event
+        resolved = self.reopen.resolved_statuses
+        changes: list[StatusChange] = []
+        reopens: list[int] = []
+        current: str | None = None
+        for index in range(considered):
+            event = events[index]
+            reopened = is_reopen_event(event)
+            raw = event.fields.get(field)
+            status = None if raw is None or not sets_status(event) else field_key(raw)
+            if status is not None and status != current:
+                changes.append(StatusChange(index, status, current))
+                # leaving the resolved statuses is a reopen, as ReopenRule.reopens says
+                reopened = reopened or (current in resolved and status not in resolved)
+                current = status
+            if reopened:
+                reopens.append(index)
+        return tuple(changes), tuple(reopens)
 
     def _pauses(
         self, events: Sequence[Event], changes: Sequence[StatusChange]
@@ -477,10 +551,51 @@ class CaseClock:
         Status pauses still open at the last event run to ``end``; ``extra_pauses`` are the
         check's own (such as resolved stretches a reopen undid).  ``start <= end`` is the
         caller's to ensure (timelines are in time order, so endpoints taken from them are).
+        The seconds come from :meth:`seconds`; the segments (for :meth:`evidence`) are worked
+        out only if they are read.
         """
-        pauses = [(pause.start, pause.end or end) for pause in view.pauses if pause.start < end]
-        pauses.extend(extra_pauses)
-        return measure(start, end, self.schedule, pauses, view.zone)
+        counted = self.seconds(
+            view,
+            start.timestamp(),
+            end.timestamp(),
+            [(lo.timestamp(), hi.timestamp()) for lo, hi in extra_pauses],
+        )
+
+        def segments() -> tuple[Segment, ...]:
+            pauses = [(p.start, p.end or end) for p in view.pauses if p.start < end]
+            pauses.extend(extra_pauses)
+            return measure(start, end, self.schedule, pauses, view.zone).segments
+
+        return Measured(counted, tile=segments)
+
+    def seconds(
+        self,
+        view: CaseView,
+        start: float,
+        end: float,
+        extra_pauses: Sequence[EpochSpan] = (),
+    ) -> float:
+        """:meth:`measure`'s seconds alone, for moments in epoch seconds: the hot path.
+
+        No datetime is made or read: the status pauses were turned into epoch seconds once,
+        when the view was read, and the clock counts by bisection (see
+        :func:`rulecore.clock.clock_for`).  Build the evidence with :meth:`measure` only for
+        a finding that is written.
+        """
+        pauses: list[EpochSpan] = [
+            (lo, end if hi is None else hi) for lo, hi in view.pause_times if lo < end
+        ]
+        if extra_pauses:
+            pauses.extend(extra_pauses)
+        return clock_for(self.schedule, view.zone).seconds(start, end, pauses)
+
+    def counts_wall_time(self, view: CaseView) -> bool:
+        """Whether this clock counts every second of ``view``: calendar time (or a schedule
+        open around the clock) and no pause.  Then the longer of two spans is the one with
+        more wall-clock time, and a check can compare spans without asking the clock."""
+        if view.pause_times:
+            return False
+        return self.schedule is None or self.schedule._open_around_the_clock
 
     def describe(self, view: CaseView) -> str:
         """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
@@ -549,6 +664,20 @@ def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[
                 event_index=pause.event,
                 detail=f"status {pause.status}{still}",
             )
+
+
+def _epoch_span(pause: Pause) -> tuple[float, float | None]:
+    return pause.start.timestamp(), None if pause.end is None else pause.end.timestamp()
+
+
+#: Compiled clocks by what their keys say, so rules with the same clock share one.
+_COMPILED: dict[tuple[Any, ...], CaseClock] = {}
+_COMPILED_KEPT = 1024
+
+
+def _spec_key(spec: Any) -> str:
+    """A param's value as text that is equal when the value is, whatever the key order."""
+    return json.dumps(spec, sort_keys=True, default=repr)
 
 
 @lru_cache(maxsize=256)

@@ -21,11 +21,12 @@ import click
 from . import __version__
 from ._baseline import Baseline, load_baseline
 from ._checks import AnyCheck, CrossRecordCheck
-from ._engine import Engine, ReportSink
+from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
+from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
 from ._sampling import SEVERITY_ORDER, draw_sample
@@ -33,7 +34,7 @@ from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, discover_standard_files, load_standards, unknown_check
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
-from ._writers import rejection_to_dict
+from ._writers import ReportSink, rejection_to_dict
 from ._yaml import SourceError
 
 FAIL_LEVELS = {"never": (), "fail": ("fail", "error"), "warn": ("warn", "fail", "error")}
@@ -115,6 +116,13 @@ def _parse_as_of(value: str | None) -> datetime | None:
     if moment.tzinfo is None:
         raise UsageFailure(f"--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
     return moment
+
+
+def _parse_jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    try:
+        return resolve_jobs(value.strip().lower())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a positive whole number or 'auto'") from None
 
 
 # Options shared by the commands that read records.
@@ -214,6 +222,15 @@ _reader_option = click.option(
     metavar="FORMAT:FILE",
     help="Also write a report in FORMAT to FILE (repeatable), e.g. html:report.html.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    metavar="N|auto",
+    default="1",
+    callback=_parse_jobs,
+    show_default=True,
+    help="Audit with this many processes, or 'auto' for one per core; the report is the same.",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -232,6 +249,7 @@ def audit(
     history_path: Path | None,
     label: str,
     extra_reports: tuple[str, ...],
+    jobs: int,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
@@ -256,7 +274,7 @@ def audit(
     reached = False
     options = {"all_outcomes": all_outcomes, "history": history_path, "title": label or None}
 
-    with ExitStack() as stack:
+    with _exit_on_worker_failure(), ExitStack() as stack:
         stack.enter_context(_exit_on_source_errors())  # first in, so partial reports go first
         sinks: list[ReportSink] = []
         for name, path in outputs:
@@ -291,9 +309,13 @@ def audit(
 
         gate: ReportSink = _Gate()
         with _progress() as tick:
-            summary = engine.audit(
-                read_inputs(planned, reader_options),
+            summary = audit_planned(
+                engine,
+                planned,
                 gate,
+                recipe=EngineRecipe(tuple(map(str, standards))),
+                jobs=jobs,
+                reader_options=reader_options,
                 all_outcomes=all_outcomes,
                 as_of=moment,
                 on_item=tick,
@@ -307,6 +329,16 @@ def audit(
         where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
         click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
     raise SystemExit(1 if reached else 0)
+
+
+@contextmanager
+def _exit_on_worker_failure() -> Iterator[None]:
+    """Exit 2 naming the shard when a ``--jobs`` worker dies (its reports are not written)."""
+    try:
+        yield
+    except ShardFailed as failure:
+        click.echo(f"error: {failure}", err=True)
+        raise SystemExit(2) from None
 
 
 def _write_reject(stream: IO[str], rejection: Rejection) -> None:

@@ -4,12 +4,19 @@
 :class:`Schedule`, minus pauses, and returns the segments that show how it got there.
 :func:`add_business_seconds` runs the same clock forwards to find a due moment.
 
-The clock walks the schedule's *local* days, not minutes, so a span of months costs a few
-hundred steps.  Each local wall-clock boundary ("opens 09:00") becomes a real instant in that
-day, so a 09:00-17:00 day is eight real hours even when the clocks change, and a 24-hour day
-is 23 or 25 real hours on the days they do.  All arithmetic happens in UTC: Python subtracts
-and compares two datetimes that share a ``tzinfo`` by their wall clocks, which is wrong across
-a change.
+The hot path is :func:`clock_for`: ``clock_for(schedule, tz).seconds(start, end, pauses)``
+counts the same seconds for moments in epoch seconds, without a datetime.  Business time is
+a monotone function B(t) there, kept per schedule and zone as cumulative seconds over sorted
+open-period boundaries, so a span is B(end) - B(start) by two bisections and each pause one
+more difference; calendar time (:data:`CALENDAR`) is plain arithmetic.  ``measure`` counts
+with it too, and works out its segments only when they are first read.
+
+The segments come from walking the schedule's *local* days, not minutes, so a span of months
+costs a few hundred steps; B is built from the same days.  Each local wall-clock boundary
+("opens 09:00") becomes a real instant in that day, so a 09:00-17:00 day is eight real hours
+even when the clocks change, and a 24-hour day is 23 or 25 real hours on the days they do.
+All arithmetic happens in UTC or epoch seconds: Python subtracts and compares two datetimes
+that share a ``tzinfo`` by their wall clocks, which is wrong across a change.
 
 A wall-clock boundary is placed at the *first instant the local clock reads that time or
 later*:
@@ -26,24 +33,33 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "CALENDAR",
     "COUNTED",
     "DEFAULT_HOLIDAY_YEARS",
     "HOLIDAY",
     "OUTSIDE_HOURS",
     "PAUSED",
     "SEGMENT_KINDS",
+    "BusinessClock",
+    "CalendarClock",
+    "Clock",
+    "EpochSpan",
     "Measured",
     "Schedule",
     "Segment",
     "add_business_seconds",
+    "clock_for",
     "measure",
     "parse_schedule",
 ]
@@ -90,13 +106,68 @@ class Segment(NamedTuple):
         return (self.end.astimezone(_UTC) - self.start.astimezone(_UTC)).total_seconds()
 
 
-class Measured(NamedTuple):
-    """What :func:`measure` found."""
+class Measured:
+    """What :func:`measure` found: the counted seconds, and the segments that show how.
+
+    The segments are worked out the first time they are read, not when the span is
+    measured: most measurements end in a finding nobody prints, and walking the days for
+    evidence costs far more than the two bisections that give the seconds.  A value, like the
+    ``NamedTuple`` it was: compared, hashed, indexed and unpacked (``seconds, segments =
+    measured``) as ``(seconds, segments)``.
+    """
+
+    __slots__ = ("_segments", "_tile", "seconds")
 
     seconds: float  #: counted seconds only
-    #: contiguous, covering [start, end] exactly, adjacent segments of one kind merged;
-    #: empty when start == end
-    segments: tuple[Segment, ...]
+    _segments: tuple[Segment, ...] | None
+    _tile: Callable[[], tuple[Segment, ...]] | None
+
+    def __init__(
+        self,
+        seconds: float,
+        segments: tuple[Segment, ...] | None = None,
+        *,
+        tile: Callable[[], tuple[Segment, ...]] | None = None,
+    ) -> None:
+        if (segments is None) == (tile is None):
+            raise TypeError("Measured needs either its segments or a way to tile them")
+        object.__setattr__(self, "seconds", seconds)
+        object.__setattr__(self, "_segments", segments)
+        object.__setattr__(self, "_tile", tile)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """Contiguous, covering [start, end] exactly, adjacent segments of one kind merged;
+        empty when start == end."""
+        if self._segments is None:
+            assert self._tile is not None
+            object.__setattr__(self, "_segments", self._tile())
+            object.__setattr__(self, "_tile", None)
+        assert self._segments is not None
+        return self._segments
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Measured is immutable; cannot set {name}")
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.seconds, self.segments))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.seconds, self.segments)[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Measured):
+            return NotImplemented
+        return self.seconds == other.seconds and self.segments == other.segments
+
+    def __hash__(self) -> int:
+        return hash((self.seconds, self.segments))
+
+    def __repr__(self) -> str:
+        return f"Measured(seconds={self.seconds!r}, segments={self.segments!r})"
 
 
 @dataclass(frozen=True)
@@ -114,6 +185,8 @@ class Schedule:
     holidays: frozenset[date] = frozenset()
     _open_around_the_clock: bool = field(init=False, repr=False, compare=False)
     _ever_open: bool = field(init=False, repr=False, compare=False)
+    #: this schedule's :class:`BusinessClock` per zone name, made by :func:`clock_for`
+    _clocks: dict[str, BusinessClock] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.timezone is not None:
@@ -124,6 +197,7 @@ class Schedule:
         around_the_clock = all(day == _ALL_DAY for day in self.weekly) and not self.holidays
         object.__setattr__(self, "_open_around_the_clock", around_the_clock)
         object.__setattr__(self, "_ever_open", any(self.weekly))
+        object.__setattr__(self, "_clocks", {})
 
     @classmethod
     def calendar(cls, timezone: str | None = None, name: str = "calendar") -> Schedule:
@@ -148,36 +222,64 @@ def measure(
     outside the span.  Time that is paused *and* outside hours (or on a holiday) is reported as
     outside hours (or holiday), so a pause over a weekend does not overstate the pause.
 
+    The seconds come from the clock as a function (:func:`clock_for`); the segments are
+    worked out only when first read.
+
     :raises ValueError: if ``end`` is before ``start``, a datetime is naive, a pause ends
         before it starts, or a time zone is unknown.
     """
-    span_start = _as_utc(start, "start")
-    span_end = _as_utc(end, "end")
-    if span_end < span_start:
+    started, ended = _epoch(start, "start"), _epoch(end, "end")
+    if ended < started:
         raise ValueError(f"end {end.isoformat()} is before start {start.isoformat()}")
+    pauses = tuple(pauses)
+    paused = [_pause_epochs(paused_from, paused_until) for paused_from, paused_until in pauses]
+    seconds = clock_for(schedule, tz).seconds(started, ended, paused)
+    return Measured(seconds, tile=lambda: _tile(start, end, schedule, pauses, tz))
+
+
+def _epoch(moment: datetime, role: str) -> float:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"{role} {moment.isoformat()} has no time zone; the clock needs aware times"
+        )
+    return moment.timestamp()
+
+
+def _pause_epochs(paused_from: datetime, paused_until: datetime) -> tuple[float, float]:
+    pause = _epoch(paused_from, "pause start"), _epoch(paused_until, "pause end")
+    if pause[1] < pause[0]:
+        raise ValueError(_pause_backwards(paused_from, paused_until))
+    return pause
+
+
+def _pause_backwards(paused_from: object, paused_until: object) -> str:
+    def shown(moment: object) -> str:
+        return moment.isoformat() if isinstance(moment, datetime) else repr(moment)
+
+    return f"pause ends at {shown(paused_until)}, before it starts at {shown(paused_from)}"
+
+
+def _tile(
+    start: datetime,
+    end: datetime,
+    schedule: Schedule | None,
+    pauses: Sequence[tuple[datetime, datetime]],
+    tz: str | None,
+) -> tuple[Segment, ...]:
+    """The segments of a span, by walking its local days: the evidence behind the seconds."""
+    span_start, span_end = _as_utc(start, "start"), _as_utc(end, "end")
     zone = _clock_zone(schedule, tz)
-    if not pauses and (schedule is None or schedule._open_around_the_clock):
-        # The common case, calendar time with nothing paused: one counted segment.
-        if span_start == span_end:
-            return Measured(0.0, ())
-        only = Segment(span_start.astimezone(zone), span_end.astimezone(zone), COUNTED)
-        return Measured((span_end - span_start).total_seconds(), (only,))
+    if span_start == span_end:
+        return ()
     paused = _normalise_pauses(pauses, span_start, span_end)
     if schedule is None or schedule._open_around_the_clock:
-        whole_span = Segment(span_start, span_end, COUNTED)
-        timeline: Iterable[Segment] = [whole_span] if span_start < span_end else []
+        timeline: Iterable[Segment] = [Segment(span_start, span_end, COUNTED)]
     else:
         timeline = _schedule_timeline(schedule, zone, span_start, span_end)
-    segments = _merge_adjacent(_apply_pauses(timeline, paused))
-    counted = sum(
-        (segment.end - segment.start for segment in segments if segment.kind == COUNTED),
-        timedelta(),
-    )
-    local_segments = tuple(
+    return tuple(
         Segment(segment.start.astimezone(zone), segment.end.astimezone(zone), segment.kind)
-        for segment in segments
+        for segment in _merge_adjacent(_apply_pauses(timeline, paused))
     )
-    return Measured(counted.total_seconds(), local_segments)
 
 
 def add_business_seconds(
@@ -441,6 +543,404 @@ def _merge_adjacent(pieces: Iterable[Segment]) -> list[Segment]:
         else:
             merged.append(piece)
     return merged
+
+
+# --- the clock as a function ------------------------------------------------------------------
+#
+# Business time is a monotone function B(t): the counted seconds from an origin to the instant
+# t.  A span is then B(end) - B(start), and each pause one more such difference.  B is kept
+# over whole local years, as their open periods flattened into sorted epoch seconds (open,
+# close, open, close, ...) beside the counted seconds before each of them, so one value of B
+# is one bisection.  A year is worked out from the same local days the segments are walked
+# from, so the two agree to the microsecond.
+#
+# Every boundary is a whole second (zone changes and window edges are), so for whole-second
+# inputs the float arithmetic below works on integers and is exact.  A count that may be off
+# by a fraction of a second (see _may_hide_a_fraction) is counted again in integer
+# microseconds, the resolution of a datetime, so the result is the one timedelta arithmetic
+# would give.
+
+EpochSpan = tuple[float, float]
+"""A pause in epoch seconds: (paused from, paused until)."""
+
+_MICROSECONDS = 1_000_000
+#: Beyond 2**32 s (the year 2106) an epoch float may no longer round to the microsecond it
+#: was made from.
+_EXACT_EPOCH_LIMIT = 2.0**32
+#: Years one clock joins into its table: a year is up to about 1,500 floats (two windows a
+#: day), so the table stays under about 5 MB.
+_YEARS_JOINED = 40
+#: Tables of single years kept for spans that reach beyond the joined years.
+_FAR_YEARS_KEPT = 8
+#: Whole-year totals kept per clock (one float each), for spans that cross many years.
+_YEAR_TOTALS_KEPT = 20_000
+
+
+class Clock(Protocol):
+    """Counts the seconds between two instants given as epoch seconds, less pauses."""
+
+    def seconds(self, start: float, end: float, pauses: Sequence[EpochSpan] = ()) -> float:
+        """Counted seconds from ``start`` to ``end`` less ``pauses`` (any order, may overlap
+        or reach outside the span).
+
+        :raises ValueError: if ``end`` is before ``start`` or a pause ends before it starts.
+        """
+        ...
+
+
+def clock_for(schedule: Schedule | None, tz: str | None = None) -> Clock:
+    """The clock that :func:`measure` counts seconds with, for epoch-second inputs.
+
+    ``schedule=None`` (or a 24x7 schedule) gives :data:`CALENDAR`, plain epoch arithmetic
+    that never looks at a time zone.  A schedule gives its :class:`BusinessClock` in its own
+    zone, or else in ``tz`` (UTC without one); the schedule keeps it, so asking again is a
+    dictionary look-up.  Get the clock once (per rule, or per record zone), then call
+    :meth:`Clock.seconds` per span.
+
+    :raises ValueError: if the time zone is unknown.
+    """
+    if schedule is None or schedule._open_around_the_clock:
+        if tz is not None:
+            _load_zone(tz, owner="tz")
+        return CALENDAR
+    key = schedule.timezone or tz or "UTC"
+    clock = schedule._clocks.get(key)
+    if clock is None:
+        clock = schedule._clocks.setdefault(key, BusinessClock(schedule, _clock_zone(schedule, tz)))
+    return clock
+
+
+class CalendarClock:
+    """Calendar time: every second counts, less pauses.  No time zone is ever consulted."""
+
+    __slots__ = ()
+
+    def seconds(self, start: float, end: float, pauses: Sequence[EpochSpan] = ()) -> float:
+        if end < start:
+            raise ValueError(_span_backwards(start, end))
+        merged = _merged_pauses(pauses, start, end) if pauses else ()
+        counted = end - start
+        for paused_from, paused_until in merged:
+            counted -= paused_until - paused_from
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
+            return _exact(self._microseconds, start, end, merged, counted)
+        return counted
+
+    @staticmethod
+    def _microseconds(start: int, end: int, _start: float, _end: float) -> int:
+        return end - start
+
+
+#: The one :class:`CalendarClock`; it holds no state.
+CALENDAR = CalendarClock()
+
+
+class _Table:
+    """B(t) over a run of whole local years: see the section comment above.
+
+    ``bounds`` holds the open periods as epoch seconds, open, close, open, close..., and
+    ``before[i]`` the counted seconds from ``start`` to ``bounds[i]`` (one more entry: the
+    total).  Never changed once made, so threads can read it without a lock.
+    """
+
+    __slots__ = ("before", "bounds", "end", "first_year", "last_year", "start", "total")
+
+    def __init__(
+        self, years: tuple[int, int], start: float, end: float, bounds: list[float]
+    ) -> None:
+        self.first_year, self.last_year = years
+        self.start, self.end, self.bounds = start, end, bounds
+        before = [0.0]
+        for index in range(1, len(bounds)):
+            # counted time grows over an open period (odd index) and stands still after it
+            before.append(before[-1] + (bounds[index] - bounds[index - 1] if index & 1 else 0.0))
+        before.append(before[-1])
+        self.before = before
+        self.total = before[-1]
+
+    def counted_until(self, moment: float) -> float:
+        """B(moment) - B(start), for start <= moment <= end."""
+        index = bisect_right(self.bounds, moment)
+        if index & 1:
+            return self.before[index - 1] + (moment - self.bounds[index - 1])
+        return self.before[index]
+
+    def microseconds_until(self, moment: int) -> int:
+        """:meth:`counted_until` in integer microseconds, for a moment given in them."""
+        index = bisect_right(self.bounds, moment / _MICROSECONDS)
+        if index & 1:
+            opened = int(self.bounds[index - 1]) * _MICROSECONDS
+            return int(self.before[index - 1]) * _MICROSECONDS + (moment - opened)
+        return int(self.before[index]) * _MICROSECONDS
+
+    def joined(self, later: _Table) -> _Table:
+        """This run of years followed by the ``later`` one that starts where it ends."""
+        bounds = self.bounds + later.bounds
+        seam = len(self.bounds)
+        if 0 < seam < len(bounds) and bounds[seam - 1] == bounds[seam]:
+            del bounds[seam - 1 : seam + 1]  # open across New Year: one period
+        return _Table((self.first_year, later.last_year), self.start, later.end, bounds)
+
+
+#: No years yet: nothing falls inside it.
+_NO_YEARS = _Table((0, -1), math.inf, -math.inf, [])
+
+
+class BusinessClock:
+    """Business time under one schedule in one zone, as the monotone function B(t).
+
+    The clock keeps one table over the run of years its spans have reached, grown a year at
+    a time as spans reach further, up to :data:`_YEARS_JOINED` years.  A span beyond that
+    (a typo'd year, a far-future as-of moment) is counted year by year instead: whole years
+    by their totals (kept, one float a year, up to :data:`_YEAR_TOTALS_KEPT`), and the two
+    ends from year tables of which the last :data:`_FAR_YEARS_KEPT` are kept.  Memory is so
+    bounded near a few megabytes per clock, however far apart the spans.  Safe to share
+    between threads: tables are made under a lock and never changed.
+    """
+
+    __slots__ = ("_far_years", "_lock", "_near", "_totals", "schedule", "zone")
+
+    def __init__(self, schedule: Schedule, zone: ZoneInfo) -> None:
+        self.schedule, self.zone = schedule, zone
+        self._near = _NO_YEARS
+        self._far_years: OrderedDict[int, _Table] = OrderedDict()
+        self._totals: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def seconds(self, start: float, end: float, pauses: Sequence[EpochSpan] = ()) -> float:
+        if end < start:
+            raise ValueError(_span_backwards(start, end))
+        merged = _merged_pauses(pauses, start, end) if pauses else ()
+        table = self._near
+        if not (table.start <= start and end <= table.end):
+            reached = self._reach(start, end)
+            if reached is None:
+                return self._seconds_far(start, end, merged)
+            table = reached
+        counted_until = table.counted_until
+        counted = counted_until(end) - counted_until(start)
+        for paused_from, paused_until in merged:
+            counted -= counted_until(paused_until) - counted_until(paused_from)
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
+            return _exact(self._microseconds, start, end, merged, counted)
+        return counted
+
+    def _reach(self, start: float, end: float) -> _Table | None:
+        """The near table grown to hold [start, end]; ``None`` if that would be too many years."""
+        with self._lock:
+            table = self._near
+            if table.start <= start and end <= table.end:
+                return table  # another thread grew it meanwhile
+            first, last = self._year_number(start), self._year_number(end)
+            if table is not _NO_YEARS:
+                first, last = min(first, table.first_year), max(last, table.last_year)
+            if last - first + 1 > _YEARS_JOINED:
+                return None
+            if table is _NO_YEARS:
+                table = _year_table(self.schedule, self.zone, first)
+            for number in range(table.first_year - 1, first - 1, -1):
+                table = _year_table(self.schedule, self.zone, number).joined(table)
+            for number in range(table.last_year + 1, last + 1):
+                table = table.joined(_year_table(self.schedule, self.zone, number))
+            self._near = table
+            return table
+
+    def _year_number(self, moment: float) -> int:
+        """The local year ``moment`` falls in."""
+        # A local year starts within a day of the UTC one, so the UTC year is a good guess.
+        number = datetime.fromtimestamp(moment, _UTC).year
+        if moment < _start_of_day(date(number, 1, 1), self.zone).timestamp():
+            return number - 1
+        if moment >= self._year_end(number):
+            return number + 1
+        return number
+
+    def _seconds_far(self, start: float, end: float, merged: Sequence[EpochSpan]) -> float:
+        counted = self._between(start, end)
+        for paused_from, paused_until in merged:
+            counted -= self._between(paused_from, paused_until)
+        if counted % 1.0 or _may_hide_a_fraction(start, end, merged):
+            return _exact(self._microseconds, start, end, merged, counted)
+        return counted
+
+    def _between(self, start: float, end: float) -> float:
+        """Counted seconds in [start, end], year by year."""
+        first = self._far_year(self._year_number(start))
+        if end <= first.end:
+            return first.counted_until(end) - first.counted_until(start)
+        counted = first.total - first.counted_until(start)
+        number = first.last_year + 1
+        while end > self._year_end(number):
+            counted += self._year_total(number)
+            number += 1
+        return counted + self._far_year(number).counted_until(end)
+
+    def _microseconds(self, start: int, end: int, start_s: float, end_s: float) -> int:
+        table = self._near
+        if table.start <= start_s and end_s <= table.end:
+            return table.microseconds_until(end) - table.microseconds_until(start)
+        first = self._far_year(self._year_number(start_s))
+        if end_s <= first.end:
+            return first.microseconds_until(end) - first.microseconds_until(start)
+        counted = int(first.total) * _MICROSECONDS - first.microseconds_until(start)
+        number = first.last_year + 1
+        while end_s > self._year_end(number):
+            counted += int(self._year_total(number)) * _MICROSECONDS
+            number += 1
+        return counted + self._far_year(number).microseconds_until(end)
+
+    def _far_year(self, number: int) -> _Table:
+        with self._lock:
+            table = self._far_years.get(number)
+            if table is None:
+                table = _year_table(self.schedule, self.zone, number)
+                self._far_years[number] = table
+                if len(self._far_years) > _FAR_YEARS_KEPT:
+                    self._far_years.popitem(last=False)
+            self._far_years.move_to_end(number)
+            return table
+
+    def _year_end(self, number: int) -> float:
+        return _start_of_day(date(number + 1, 1, 1), self.zone).timestamp()
+
+    def _year_total(self, number: int) -> float:
+        total = self._totals.get(number)
+        if total is None:
+            total = _year_total(self.schedule, self.zone, number)
+            with self._lock:
+                if len(self._totals) >= _YEAR_TOTALS_KEPT:
+                    self._totals.clear()
+                self._totals[number] = total
+        return total
+
+
+def _year_table(schedule: Schedule, zone: ZoneInfo, number: int) -> _Table:
+    """B over one local year, from the same day pieces the segments are walked from."""
+    day = date(number, 1, 1)
+    start = _start_of_day(day, zone)
+    bounds: list[float] = []
+    while day.year == number:
+        pieces, day_end = _day_pieces(schedule, zone, day)
+        for piece in pieces:
+            if piece.kind != COUNTED:
+                continue
+            opens, closes = piece.start.timestamp(), piece.end.timestamp()
+            if bounds and bounds[-1] == opens:  # open across midnight: one period
+                bounds[-1] = closes
+            else:
+                bounds += (opens, closes)
+        day += _ONE_DAY
+    return _Table((number, number), start.timestamp(), day_end.timestamp(), bounds)
+
+
+def _year_total(schedule: Schedule, zone: ZoneInfo, number: int) -> float:
+    """The counted seconds of one local year: what its table would hold, built faster.
+
+    A day on which the zone keeps one UTC offset from midnight to midnight counts its
+    windows in full, so only holidays and the days the offset changes need working out.
+    The offset is read at each midnight (both readings of a repeated one) and noon, which
+    finds every change unless a zone changed its clocks twice within half a day.
+    """
+    in_full = [sum(close - first for first, close in windows) * 60 for windows in schedule.weekly]
+    total = 0.0
+    day = date(number, 1, 1)
+    offsets_at_midnight = _offsets_at_midnight(day, zone)
+    while day.year == number:
+        next_day = day + _ONE_DAY
+        offsets_at_next_midnight = _offsets_at_midnight(next_day, zone)
+        noon = zone.utcoffset(datetime.combine(day, _NOON))
+        steady = offsets_at_midnight == offsets_at_next_midnight == (noon, noon)
+        if day in schedule.holidays:
+            pass
+        elif steady:
+            total += in_full[day.weekday()]
+        else:
+            pieces, _day_end = _day_pieces(schedule, zone, day)
+            total += sum(piece.seconds for piece in pieces if piece.kind == COUNTED)
+        day, offsets_at_midnight = next_day, offsets_at_next_midnight
+    return total
+
+
+_NOON = time(12)
+
+
+def _offsets_at_midnight(day: date, zone: ZoneInfo) -> tuple[timedelta | None, timedelta | None]:
+    midnight = datetime.combine(day, time())
+    return zone.utcoffset(midnight), zone.utcoffset(midnight.replace(fold=1))
+
+
+def _merged_pauses(pauses: Sequence[EpochSpan], start: float, end: float) -> list[EpochSpan]:
+    """Pauses clipped to the span, sorted, with overlapping or touching ones merged."""
+    clipped = []
+    for paused_from, paused_until in pauses:
+        if paused_until < paused_from:
+            raise ValueError(_pause_backwards(paused_from, paused_until))
+        lo = paused_from if paused_from > start else start
+        hi = paused_until if paused_until < end else end
+        if lo < hi:
+            clipped.append((lo, hi))
+    if len(clipped) < 2:
+        return clipped
+    clipped.sort()
+    merged = [clipped[0]]
+    for lo, hi in clipped[1:]:
+        if lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _may_hide_a_fraction(start: float, end: float, merged: Sequence[EpochSpan]) -> bool:
+    """Whether a whole-second count could still be off by a fraction of a second.
+
+    Between 2004 and 2038 every input is a float of one binade (2**30 to 2**31 s), so each
+    subtraction and sum above is exact for the floats given, and B moves no faster than
+    time: the count is off from the microseconds the caller meant by at most half a float
+    step (0.12 µs) per input.  Up to eight inputs (three pauses) stay under the 1 µs that
+    would make a whole count of a fractional one, so a whole count is the true one.
+    Elsewhere, or with more pauses, look at the inputs themselves: whole seconds are exact
+    everywhere.
+    """
+    if len(merged) <= 3 and start >= _TWO_TO_30 and end < _TWO_TO_31:
+        return False
+    return bool(start % 1.0 or end % 1.0 or any(lo % 1.0 or hi % 1.0 for lo, hi in merged))
+
+
+#: 2004-01-10 and 2038-01-19, in epoch seconds
+_TWO_TO_30, _TWO_TO_31 = 2.0**30, 2.0**31
+
+
+def _exact(
+    microseconds: Callable[[int, int, float, float], int],
+    start: float,
+    end: float,
+    merged: Sequence[EpochSpan],
+    counted: float,
+) -> float:
+    """``counted`` again in integer microseconds, for inputs with a fraction of a second.
+
+    ``microseconds(start_us, end_us, start, end)`` counts one stretch.  Dividing the total
+    once, as ``timedelta.total_seconds`` does, gives the float a datetime walk gives.
+    """
+    if abs(start) >= _EXACT_EPOCH_LIMIT or abs(end) >= _EXACT_EPOCH_LIMIT:
+        return counted  # the floats no longer hold microseconds: nothing finer to recover
+    total = microseconds(_us(start), _us(end), start, end)
+    for paused_from, paused_until in merged:
+        total -= microseconds(_us(paused_from), _us(paused_until), paused_from, paused_until)
+    return total / _MICROSECONDS
+
+
+def _us(moment: float) -> int:
+    return round(moment * _MICROSECONDS)
+
+
+def _span_backwards(start: float, end: float) -> str:
+    def shown(moment: float) -> str:
+        return datetime.fromtimestamp(moment, _UTC).isoformat()
+
+    return f"end {shown(end)} is before start {shown(start)}"
 
 
 # --- checking a Schedule built in code --------------------------------------------------------

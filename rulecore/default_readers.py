@@ -13,15 +13,15 @@ import msgspec
 
 from ._model import decode_record
 from ._plugins import hookimpl
-from ._readers import MAX_LINE_BYTES, Item, Reader, Rejection, iter_lines, open_maybe_gzip
+from ._readers import MAX_LINE_BYTES, Item, Reader, Rejection, is_gzip, open_lines
 from ._schemas import load_schema
 
 
 def read_jsonl(path: Path, options: Mapping[str, Any]) -> Iterator[Item]:
     """Yield one record or rejection per non-blank line of ``path``."""
     source = str(path)
-    with open_maybe_gzip(path) as stream:
-        for number, line in iter_lines(stream):
+    with open_lines(path, options) as lines:
+        for number, line in lines:
             if line is None:
                 yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
                 continue
@@ -32,6 +32,10 @@ def read_jsonl(path: Path, options: Mapping[str, Any]) -> Iterator[Item]:
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
                 raw = line.decode("utf-8", errors="replace").rstrip("\r\n")
                 yield Rejection(source, number, explain_invalid_record(line, error), raw)
+
+
+def _splits(path: Path, options: Mapping[str, Any]) -> bool:
+    return not is_gzip(path)
 
 
 def explain_invalid_record(line: bytes, error: Exception) -> str:
@@ -70,5 +74,6 @@ def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
             description="rulecore interaction records, one JSON object per line (plain or gzip)",
             suffixes=(".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"),
             read=read_jsonl,
+            splits=_splits,
         )
     )

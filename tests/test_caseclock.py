@@ -7,6 +7,7 @@ down the shared mechanism those rest on, with every expected value worked out by
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
@@ -475,6 +476,87 @@ def test_reading_and_measuring_a_record_compiles_nothing(monkeypatch: pytest.Mon
 
     assert periods == (OpenPeriod(0, 3),)
     assert measured.seconds == 3 * HOUR
+
+
+def test_rules_with_the_same_clock_share_one_and_read_a_record_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    params = {"schedule": "office", "pause": {"while": ["awaiting_customer"]}}
+    shared = clock(**params)
+    assert clock(pause={"while": ["awaiting_customer"]}, schedule="office") is shared
+    assert clock(schedule="office", pause={"while": ["pending"]}) is not shared
+    assert clock(reads_reopens=False, **params) is not shared
+
+    view = view_of(shared, PAUSED_OVER_A_WEEKEND)
+    monkeypatch.setattr(
+        "rulecore.caseclock.StatusRule.changes",
+        lambda *args: pytest.fail("the record's statuses were read again"),
+    )
+    assert view_of(shared, PAUSED_OVER_A_WEEKEND) is view
+    monkeypatch.undo()
+    assert view_of(shared, PAUSED_OVER_A_WEEKEND, at("2026-03-07T00:00:00Z")) is not view
+
+
+def test_one_pass_finds_the_changes_and_reopens_the_separate_readers_find() -> None:
+    rng = random.Random("statuses and reopens")
+    case_clock = clock(
+        status={"events": {"actor": "agent"}}, reopen={"resolved_statuses": ["resolved", 3]}
+    )
+    for number in range(300):
+        events = [
+            (
+                f"2026-03-02T09:{minute:02d}:00Z",
+                rng.choice(("opened", "note", "reopened", "resolved")),
+                rng.choice(("agent", "customer")),
+                {"status": rng.choice((None, "", "new", "resolved", 3, 3.0, "active"))},
+            )
+            for minute in range(rng.randrange(12))
+        ]
+        case = record(f"T{number}", *events)
+        considered = rng.randrange(len(case.events) + 1)
+        changes = case_clock.status.changes(case.events, considered)
+        reopens = case_clock.reopen.reopening_events(case.events, considered, changes)
+        assert case_clock._changes_and_reopens(case.events, considered) == (changes, reopens)
+
+
+def test_seconds_on_epoch_times_is_what_measure_counts() -> None:
+    case_clock = clock(schedule="office", pause={"while": ["awaiting_customer"]})
+    view = view_of(case_clock, PAUSED_OVER_A_WEEKEND, as_of=at("2026-03-09T09:30:00Z"))
+    assert view.pause_times == ((at("2026-03-06T16:00:00Z").timestamp(), None),)
+    opened, until = at("2026-03-06T15:00:00Z"), at("2026-03-09T09:30:00Z")
+    extra = [(at("2026-03-06T15:30:00Z"), at("2026-03-06T15:45:00Z"))]
+
+    measured = case_clock.measure(view, opened, until, extra)
+    seconds = case_clock.seconds(
+        view,
+        opened.timestamp(),
+        until.timestamp(),
+        [(a.timestamp(), b.timestamp()) for a, b in extra],
+    )
+
+    # Friday 15:00-16:00 less the extra quarter hour; the pause still running covers Monday
+    assert seconds == measured.seconds == 0.75 * HOUR
+
+
+def test_measure_leaves_the_segments_until_the_evidence_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case_clock = clock(schedule="office", pause={"while": ["awaiting_customer"]})
+    view = view_of(case_clock, PAUSED_OVER_A_WEEKEND)
+    opened, resolved = at("2026-03-06T15:00:00Z"), at("2026-03-09T12:00:00Z")
+    monkeypatch.setattr(
+        "rulecore.caseclock.measure", lambda *args: pytest.fail("segments walked unasked")
+    )
+    measured = case_clock.measure(view, opened, resolved)
+    assert measured.seconds == 3 * HOUR
+    monkeypatch.undo()
+    assert [segment.kind for segment in measured.segments] == [
+        "counted",
+        "paused",
+        "outside_hours",
+        "paused",
+        "counted",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

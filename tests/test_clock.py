@@ -9,6 +9,7 @@ London, and on Sun 8 Mar and Sun 1 Nov in New York.
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -21,16 +22,20 @@ import jsonschema
 import pytest
 import yaml
 
+import rulecore.clock as clock_module
 from rulecore.clock import (
+    CALENDAR,
     COUNTED,
     HOLIDAY,
     OUTSIDE_HOURS,
     PAUSED,
     SEGMENT_KINDS,
+    BusinessClock,
     Measured,
     Schedule,
     Segment,
     add_business_seconds,
+    clock_for,
     measure,
     parse_schedule,
 )
@@ -710,3 +715,186 @@ def test_docs_error_examples_are_what_the_parser_says(data: dict[str, Any]) -> N
     with pytest.raises(ValueError, match="schedule 'uk_office'") as raised:
         parse_schedule("uk_office", data)
     assert str(raised.value) in DOCS_PATH.read_text(encoding="utf-8")
+
+
+# --- the clock as a function: B(end) - B(start), held to the walk of segments -------------------
+
+RANDOM_SCHEDULES: dict[str, Schedule | None] = {
+    "calendar": None,
+    "new york office, US holidays": parse_schedule(
+        "ny",
+        {
+            "timezone": "America/New_York",
+            "hours": {"mon-fri": "09:00-17:00"},
+            "holidays": {"country": "US", "years": [2025, 2026, 2027]},
+        },
+    ),
+    "london split days, GB holidays": parse_schedule(
+        "uk",
+        {
+            "timezone": "Europe/London",
+            "hours": {"mon-fri": ["08:00-12:00", "13:00-18:30"], "sat": "10:00-14:00"},
+            "holidays": {"country": "GB", "subdivision": "ENG", "years": [2025, 2026, 2027]},
+        },
+    ),
+    # windows that hold the hour New York skips and the hour it repeats
+    "new york nights": parse_schedule(
+        "ny_nights",
+        {"timezone": "America/New_York", "hours": {"daily": ["00:30-02:30", "23:00-24:00"]}},
+    ),
+    # open across midnight and New Year's midnight (Friday night into Saturday)
+    "open across midnight": parse_schedule(
+        "late",
+        {
+            "timezone": "Australia/Lord_Howe",  # clocks change by half an hour, at 02:00
+            "hours": {"fri": "20:00-24:00", "sat": "00:00-04:00", "sun": "01:00-03:00"},
+            "holidays": {"dates": ["2026-01-03"]},
+        },
+    ),
+    "24h days walked": NEW_YORK_ALL_DAY_WALKED,
+    "never open": Schedule("never", "Europe/Paris", ((),) * 7),
+    "zoneless office": ZONELESS_OFFICE,
+}
+RANDOM_ZONES = (None, "UTC", "Asia/Kolkata", "America/Sao_Paulo", "Europe/London")
+RANDOM_FROM = utc(2025, 11, 1)
+
+
+def random_moment(rng: random.Random, around: datetime, reach: float) -> datetime:
+    moment = around + timedelta(seconds=rng.randrange(int(reach) + 1))
+    if rng.random() < 0.2:  # a fifth of the moments carry microseconds
+        moment += timedelta(microseconds=rng.randrange(1, 1_000_000))
+    return moment
+
+
+def random_span(
+    rng: random.Random, starts_from: datetime = RANDOM_FROM, most_pauses: int = 3
+) -> tuple[datetime, datetime, list[tuple[datetime, datetime]], str | None]:
+    start = random_moment(rng, starts_from, 450 * 86400)
+    length = rng.choice((600, 4 * 3600, 86400, 5 * 86400, 40 * 86400))
+    end = random_moment(rng, start, rng.uniform(0, length))
+    pauses = []
+    for _ in range(rng.randrange(most_pauses + 1)):
+        paused_from = random_moment(
+            rng, start - timedelta(days=2), (end - start).total_seconds() + 4 * 86400
+        )
+        pauses.append((paused_from, random_moment(rng, paused_from, rng.uniform(0, 3 * 86400))))
+    zone = rng.choice(RANDOM_ZONES)
+    shown_in = ZoneInfo(rng.choice(("UTC", "Europe/Berlin", "America/New_York")))
+    return start.astimezone(shown_in), end, pauses, zone
+
+
+def walked_seconds(
+    start: datetime,
+    end: datetime,
+    schedule: Schedule | None,
+    pauses: Sequence[tuple[datetime, datetime]],
+    tz: str | None,
+) -> float:
+    """The straightforward count: walk the days into segments, add up the counted ones."""
+    segments = measure(start, end, schedule, pauses, tz).segments
+    counted = sum(
+        (s.end.astimezone(UTC) - s.start.astimezone(UTC) for s in segments if s.kind == COUNTED),
+        timedelta(),
+    )
+    return counted.total_seconds()
+
+
+@pytest.mark.parametrize("name", RANDOM_SCHEDULES)
+def test_the_clock_as_a_function_counts_what_the_walk_counts(name: str) -> None:
+    schedule = RANDOM_SCHEDULES[name]
+    rng = random.Random(f"clock {name}")
+    for _ in range(600):
+        start, end, pauses, zone = random_span(rng)
+        expected = walked_seconds(start, end, schedule, pauses, zone)
+        epochs = [(lo.timestamp(), hi.timestamp()) for lo, hi in pauses]
+        counted = clock_for(schedule, zone).seconds(start.timestamp(), end.timestamp(), epochs)
+        assert counted == expected, (start, end, pauses, zone)
+        assert measure(start, end, schedule, pauses, zone).seconds == expected
+
+
+@pytest.mark.parametrize("name", ["calendar", "london split days, GB holidays", "24h days walked"])
+def test_many_pauses_and_years_before_2004_count_what_the_walk_counts(name: str) -> None:
+    # outside the regime where a whole count is trusted without looking at the inputs
+    schedule = RANDOM_SCHEDULES[name]
+    rng = random.Random(f"clock before 2004 {name}")
+    for _ in range(300):
+        start, end, pauses, zone = random_span(rng, utc(2003, 6, 1), most_pauses=6)
+        expected = walked_seconds(start, end, schedule, pauses, zone)
+        assert measure(start, end, schedule, pauses, zone).seconds == expected
+
+
+def test_a_span_beyond_the_joined_years_is_counted_year_by_year() -> None:
+    schedule = RANDOM_SCHEDULES["new york office, US holidays"]
+    assert schedule is not None
+    clock = clock_for(schedule)
+    assert isinstance(clock, BusinessClock)
+    start, end = utc(2026, 3, 2, 12), utc(2026 + 45, 6, 1, 12, 0, 0, 250_000)
+    pauses = [(utc(2030, 1, 1), utc(2031, 1, 1)), (utc(2026, 3, 2, 13), utc(2026, 3, 2, 14))]
+    expected = walked_seconds(start, end, schedule, pauses, None)
+    epochs = [(lo.timestamp(), hi.timestamp()) for lo, hi in pauses]
+    assert clock.seconds(start.timestamp(), end.timestamp(), epochs) == expected
+    # the far years were counted without growing the joined table, and few are kept
+    assert clock._near.last_year - clock._near.first_year < 40
+    assert len(clock._far_years) <= 8
+
+
+def test_clock_for_calendar_time_needs_no_zone() -> None:
+    assert clock_for(None) is CALENDAR
+    assert clock_for(LONDON_24X7, "America/New_York") is CALENDAR
+    assert CALENDAR.seconds(100.0, 250.5, [(120.0, 130.0), (125.0, 140.0)]) == 130.5
+    with pytest.raises(ValueError, match="is before start"):
+        CALENDAR.seconds(10.0, 5.0)
+    with pytest.raises(ValueError, match="pause ends"):
+        CALENDAR.seconds(0.0, 50.0, [(20.0, 10.0)])
+
+
+def test_clock_for_keeps_one_clock_per_schedule_and_zone() -> None:
+    assert clock_for(ZONELESS_OFFICE, "Asia/Tokyo") is clock_for(ZONELESS_OFFICE, "Asia/Tokyo")
+    assert clock_for(ZONELESS_OFFICE, "Asia/Tokyo") is not clock_for(ZONELESS_OFFICE)
+    assert clock_for(OFFICE, "Asia/Tokyo") is clock_for(OFFICE)  # its own zone wins
+    with pytest.raises(ValueError, match="not a known time zone"):
+        clock_for(ZONELESS_OFFICE, "Nowhere/Land")
+
+
+def test_segments_are_worked_out_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    case = CASES["pause over a weekend"]
+    walked = measure_case(case)
+
+    def no_walk(*_args: object) -> tuple[Segment, ...]:
+        raise AssertionError("the segments were walked before anyone read them")
+
+    monkeypatch.setattr("rulecore.clock._tile", no_walk)
+    measured = measure_case(case)
+    assert measured.seconds == case.expected_seconds
+    monkeypatch.undo()
+    seconds, segments = measured
+    assert (seconds, segments) == (walked.seconds, walked.segments)
+    assert measured == walked
+    assert hash(measured) == hash(walked)
+    assert measured == Measured(walked.seconds, walked.segments)
+    assert (len(measured), measured[0], measured[-1]) == (2, walked.seconds, walked.segments)
+    with pytest.raises(AttributeError):
+        measured.seconds = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("zone", "year"),
+    [
+        ("America/New_York", 2026),
+        ("Australia/Lord_Howe", 2026),  # half-hour changes
+        ("Africa/Casablanca", 2024),  # summer time stopped for Ramadan, a month apart
+        ("America/Sao_Paulo", 2018),  # clocks went forward at midnight
+        ("Pacific/Apia", 2011),  # skipped 30 December altogether
+        ("Europe/London", 1968),  # on summer time all year
+    ],
+)
+def test_a_whole_year_totals_what_its_table_holds(zone: str, year: int) -> None:
+    schedule = parse_schedule(
+        "mixed",
+        {
+            "hours": {"mon-thu": ["00:00-03:30", "09:00-17:00"], "fri-sun": "00:00-24:00"},
+            "holidays": {"dates": [f"{year}-07-01"]},
+        },
+    )
+    total = clock_module._year_total(schedule, ZoneInfo(zone), year)
+    assert total == clock_module._year_table(schedule, ZoneInfo(zone), year).total

@@ -9,9 +9,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from rulecore import Engine, Finding, plan_inputs, read_inputs
+from rulecore import Engine, Finding, Waiver, plan_inputs, read_inputs
 from rulecore._findings import finding_json
-from rulecore._waivers import Waiver
 from rulecore._yaml import Location
 
 ROOT = Path(__file__).resolve().parent.parent

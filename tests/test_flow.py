@@ -517,3 +517,48 @@ def test_no_check_raises_on_an_empty_record(check: Any) -> None:
     finding = only_finding(engine_for(rule), record("EMPTY"))
     assert finding.outcome == "not_applicable"
     assert finding.message
+
+
+# ---------------------------------------------------------------------------------------------
+# event_count
+# ---------------------------------------------------------------------------------------------
+
+TRANSFERS = """
+- id: transfers
+  check: event_count
+  params:
+    events: {type: transfer, actor: agent}
+  thresholds: {max: 2}
+"""
+
+
+def test_event_count_counts_matching_events_and_points_at_each() -> None:
+    case = record(
+        "T-1",
+        ("2026-03-02T09:00:00Z", "created", "customer"),
+        ("2026-03-02T09:10:00Z", "transfer", "agent"),
+        ("2026-03-02T09:20:00Z", "transfer", "system"),
+        ("2026-03-02T09:30:00Z", "transfer", "agent"),
+        ("2026-03-02T09:40:00Z", "transfer", "agent"),
+    )
+    finding = only_finding(engine_for(TRANSFERS), case)
+
+    assert (finding.outcome, finding.measured) == ("fail", 3)
+    assert finding.message == "measured 3; ≤ 2 (3 transfer by agent events)"
+    assert [(piece.label, piece.event_index) for piece in finding.evidence] == [
+        ("counted", 1),
+        ("counted", 3),
+        ("counted", 4),
+    ]
+
+
+def test_event_count_measures_zero_when_nothing_matches() -> None:
+    case = record("T-2", ("2026-03-02T09:00:00Z", "transfer", "system"))
+    all_outcomes = list(engine_for(TRANSFERS).evaluate(case))
+
+    assert [(finding.outcome, finding.measured) for finding in all_outcomes] == [("pass", 0)]
+
+
+def test_event_count_needs_its_selector() -> None:
+    with pytest.raises(StandardsInvalid, match="events"):
+        engine_for("- id: nothing\n  check: event_count\n  thresholds: {max: 2}\n")

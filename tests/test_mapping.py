@@ -16,7 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from rulecore_mapping import REJECTED_ROWS_ATTRIBUTE, load_mapping, read_export
+from rulecore_mapping import (
+    REJECTED_EVENTS_ATTRIBUTE,
+    REJECTED_ROWS_ATTRIBUTE,
+    load_mapping,
+    read_export,
+)
 from rulecore_mapping._timestamps import compile_formats
 
 from rulecore import (
@@ -844,7 +849,8 @@ def test_drop_event_keeps_the_record_and_rejects_each_bad_element(tmp_path: Path
         "timeline (events[1]: not a JSON object; events[2]: bad timestamp"
     )
     assert [event.type for event in record.events] == ["created", "resolved"]
-    assert record.attributes == {"rejected_events": 4}
+    assert record.attributes == {REJECTED_EVENTS_ATTRIBUTE: 4}
+    assert REJECTED_EVENTS_ATTRIBUTE == "rejected_events"  # as docs/mapping.md names it
     counts = read.counts
     assert counts.reconciles
     assert (counts.rows_used, counts.rows_rejected) == (1, 0)
@@ -916,3 +922,24 @@ def test_iso_timestamps_read_the_same_on_the_fast_and_the_slow_path() -> None:
     assert parse(" 2026-03-02T09:15:00z ") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     assert parse("2026-03-02T10:15:00") == datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
     assert parse("2026-03-02T10:15:00").utcoffset() == timedelta(hours=1)
+
+
+def test_the_timeline_example_in_the_docs_reads_as_documented(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "mapping.md").read_text("utf-8")
+    section = text.split("## `timeline` (tickets in JSON lines)", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```json\n", 1)[1].split("```", 1)[0]
+    mapping = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps(json.loads(example)) + "\n", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+
+    records, rejections, _counts = read_all(export, tmp_path / "m.yaml")
+
+    assert rejections == []
+    (record,) = records
+    assert record.attributes == {"priority": "high", "channel": "email"}
+    assert [(event.type, event.actor, event.fields) for event in record.events] == [
+        ("created", "customer", {}),
+        ("assigned", "system", {"queue": "billing"}),
+        ("agent_response", "agent", {"agent_id": "a-17", "body_len": 412}),
+    ]

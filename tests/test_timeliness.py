@@ -797,3 +797,44 @@ def test_every_timeliness_rule_judges_the_example_records() -> None:
     assert resolution == {"resolution-by-priority", "chat-not-rushed", "keep-the-customer-posted"}
     assert all(outcomes - {"not_applicable"} for outcomes in judged.values())
     assert not any("error" in outcomes for outcomes in judged.values())
+
+
+def test_the_timeline_index_finds_what_a_walk_finds() -> None:
+    """Checks answer types-only selectors from rulecore.timeline_index by bisection; on random
+    timelines that must give exactly what find_event's walk gives."""
+    import random
+
+    from rulecore import (
+        compile_selector,
+        find_event,
+        find_position,
+        positions_of,
+        record_from_mapping,
+        timeline_index,
+    )
+
+    kinds = ["opened", "message", "resolved", "reopened", "note"]
+    rng = random.Random(11)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    for case in range(400):
+        moments = sorted(
+            start + timedelta(seconds=rng.randrange(0, 10**6)) for _ in range(rng.randrange(0, 12))
+        )
+        record = record_from_mapping(
+            {
+                "id": f"c{case}",
+                "events": [
+                    {"at": moment.isoformat(), "type": rng.choice(kinds)} for moment in moments
+                ],
+            }
+        )
+        index = timeline_index(record)
+        assert index.times == tuple(event.at.timestamp() for event in record.events)
+        for types in ({"message"}, {"resolved", "reopened"}, {"absent"}):
+            positions = positions_of(index, frozenset(types))
+            matches = compile_selector({"type": sorted(types)})
+            for occurrence in ("first", "last"):
+                for after in range(-1, len(record.events)):
+                    assert find_position(positions, occurrence, after) == find_event(
+                        record, matches, occurrence, after
+                    )

@@ -9,6 +9,8 @@ Martin's questions for flow, and the check that answers each:
 * How often does the case change hands, and bounce back?  ``handoffs`` and ``ping_pong``.
 * How are blockages and stalls prevented?  ``stalls``, the longest idle gap.
 * Does a resolution hold?  ``reopens``.
+* How many times did a kind of event happen (transfers, escalations, chasers)?
+  ``event_count``.
 
 Each check compiles its selectors once per rule; per record it walks the timeline once or
 twice and never raises on an odd record: events it needs that are missing make the finding
@@ -21,6 +23,7 @@ from collections.abc import Callable
 
 from rulecore import AnyCheck, hookimpl
 
+from ._counts import EVENT_COUNT
 from ._escalation import ESCALATION_LEVELS
 from ._handoffs import HANDOFFS, PING_PONG
 from ._reopens import REOPENS
@@ -31,6 +34,7 @@ from ._transitions import FORBIDDEN_TRANSITIONS
 #: Every check this plugin provides, in the order ``rulecore plugins`` lists them.
 CHECKS: tuple[AnyCheck, ...] = (
     ESCALATION_LEVELS,
+    EVENT_COUNT,
     FORBIDDEN_TRANSITIONS,
     HANDOFFS,
     PING_PONG,
@@ -42,6 +46,7 @@ CHECKS: tuple[AnyCheck, ...] = (
 __all__ = [
     "CHECKS",
     "ESCALATION_LEVELS",
+    "EVENT_COUNT",
     "FORBIDDEN_TRANSITIONS",
     "HANDOFFS",
     "PING_PONG",

@@ -345,13 +345,10 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
         raise RowProblem(
             f"no timeline: key {timeline.key!r} is {what}, not an array of event objects"
         )
-    keys, at, kind, actor, fields = (
-        timeline.keys,
-        timeline.at,
-        timeline.type,
-        timeline.actor,
-        timeline.fields,
-    )
+    keys, at = timeline.keys, timeline.at
+    read_type = timeline.type.read
+    read_actor = timeline.actor.read if timeline.actor is not None else None
+    fields = tuple((name, value.read) for name, value in timeline.fields)
     events: list[Event] = []
     problems: list[str] = []
     for index, element in enumerate(array):
@@ -359,19 +356,30 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
             problems.append(f"{timeline.key}[{index}]: not a JSON object")
             continue
         element_values = tuple(map(element.get, keys))
+        # This loop runs for every event of the export: event_type, actor_name and _fields are
+        # inlined for names that are plain text of a sensible length; anything else takes
+        # their path, which words the problem.
         try:
-            events.append(
-                Event(
-                    at=at(element_values),  # type: ignore[arg-type]  # required: never None
-                    type=event_type(kind, element_values),
-                    actor=actor_name(actor, element_values),
-                    fields=_fields(fields, element_values),
-                )
-            )
+            moment = at(element_values)
+            kind = read_type(element_values)
+            if not (isinstance(kind, str) and 0 < len(kind) <= MAX_NAME):
+                kind = _name(kind, "event type")
+            actor = "system" if read_actor is None else read_actor(element_values)
+            if actor is None:
+                actor = "system"
+            elif not (isinstance(actor, str) and 0 < len(actor) <= MAX_NAME):
+                actor = _name(actor, "actor")
+            found = {}
+            for name, read in fields:
+                value = read(element_values)
+                if value is not None:
+                    found[name] = value
         except RowProblem:
             problems.append(
                 f"{timeline.key}[{index}]: {_element_problems(timeline, element_values)}"
             )
+            continue
+        events.append(Event(at=moment, type=kind, actor=actor, fields=found))  # type: ignore[arg-type]
     reordered = not in_time_order(events)
     if reordered:
         events.sort(key=event_time)  # stable: elements at the same moment keep array order

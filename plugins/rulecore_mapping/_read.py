@@ -7,7 +7,8 @@ from collections.abc import Mapping as MappingABC
 from pathlib import Path
 from typing import Any
 
-from rulecore import Item, Location, SourceError
+from rulecore import Item, Location, SourceError, StandardsInvalid
+from rulecore._readers import LINE_RANGE_OPTION, LineRange, is_gzip
 
 from ._build import ReadCounts, event_log_items, ticket_items
 from ._fast import compile_fast
@@ -25,20 +26,21 @@ class Export:
     first appears).  :attr:`counts` fills as it goes and reconciles once iteration ends.
     """
 
-    def __init__(self, path: Path, mapping: Mapping) -> None:
+    def __init__(self, path: Path, mapping: Mapping, lines: LineRange | None = None) -> None:
         self.path = path
         self.mapping = mapping
+        self.lines = lines  #: read only these lines (a JSON-lines ticket export under --jobs)
         self.counts = ReadCounts()
 
     def __iter__(self) -> Iterator[Item]:
         tally = SourceTally()
-        mapping, source = self.mapping, str(self.path)
+        mapping, source, lines = self.mapping, str(self.path), self.lines
         if mapping.shape == "ticket":
-            rows = read_ticket_rows(self.path, mapping, tally, compile_fast(mapping))
+            rows = read_ticket_rows(self.path, mapping, tally, compile_fast(mapping), lines)
             yield from ticket_items(rows, mapping, source, self.counts)
         else:
             yield from event_log_items(
-                read_rows(self.path, mapping, tally), mapping, source, self.counts
+                read_rows(self.path, mapping, tally, lines), mapping, source, self.counts
             )
         self.counts.blank_lines = tally.blank_lines
 
@@ -75,4 +77,16 @@ def read_mapped(path: Path, options: MappingABC[str, Any]) -> Iterator[Item]:
             "an export needs a field mapping to become records: add --mapping MAPPING.yaml "
             "(see docs/mapping.md)",
         )
-    yield from Export(path, _load_once(Path(mapping_path)))
+    yield from Export(path, _load_once(Path(mapping_path)), options.get(LINE_RANGE_OPTION))
+
+
+def splits_mapped(path: Path, options: MappingABC[str, Any]) -> bool:
+    """A JSON-lines ticket export can be read in parts: each line is a case on its own."""
+    mapping_path = options.get(MAPPING_OPTION)
+    if mapping_path is None:
+        return False
+    try:
+        mapping = _load_once(Path(mapping_path))
+    except (SourceError, StandardsInvalid):  # reported when the export is read
+        return False
+    return mapping.shape == "ticket" and mapping.format_for(path) == "jsonl" and not is_gzip(path)

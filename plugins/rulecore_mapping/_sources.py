@@ -20,7 +20,13 @@ from typing import Any, NamedTuple
 import msgspec
 
 from rulecore import Record, Rejection, SourceError, StandardsInvalid
-from rulecore._readers import MAX_LINE_BYTES, iter_lines, open_maybe_gzip
+from rulecore._readers import (
+    LINE_RANGE_OPTION,
+    MAX_LINE_BYTES,
+    LineRange,
+    open_lines,
+    open_maybe_gzip,
+)
 
 from ._spec import Mapping
 
@@ -40,11 +46,13 @@ class SourceTally:
     blank_lines: int = 0
 
 
-def read_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+def read_rows(
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
+) -> Iterator[SourceRow | Rejection]:
     """Every row of ``path`` in file order; the header (CSV) is checked against the mapping
-    before the first row is yielded."""
+    before the first row is yielded.  ``lines`` reads part of a JSON-lines export only."""
     if mapping.format_for(path) == "jsonl":
-        return _jsonl_rows(path, mapping, tally)
+        return _jsonl_rows(path, mapping, tally, lines)
     if mapping.timeline is not None:
         raise StandardsInvalid(
             [
@@ -174,12 +182,16 @@ ReadLine = Callable[[bytes], "Record | None"]
 
 
 def read_ticket_rows(
-    path: Path, mapping: Mapping, tally: SourceTally, fast: ReadLine | None
+    path: Path,
+    mapping: Mapping,
+    tally: SourceTally,
+    fast: ReadLine | None,
+    lines: LineRange | None = None,
 ) -> Iterator[SourceRow | BuiltRow | Rejection]:
     """:func:`read_rows`, with each JSON line that ``fast`` reads already built."""
     if fast is None or mapping.format_for(path) != "jsonl":
-        return read_rows(path, mapping, tally)
-    return _jsonl_built_rows(path, mapping, tally, fast)
+        return read_rows(path, mapping, tally, lines)
+    return _jsonl_built_rows(path, mapping, tally, fast, lines)
 
 
 def raw_line(text: bytes, mapping: Mapping) -> str:
@@ -188,18 +200,18 @@ def raw_line(text: bytes, mapping: Mapping) -> str:
 
 
 def _jsonl_rows(
-    path: Path, mapping: Mapping, tally: SourceTally
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
 ) -> Iterator[SourceRow | Rejection]:
     source = str(path)
-    for item in _jsonl_lines(path, tally):
+    for item in _jsonl_lines(path, tally, lines):
         yield item if isinstance(item, Rejection) else _jsonl_row(*item, mapping, source)
 
 
 def _jsonl_built_rows(
-    path: Path, mapping: Mapping, tally: SourceTally, fast: ReadLine
+    path: Path, mapping: Mapping, tally: SourceTally, fast: ReadLine, lines: LineRange | None
 ) -> Iterator[SourceRow | BuiltRow | Rejection]:
     source = str(path)
-    for item in _jsonl_lines(path, tally):
+    for item in _jsonl_lines(path, tally, lines):
         if isinstance(item, Rejection):
             yield item
             continue
@@ -212,11 +224,14 @@ def _jsonl_built_rows(
         )
 
 
-def _jsonl_lines(path: Path, tally: SourceTally) -> Iterator[tuple[int, bytes] | Rejection]:
-    """Each line that is not blank, without a leading byte-order mark."""
+def _jsonl_lines(
+    path: Path, tally: SourceTally, lines: LineRange | None
+) -> Iterator[tuple[int, bytes] | Rejection]:
+    """Each line that is not blank, without a leading byte-order mark; ``lines`` only, if
+    given."""
     source = str(path)
-    with open_maybe_gzip(path) as stream:
-        for number, line in iter_lines(stream):
+    with open_lines(path, {LINE_RANGE_OPTION: lines}) as numbered_lines:
+        for number, line in numbered_lines:
             if line is None:
                 yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
                 continue

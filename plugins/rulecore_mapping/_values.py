@@ -84,10 +84,20 @@ def column_value(
 ) -> ReadValue:
     """Compile the reading of one column, in this order: missing marker, value map, default,
     required, type."""
+    if kind == "text" and value_map is None:
+        if default is None and not required:
+            return _plain_text(position, missing)
+        return _text_or_default(position, column, missing, default, required)
     convert = _converter(kind, column, parse_timestamp)
 
     def read(row: Row) -> Scalar:
-        value = present(row[position], missing)
+        value = row[position]
+        if isinstance(value, str):  # present(), inlined for the common case
+            value = value.strip()
+            if value in missing:
+                value = None
+        else:
+            value = present(value, missing)
         if value is not None and value_map is not None:
             key = value if isinstance(value, str) else _key(value)
             if key in value_map:
@@ -103,6 +113,45 @@ def column_value(
                 raise RowProblem(f"missing value: column {column!r} is empty")
             return None
         return convert(value)
+
+    return read
+
+
+def _plain_text(position: int, missing: Collection[str]) -> ReadValue:
+    """The most common value, a column read as it is: :func:`present` inlined, since it runs
+    for every value of every row (and every element of a timeline)."""
+
+    def read(row: Row) -> Scalar:
+        value = row[position]
+        if isinstance(value, str):
+            text = value.strip()
+            return None if text in missing else text
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        return value  # type: ignore[no-any-return]
+
+    return read
+
+
+def _text_or_default(
+    position: int, column: str, missing: Collection[str], default: Scalar, required: bool
+) -> ReadValue:
+    """A column read as it is, with a default or required: as :func:`_plain_text`."""
+
+    def read(row: Row) -> Scalar:
+        value = row[position]
+        if isinstance(value, str):
+            value = value.strip()
+            if value in missing:
+                value = None
+        elif isinstance(value, (list, dict)):
+            return json.dumps(value, sort_keys=True, ensure_ascii=False)
+        if value is None:
+            if default is not None:
+                return default
+            if required:
+                raise RowProblem(f"missing value: column {column!r} is empty")
+        return value  # type: ignore[no-any-return]
 
     return read
 
@@ -198,7 +247,13 @@ def column_moment(
     """Compile the reading of a timestamp column into a ``datetime`` (``None`` when missing)."""
 
     def read(row: Row) -> datetime | None:
-        value = present(row[position], missing)
+        value = row[position]
+        if isinstance(value, str):  # present(), inlined for the common case
+            value = value.strip()
+            if value in missing:
+                value = None
+        else:
+            value = present(value, missing)
         if value is None:
             if required:
                 raise RowProblem(f"missing timestamp: column {column!r} is empty")

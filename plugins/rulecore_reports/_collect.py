@@ -21,6 +21,9 @@ class FindingsByRule:
         self.total[key] = self.total.get(key, 0) + 1
         kept = self.kept.setdefault(key, [])
         if len(kept) < self.limit:
+            # Rendered now, so that a kept finding holds its text, not the record it came from.
+            finding.message  # noqa: B018
+            finding.evidence  # noqa: B018
             kept.append(finding)
 
     def of(self, standard: str, rule: str) -> list[Finding]:

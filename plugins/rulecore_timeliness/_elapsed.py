@@ -28,6 +28,11 @@ from rulecore import (
     Thresholds,
     compile_selector,
     describe_selector,
+    event_times,
+    find_position,
+    positions_of,
+    selector_types,
+    timeline_index,
 )
 
 from ._casetime import EventPredicate, event_evidence
@@ -98,12 +103,28 @@ class _Endpoint:
     matches: EventPredicate
     occurrence: str
     words: str
+    types: frozenset[str] | None  #: set when the selector names only types: found by index
+
+    def find(self, record: Record, view: CaseView, after: int = -1) -> int | None:
+        """The endpoint's event after ``after``, among the events the view considered."""
+        if self.types is None:
+            return view.find(self.matches, self.occurrence, after)
+        considered = view.considered
+        return find_position(
+            positions_of(timeline_index(record), self.types),
+            self.occurrence,
+            after,
+            considered if considered < len(view.events) else None,
+        )
 
 
 def _endpoint(spec: Mapping[str, Any]) -> _Endpoint:
     selector = {key: value for key, value in spec.items() if key != "occurrence"}
     return _Endpoint(
-        compile_selector(selector), spec.get("occurrence", "first"), describe_selector(selector)
+        compile_selector(selector),
+        spec.get("occurrence", "first"),
+        describe_selector(selector),
+        selector_types(selector),
     )
 
 
@@ -134,10 +155,10 @@ class _Elapsed:
         view = self.clock.view(record, context.as_of)
         if isinstance(view, Measurement):
             return view
-        start = view.find(self.start.matches, self.start.occurrence)
+        start = self.start.find(record, view)
         if start is None:
             return Measurement.not_applicable(f"no {self.start.words} event{_as_of(context)}")
-        span = self._span(view, start)
+        span = self._span(record, view, start)
         if span.stop is None:
             if context.as_of is None:
                 return self._missing(record, view, span)
@@ -146,13 +167,12 @@ class _Elapsed:
 
     # --- where the span runs ----------------------------------------------------------------
 
-    def _span(self, view: CaseView, start: int) -> _Span:
+    def _span(self, record: Record, view: CaseView, start: int) -> _Span:
+        if self.on_reopen is None or not view.reopens or view.reopens[-1] <= start:
+            return _Span(start, self.stop.find(record, view, after=start), (), ())
         reopens = [index for index in view.reopens if index > start]
-        if self.on_reopen is None or not reopens:
-            stop = view.find(self.stop.matches, self.stop.occurrence, after=start)
-            return _Span(start, stop, (), ())
         last_reopen = reopens[-1]
-        stop = view.find(self.stop.matches, self.stop.occurrence, after=last_reopen)
+        stop = self.stop.find(record, view, after=last_reopen)
         if self.on_reopen == "restart":
             evidence = (
                 *(
@@ -198,10 +218,13 @@ class _Elapsed:
     # --- judging ----------------------------------------------------------------------------
 
     def _finished(self, record: Record, view: CaseView, span: _Span, stop: int) -> Measurement:
-        started, stopped = view.events[span.start].at, view.events[stop].at
-        measured = self.clock.measure(view, started, stopped, span.skipped)
+        times = event_times(record)
+        skipped = [(lo.timestamp(), hi.timestamp()) for lo, hi in span.skipped]
+        seconds = self.clock.seconds(view, times[span.start], times[stop], skipped)
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            started, stopped = view.events[span.start].at, view.events[stop].at
+            measured = self.clock.measure(view, started, stopped, span.skipped)
             return (
                 event_evidence(view, "from", span.start, self._start_words(span)),
                 event_evidence(view, "to", stop, self.stop.words),
@@ -210,13 +233,13 @@ class _Elapsed:
             )
 
         if self.lower_bound is None:
-            return Measurement(measured.seconds, evidence)
-        rushed = judge_too_rushed(measured.seconds, self.lower_bound)
+            return Measurement(seconds, evidence)
+        rushed = judge_too_rushed(seconds, self.lower_bound)
         if rushed.outcome is None:
-            return Measurement(measured.seconds, evidence)
+            return Measurement(seconds, evidence)
         zone = self.zone_for(record)
-        outcome = worse(rushed.outcome, zone.classify(measured.seconds) if zone else None)
-        return Measurement(measured.seconds, evidence, rushed.note, outcome)
+        outcome = worse(rushed.outcome, zone.classify(seconds) if zone else None)
+        return Measurement(seconds, evidence, rushed.note, outcome)
 
     def _missing(self, record: Record, view: CaseView, span: _Span) -> Measurement:
         note = f"no {self.stop.words} event after the {self.start.words}"

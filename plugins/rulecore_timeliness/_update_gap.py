@@ -11,7 +11,8 @@ for ``elapsed``; the longest gap is the measurement.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -28,10 +29,15 @@ from rulecore import (
     Measurement,
     OpenPeriod,
     Record,
+    TimelineIndex,
     compile_selector,
     describe_selector,
     format_duration,
+    positions_of,
+    selector_types,
+    timeline_index,
 )
+from rulecore.caseclock import Wait
 from rulecore.clock import Measured
 
 from ._casetime import EventPredicate, event_evidence
@@ -70,6 +76,11 @@ class _Gap(NamedTuple):
     ended: datetime
 
 
+#: A wall-clock span shorter than the longest count so far by more than this cannot beat it,
+#: whatever rounding epoch floats carry (far below a millisecond for any real date).
+_ROUNDING = 1e-3
+
+
 @dataclass(frozen=True)
 class _UpdateGap:
     """One compiled ``update_gap`` rule."""
@@ -79,6 +90,8 @@ class _UpdateGap:
     is_closing: EventPredicate
     clock: CaseClock
     update_words: str
+    update_types: frozenset[str] | None  #: set when updates are picked by type alone
+    every_event_updates: bool  #: ``updates: {}``: every event is an update
 
     def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
         view = self.clock.view(record, context.as_of)
@@ -88,47 +101,103 @@ class _UpdateGap:
         if opened is None:
             return Measurement.not_applicable("no event opens the case")
         periods = self.clock.open_periods(view, opened, self.is_closing)
-        gaps = list(self._gaps(view, periods, context.as_of))
-        if not gaps:
+        found = self._longest(record, view, periods, context.as_of)
+        if found is None:
             return Measurement.not_applicable(
                 f"the case is still open and has no {self.update_words} yet; audit it as of a "
                 "moment to judge the wait so far"
             )
-        longest, measured = self._longest(view, gaps)
+        longest, seconds, count = found
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+            measured = self.clock.measure(view, longest.began, longest.ended)
             return (
-                *self._gap_evidence(view, longest, len(gaps), measured),
+                *self._gap_evidence(view, longest, count, measured),
                 *self.clock.evidence(view, measured, longest.began, longest.ended),
                 *self._unjudged_wait(periods, context.as_of),
             )
 
-        return Measurement(measured.seconds, evidence, self._gap_words(view, longest))
+        return Measurement(seconds, evidence, self._gap_words(view, longest))
 
-    def _gaps(
-        self, view: CaseView, periods: Sequence[OpenPeriod], as_of: datetime | None
-    ) -> Iterator[_Gap]:
-        """The waits for an update; the last wait of a case still open runs to ``as_of``."""
-        events = view.events
+    def _longest(
+        self,
+        record: Record,
+        view: CaseView,
+        periods: Sequence[OpenPeriod],
+        as_of: datetime | None,
+    ) -> tuple[_Gap, float, int] | None:
+        """The wait with the most counted time (the earliest of equals, for a stable answer),
+        its seconds, and how many waits were judged; ``None`` when none was.
+
+        The last wait of a case still open runs to ``as_of``, or is not judged without one.
+        Counted on epoch seconds; only the winner becomes datetimes, for its evidence.
+        """
+        index = timeline_index(record)
+        times = index.times
+        as_of_time = as_of.timestamp() if as_of is not None else None
+        if (
+            (as_of_time is None or not as_of_time % 1.0)
+            and self.clock.counts_wall_time(view)
+            and not any(moment % 1.0 for moment in times)  # whole seconds subtract exactly
+        ):
+            waits = self._waits(index, view, periods)
+            found = _longest_wall_wait(times, waits, as_of_time)
+            if found is None:
+                return None
+            (start, end), count = found
+            seconds = self.clock.seconds(view, times[start], _ended(times, end, as_of_time))
+            return self._gap(view, start, end, as_of), seconds, count
+        best: Wait | None = None
+        best_seconds = -1.0
+        count = 0
         for wait in view.waits(periods, self.is_update):
-            began = events[wait.start].at
             if wait.end is not None:
-                yield _Gap(wait.start, wait.end, began, events[wait.end].at)
-            elif as_of is not None:
-                yield _Gap(wait.start, None, began, as_of)
-
-    def _longest(self, view: CaseView, gaps: list[_Gap]) -> tuple[_Gap, Measured]:
-        """The gap with the most counted time; the earliest of equals, for a stable answer."""
-        best_gap, best = gaps[0], self.clock.measure(view, gaps[0].began, gaps[0].ended)
-        for gap in gaps[1:]:
-            # The clock never counts more than the wall-clock time, so a gap no longer than the
-            # best count so far cannot beat it: skip the clock for it.
-            if (gap.ended - gap.began).total_seconds() <= best.seconds:
+                ended = times[wait.end]
+            elif as_of_time is not None:
+                ended = as_of_time
+            else:
                 continue
-            measured = self.clock.measure(view, gap.began, gap.ended)
-            if measured.seconds > best.seconds:
-                best_gap, best = gap, measured
-        return best_gap, best
+            count += 1
+            began = times[wait.start]
+            # The clock never counts more than the wall-clock time, so a wait clearly shorter
+            # than the best count so far cannot beat it: skip the clock for it.
+            if ended - began < best_seconds - _ROUNDING:
+                continue
+            seconds = self.clock.seconds(view, began, ended)
+            if seconds > best_seconds:
+                best, best_seconds = wait, seconds
+        if best is None:
+            return None
+        return self._gap(view, best.start, best.end, as_of), best_seconds, count
+
+    def _waits(
+        self, index: TimelineIndex, view: CaseView, periods: Sequence[OpenPeriod]
+    ) -> list[tuple[int, int | None]]:
+        """What :meth:`CaseView.waits` gives, as ``(start, end)`` pairs, from the index when
+        the updates are picked by type alone (or are every event)."""
+        if self.update_types is None and not self.every_event_updates:
+            return [(wait.start, wait.end) for wait in view.waits(periods, self.is_update)]
+        waits: list[tuple[int, int | None]] = []
+        updates = None if self.update_types is None else positions_of(index, self.update_types)
+        for period in periods:
+            stop = period.end if period.end is not None else view.considered
+            if updates is None:
+                inside: Sequence[int] = range(period.start + 1, stop)
+            else:
+                inside = updates[bisect_right(updates, period.start) : bisect_left(updates, stop)]
+            waiting_since = period.start
+            for position in inside:
+                waits.append((waiting_since, position))
+                waiting_since = position
+            waits.append((waiting_since, period.end))
+        return waits
+
+    @staticmethod
+    def _gap(view: CaseView, start: int, end: int | None, as_of: datetime | None) -> _Gap:
+        events = view.events
+        ended_at = events[end].at if end is not None else as_of
+        assert ended_at is not None  # a wait without an end is judged only with as_of
+        return _Gap(start, end, events[start].at, ended_at)
 
     def _gap_words(self, view: CaseView, gap: _Gap) -> str:
         began = self._event_words(view, gap.start)
@@ -173,6 +242,38 @@ class _UpdateGap:
         )
 
 
+def _ended(times: Sequence[float], end: int | None, as_of_time: float | None) -> float:
+    if end is not None:
+        return times[end]
+    assert as_of_time is not None  # a wait without an end is judged only with as_of
+    return as_of_time
+
+
+def _longest_wall_wait(
+    times: Sequence[float], waits: Sequence[tuple[int, int | None]], as_of_time: float | None
+) -> tuple[tuple[int, int | None], int] | None:
+    """The longest judged wait by wall-clock time (the earliest of equals), and how many
+    waits were judged; for a clock that counts every second of them.
+
+    Only for whole-second moments, which subtract exactly, so that ties are real ties.
+    """
+    best: tuple[int, int | None] | None = None
+    best_seconds = -1.0
+    count = 0
+    for start, end in waits:
+        if end is not None:
+            ended = times[end]
+        elif as_of_time is not None:
+            ended = as_of_time
+        else:
+            continue
+        count += 1
+        seconds = ended - times[start]
+        if seconds > best_seconds:
+            best, best_seconds = (start, end), seconds
+    return None if best is None else (best, count)
+
+
 def compile_update_gap(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     """Compile one ``update_gap`` rule: selectors and schedule are read here, once."""
     updates = params.get("updates", DEFAULT_UPDATES)
@@ -182,6 +283,8 @@ def compile_update_gap(params: Mapping[str, Any], context: CompileContext) -> Ev
         is_closing=compile_selector(params.get("closed", DEFAULT_CLOSED)),
         clock=CaseClock.compile(params, context, reads_reopens=True),
         update_words=describe_selector(updates),
+        update_types=selector_types(updates),
+        every_event_updates=not updates,
     )
 
 

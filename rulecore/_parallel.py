@@ -1,0 +1,575 @@
+"""``--jobs``: one audit shared out over worker processes, with the output of one process.
+
+The inputs are cut into shards: JSON-lines files that their reader can read in parts into
+ranges of whole lines (each worker reads its own range from the file), every other file whole.
+Each worker compiles the standards once, then runs the per-record rules over its shards exactly
+as a single process would, and sends back, per shard, what it would have sent to the report
+(findings and rejections, in order), its counts, and the records that a cross-record rule
+takes.  This process replays the shards in input order: the report gets the same calls in the
+same order, the cross-record rules see the same records at the same points (so their results
+come out where they would), and the counts add up exactly.  The output is the same, byte for
+byte, as with one process.
+
+What only the whole stream can tell is settled here, on replay: a record id seen twice across
+shards, or a reader that fails on a shard, sends the rest of that file to be read again here,
+from its start (skipping what was already audited), so that the rejection says what it would
+have said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from ._baseline import Baseline
+from ._engine import AuditRun, Engine, _NullSink
+from ._findings import Finding
+from ._inputs import plan_inputs, read_file, read_inputs
+from ._model import Record
+from ._plugins import get_plugin_manager
+from ._readers import LINE_RANGE_OPTION, LineRange, Reader, Rejection
+from ._summary import Summary, Tally
+from ._waivers import Waivers
+from ._writers import ReportSink
+from ._yaml import Location
+
+#: For tests: cut JSON-lines files into shards of about this many bytes.
+SHARD_BYTES_ENV = "RULECORE_SHARD_BYTES"
+#: Shards per worker, so that a slow shard does not leave the others idle at the end.
+SHARDS_PER_JOB = 4
+#: Bounds on a shard's size: what one shard's results hold in memory depends on it.
+MIN_SHARD_BYTES = 256 * 1024
+MAX_SHARD_BYTES = 4 * 1024 * 1024
+#: Shards a worker may be ahead of the replay, per worker: memory holds that many results.
+WINDOW_PER_JOB = 2
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (``--jobs auto``)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int | str) -> int:
+    """``jobs`` as a number of processes: a positive integer, or ``auto`` for the cores."""
+    if jobs == "auto":
+        return usable_cores()
+    try:
+        number = int(jobs)
+    except (TypeError, ValueError):
+        raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}") from None
+    if number < 1 or str(number) != str(jobs).strip():
+        raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}")
+    return number
+
+
+class ShardFailed(Exception):
+    """A worker died, or failed outside a check, on a shard; the audit cannot be finished."""
+
+    def __init__(self, shard: str, detail: str) -> None:
+        super().__init__(f"a worker failed while auditing {shard}: {detail}")
+        self.shard = shard
+        self.detail = detail
+
+
+# ---------------------------------------------------------------------------------------------
+# shards
+# ---------------------------------------------------------------------------------------------
+
+
+class Shard(NamedTuple):
+    """Part of the input one worker audits: a range of a file's lines, or a whole file."""
+
+    number: int  #: its place in the input, from 0
+    file: int  #: the file's place among the planned inputs
+    path: Path
+    reader: str
+    lines: LineRange | None
+    last_line: int = 0
+
+    def describe(self) -> str:
+        if self.lines is None:
+            return f"{self.path} (the whole file)"
+        part = self.lines
+        return (
+            f"{self.path}, bytes {part.start}-{part.end} (lines {part.first_line}-{self.last_line})"
+        )
+
+
+def plan_shards(
+    planned: Sequence[tuple[Path, Reader]],
+    options: Mapping[str, Any],
+    jobs: int,
+    shard_bytes: int | None = None,
+) -> list[Shard]:
+    """The shards of ``planned``, in input order."""
+    splits = [
+        reader.splits is not None and reader.splits(path, options) for path, reader in planned
+    ]
+    if shard_bytes is None:
+        total = sum(
+            path.stat().st_size for (path, _), split in zip(planned, splits, strict=True) if split
+        )
+        wanted = total // (SHARDS_PER_JOB * jobs) + 1
+        shard_bytes = min(MAX_SHARD_BYTES, max(MIN_SHARD_BYTES, wanted))
+    shards: list[Shard] = []
+    for file, ((path, reader), split) in enumerate(zip(planned, splits, strict=True)):
+        if not split:
+            shards.append(Shard(len(shards), file, path, reader.name, None))
+            continue
+        for part, last_line in line_ranges(path, shard_bytes):
+            shards.append(Shard(len(shards), file, path, reader.name, part, last_line))
+    return shards
+
+
+_CHUNK = 1024 * 1024
+
+
+def line_ranges(path: Path, size_each: int) -> Iterator[tuple[LineRange, int]]:
+    """``path`` cut into ranges of whole lines of about ``size_each`` bytes, each with the
+    number of its last line."""
+    size = path.stat().st_size
+    start, line = 0, 1
+    with path.open("rb") as stream:
+        while start < size:
+            end = _line_end_after(stream, start + size_each, size)
+            stream.seek(start)
+            newlines = _count_newlines(stream, end - start)
+            stream.seek(end - 1)
+            last_line = line + newlines - (stream.read(1) == b"\n")
+            yield LineRange(start, end, line), last_line
+            start, line = end, line + newlines
+
+
+def _line_end_after(stream: IO[bytes], at: int, size: int) -> int:
+    """Where the line that holds byte ``at - 1`` ends (just after its newline)."""
+    if at >= size:
+        return size
+    stream.seek(at - 1)
+    position = at - 1
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return size
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(chunk)
+
+
+def _count_newlines(stream: IO[bytes], length: int) -> int:
+    count = 0
+    while length > 0:
+        chunk = stream.read(min(_CHUNK, length))
+        if not chunk:
+            break
+        count += chunk.count(b"\n")
+        length -= len(chunk)
+    return count
+
+
+# ---------------------------------------------------------------------------------------------
+# workers
+# ---------------------------------------------------------------------------------------------
+
+
+class EngineRecipe(NamedTuple):
+    """How a worker builds the same engine: the standards' paths and the extra plugins (module
+    names, registered after the installed ones as :func:`get_plugin_manager` does)."""
+
+    standards: tuple[str, ...]
+    plugins: tuple[str, ...] = ()
+
+    def build(self) -> Engine:
+        modules = [importlib.import_module(name) for name in self.plugins]
+        return Engine.from_paths(self.standards, get_plugin_manager(plugins=modules))
+
+
+class _Setup(NamedTuple):
+    """Everything a worker needs, sent once when it starts."""
+
+    recipe: EngineRecipe
+    reader_options: Mapping[str, Any]
+    all_outcomes: bool
+    as_of: datetime | None
+    group_by: tuple[str, ...]
+    waivers: Waivers | None
+    with_evidence: bool
+
+
+#: A shard's output, in order: a finding, a rejection, or the end of a record (its id; or the
+#: record itself, when a cross-record rule takes it).
+Entry = Finding | Rejection | str | Record
+
+
+@dataclass
+class _ShardResult:
+    entries: list[Any] = field(default_factory=list)
+    tally: Tally | None = None
+    waivers_used: set[Location] = field(default_factory=set)
+    #: The reader raised: this process reads the file again, to fail as one process would.
+    reread: bool = False
+
+
+class _Collector:
+    def __init__(self, entries: list[Any], with_evidence: bool) -> None:
+        self.finding = entries.append
+        self.needs_evidence = with_evidence
+
+    def rejection(self, rejection: Rejection) -> None:
+        raise AssertionError("rejections do not go through the run in a worker")
+
+    def close(self, summary: Summary) -> None:
+        raise AssertionError("a worker's run is not finished")
+
+
+def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
+    options = dict(setup.reader_options)
+    if shard.lines is not None:
+        options[LINE_RANGE_OPTION] = shard.lines
+    waivers = setup.waivers
+    if waivers is not None:
+        waivers.used = set()
+    result = _ShardResult()
+    entries = result.entries
+    run = AuditRun(
+        engine,
+        _Collector(entries, setup.with_evidence),
+        all_outcomes=setup.all_outcomes,
+        as_of=setup.as_of,
+        group_by=setup.group_by,
+        waivers=waivers,
+        cross_record=False,
+    )
+    items = engine.registry.readers[shard.reader][1].read(shard.path, options)
+    takes_cross_record = engine.takes_cross_record
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            break
+        except Exception:  # replayed by the parent, which reports it as one process would
+            return _ShardResult(reread=True)
+        if isinstance(item, Rejection):
+            entries.append(item)
+            continue
+        run.add(item)
+        entries.append(item if takes_cross_record(item) else item.id)
+    result.tally = run.tally
+    result.waivers_used = set(waivers.used) if waivers is not None else set()
+    return result
+
+
+def _signature(engine: Engine) -> list[tuple[str, str]]:
+    return [(standard.id, rule.id) for standard in engine.standards for rule in standard.rules]
+
+
+def _work(connection: Connection, setup: _Setup) -> None:
+    """A worker's life: compile the standards, then audit the shards it is sent."""
+    try:
+        engine = setup.recipe.build()
+    except BaseException:
+        connection.send(("failed", None, traceback.format_exc()))
+        return
+    connection.send(("ready", None, _signature(engine)))
+    while True:
+        shard = connection.recv()
+        if shard is None:
+            return
+        try:
+            result = _audit_shard(engine, setup, shard)
+        except BaseException:
+            connection.send(("failed", shard.number, traceback.format_exc()))
+            return
+        connection.send(("done", shard.number, result))
+
+
+class _Worker:
+    def __init__(self, context: Any, setup: _Setup, number: int) -> None:
+        self.connection, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_work, args=(theirs, setup), name=f"rulecore-worker-{number}", daemon=True
+        )
+        self.process.start()
+        theirs.close()  # so that the worker's death is an end of file here
+        self.shard: Shard | None = None
+        self.ready = False
+
+    def died(self) -> str:
+        self.process.join(timeout=5)
+        code = self.process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+        return f"worker {self.process.pid} died ({how})"
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self.connection.send(None)
+            self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+        self.connection.close()
+
+
+class _Pool:
+    """Worker processes, fed shards and read back in shard order, a bounded window ahead."""
+
+    def __init__(self, jobs: int, setup: _Setup, signature: list[tuple[str, str]]) -> None:
+        # Not fork: the parent may run threads (a progress display) that hold locks.
+        context = multiprocessing.get_context("spawn")
+        self.signature = signature
+        self.workers = [_Worker(context, setup, number) for number in range(jobs)]
+
+    def __enter__(self) -> _Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, _ShardResult]]:
+        done: dict[int, _ShardResult] = {}
+        sent = 0
+        for wanted in range(len(shards)):
+            while wanted not in done:
+                sent = self._dispatch(shards, sent, wanted + window)
+                self._receive(done, block=True)
+            self._receive(done, block=False)
+            sent = self._dispatch(shards, sent, wanted + 1 + window)
+            yield shards[wanted], done.pop(wanted)
+
+    def _dispatch(self, shards: Sequence[Shard], sent: int, limit: int) -> int:
+        for worker in self.workers:
+            if sent >= min(limit, len(shards)):
+                break
+            if worker.ready and worker.shard is None:
+                worker.shard = shards[sent]
+                worker.connection.send(worker.shard)
+                sent += 1
+        return sent
+
+    def _receive(self, done: dict[int, _ShardResult], block: bool) -> None:
+        busy = [worker for worker in self.workers if not worker.ready or worker.shard]
+        if not busy:
+            return
+        ready = wait([worker.connection for worker in busy], timeout=None if block else 0)
+        for worker in busy:
+            if worker.connection not in ready:
+                continue
+            where = (
+                worker.shard.describe() if worker.shard else "its start (compiling the standards)"
+            )
+            try:
+                kind, number, payload = worker.connection.recv()
+            except (EOFError, OSError):
+                raise ShardFailed(where, worker.died()) from None
+            if kind == "failed":
+                raise ShardFailed(where, f"worker {worker.process.pid} raised:\n{payload}")
+            if kind == "ready":
+                if payload != self.signature:
+                    raise ShardFailed(
+                        where, "the worker compiled other standards than this process"
+                    )
+                worker.ready = True
+                continue
+            done[number] = payload
+            worker.shard = None
+
+
+# ---------------------------------------------------------------------------------------------
+# the audit
+# ---------------------------------------------------------------------------------------------
+
+
+def audit_planned(
+    engine: Engine,
+    planned: Sequence[tuple[Path, Reader]],
+    sink: ReportSink | None = None,
+    *,
+    recipe: EngineRecipe,
+    jobs: int = 1,
+    reader_options: Mapping[str, Any] | None = None,
+    all_outcomes: bool = False,
+    as_of: datetime | None = None,
+    on_item: Callable[[], None] | None = None,
+    group_by: Sequence[str] = (),
+    waivers: Waivers | None = None,
+    baseline: Baseline | None = None,
+    shard_bytes: int | None = None,
+) -> Summary:
+    """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
+    ``read_inputs(planned, reader_options)``, whose arguments it takes.
+
+    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1`` no worker is started.
+    Raises :class:`ShardFailed` when a worker dies or fails outside a check.
+    """
+    options = dict(reader_options or {})
+    if jobs == 1:
+        return engine.audit(
+            read_inputs(planned, options),
+            sink,
+            all_outcomes=all_outcomes,
+            as_of=as_of,
+            on_item=on_item,
+            group_by=group_by,
+            waivers=waivers,
+            baseline=baseline,
+        )
+    sink = sink or _NullSink()
+    if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
+        shard_bytes = int(os.environ[SHARD_BYTES_ENV])
+    shards = plan_shards(planned, options, jobs, shard_bytes)
+    setup = _Setup(
+        recipe,
+        options,
+        all_outcomes,
+        as_of,
+        tuple(group_by),
+        waivers,
+        bool(getattr(sink, "needs_evidence", True)),
+    )
+    run = AuditRun(
+        engine,
+        sink,
+        all_outcomes=all_outcomes,
+        as_of=as_of,
+        group_by=group_by,
+        waivers=waivers,
+        baseline=baseline,
+    )
+    replay = _Replay(run, on_item or _nothing)
+    with _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool:
+        for shard, result in pool.results(shards, WINDOW_PER_JOB * jobs):
+            if shard.file in replay.read_here:
+                continue
+            if result.reread or not replay.fresh_ids(shard, result):
+                path, reader = planned[shard.file]
+                replay.read_rest_here(shard.file, path, reader, options)
+                continue
+            replay.shard(shard, result)
+    return run.finish()
+
+
+def _nothing() -> None:
+    pass
+
+
+class _Replay:
+    """Shards' results, sent on to the run in input order."""
+
+    def __init__(self, run: AuditRun, on_item: Callable[[], None]) -> None:
+        self.run = run
+        self.on_item = on_item
+        self.first_seen: dict[str, str] = {}  #: record id -> file, as reading keeps it
+        self.items: dict[int, int] = {}  #: items of each planned file replayed so far
+        self.read_here: set[int] = set()  #: planned files finished in this process
+
+    def fresh_ids(self, shard: Shard, result: _ShardResult) -> bool:
+        """Note the shard's record ids as read, unless one was read before (then False)."""
+        ids = [
+            entry.id if isinstance(entry, Record) else entry
+            for entry in result.entries
+            if type(entry) is str or isinstance(entry, Record)
+        ]
+        first_seen = self.first_seen
+        if len(set(ids)) != len(ids) or any(record_id in first_seen for record_id in ids):
+            return False
+        source = str(shard.path)
+        for record_id in ids:
+            first_seen[record_id] = source
+        return True
+
+    def shard(self, shard: Shard, result: _ShardResult) -> None:
+        run, on_item = self.run, self.on_item
+        findings: list[Any] = []
+        items = 0
+        for entry in result.entries:
+            if type(entry) is str:
+                run.add_evaluated(entry, findings)
+            elif isinstance(entry, Record):
+                run.add_evaluated(entry.id, findings, entry)
+            elif isinstance(entry, Rejection):
+                run.add(entry)
+            else:
+                findings.append(entry)
+                continue
+            findings = []
+            items += 1
+            on_item()
+        if result.tally is not None:
+            run.tally.merge(result.tally)
+        if run.waivers is not None:
+            run.waivers.used |= result.waivers_used
+        self.items[shard.file] = self.items.get(shard.file, 0) + items
+
+    def read_rest_here(
+        self, file: int, path: Path, reader: Reader, options: Mapping[str, Any]
+    ) -> None:
+        """Audit what is left of ``path`` in this process, as one process would have."""
+        self.read_here.add(file)
+        skip = self.items.get(file, 0)
+        for item in read_file(path, reader, options, self.first_seen, skip):
+            self.run.add(item)
+            self.on_item()
+
+
+def audit_files(
+    standards: Sequence[str | Path],
+    inputs: Sequence[str | Path],
+    sink: ReportSink | None = None,
+    *,
+    jobs: int | str = 1,
+    reader: str | None = None,
+    mapping: str | Path | None = None,
+    plugins: Sequence[str] = (),
+    all_outcomes: bool = False,
+    as_of: datetime | None = None,
+    on_item: Callable[[], None] | None = None,
+    group_by: Sequence[str] = (),
+    waivers: Waivers | None = None,
+    baseline: Baseline | None = None,
+) -> Summary:
+    """Audit the files and folders ``inputs`` against the ``standards``, as ``rulecore audit``
+    does, with ``jobs`` processes (``"auto"``: one per usable core).
+
+    :param reader: read every input with this reader (``--reader``).
+    :param mapping: read exports through this field mapping (``--mapping``).
+    :param plugins: modules to register as plugins besides the installed ones, by import name,
+        so that every worker can import them too.
+
+    The other parameters are those of :meth:`Engine.audit`.  Raises :class:`ShardFailed` when
+    a worker dies, and what ``Engine.from_paths`` and ``plan_inputs`` raise.
+    """
+    processes = resolve_jobs(jobs)
+    recipe = EngineRecipe(tuple(str(path) for path in standards), tuple(plugins))
+    engine = recipe.build()
+    options: dict[str, Any] = {}
+    if mapping is not None:
+        reader, options = reader or "mapping", {"mapping": Path(mapping)}
+    planned = plan_inputs([Path(path) for path in inputs], engine.registry, reader)
+    return audit_planned(
+        engine,
+        planned,
+        sink,
+        recipe=recipe,
+        jobs=processes,
+        reader_options=options,
+        all_outcomes=all_outcomes,
+        as_of=as_of,
+        on_item=on_item,
+        group_by=group_by,
+        waivers=waivers,
+        baseline=baseline,
+    )
