@@ -1,6 +1,7 @@
 """How fast a mapped JSON-lines export is read: the parse floor, the general path, the fast path.
 
     .venv/bin/python bench/read_mapped.py --count 50000
+    .venv/bin/python bench/read_mapped.py --export FILE.jsonl --mapping FILE.mapping.yaml
 
 The export is the reference workload of issue 8 (one interaction per line, about twenty
 top-level keys, 5 to 20 events in an array), written by a seeded generator.  Each measurement
@@ -107,13 +108,20 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--export", type=Path, help="read this export instead of generating one")
+    parser.add_argument("--mapping", type=Path, help="with --export: its ticket mapping")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         export, mapping = Path(folder, "export.jsonl"), Path(folder, "export.mapping.yaml")
-        mapping.write_text(MAPPING, encoding="utf-8")
-        with export.open("w", encoding="utf-8") as out:
-            for line in interactions(options.count, options.seed):
-                out.write(json.dumps(line, separators=(",", ":")) + "\n")
+        if options.export is not None:
+            export, mapping = options.export, options.mapping
+            with export.open("rb") as lines:
+                options.count = sum(1 for _line in lines)
+        else:
+            mapping.write_text(MAPPING, encoding="utf-8")
+            with export.open("w", encoding="utf-8") as out:
+                for line in interactions(options.count, options.seed):
+                    out.write(json.dumps(line, separators=(",", ":")) + "\n")
         assert list(general_items(export, mapping)) == list(read_export(export, mapping))
         runs: dict[str, Callable[[Path, Path], object]] = {
             "orjson floor": orjson_floor,

@@ -47,6 +47,11 @@ MARKERS = REFERENCE.replace(
     '    timestamps: {timezone: Europe/Rome, earliest: "2026-03-02"}',
 )
 
+DEFAULTS = REFERENCE.replace(
+    "priority: priority", "priority: {column: priority, required: true}"
+).replace("actor: actor", "actor: {column: actor, default: robot}")
+FIELD_DEFAULT = DEFAULTS.replace("queue: queue,", "queue: {column: queue, default: q0},")
+
 EVERYTHING = """
     kind: mapping
     shape: ticket
@@ -246,6 +251,8 @@ def _both_paths(export: Path, mapping: Mapping) -> tuple[list[str], list[str], i
     [
         (REFERENCE, "reject_record"),
         (MARKERS, "drop_event"),
+        (DEFAULTS, "reject_record"),
+        (FIELD_DEFAULT, "drop_event"),
         (EVERYTHING, "reject_record"),
         (EVERYTHING, "drop_event"),
         (OTHER_FORMATS, "reject_record"),

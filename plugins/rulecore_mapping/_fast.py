@@ -40,7 +40,7 @@ from ._build import (
 from ._grouping import MAX_ID, case_id_of
 from ._sources import ReadLine
 from ._spec import Mapping, Timeline, Value
-from ._values import ReadValue, RowProblem
+from ._values import Plain, ReadValue, RowProblem, Scalar
 
 Row = Sequence[Any]
 ReadEvents = Callable[[list[Any]], Nested]
@@ -166,7 +166,7 @@ def _record_builder(mapping: Mapping) -> Callable[[Row], Record]:
 
 
 def _id_reader(mapping: Mapping) -> Callable[[Row], str]:
-    plain = mapping.case_id.plain
+    plain = _bare(mapping.case_id)
     if plain is None or plain.kind != "text":
         return lambda values: case_id_of(values, mapping)
     index, markers = plain.position, plain.missing
@@ -237,14 +237,14 @@ def _plain_events_reader(
     # A marker that is no ISO 8601 timestamp (the usual "", "n/a") fails fromisoformat anyway.
     at_missing = frozenset(marker for marker in at_missing if _is_iso(marker))
     type_index, type_missing = plan.type
-    actor_index, actor_missing = plan.actor
+    actor_index, actor_missing, no_actor = plan.actor
     fields = plan.fields
     fromisoformat = datetime.fromisoformat
 
     # Exports repeat a few names (types, actors, queues) on every line: each distinct text is
     # cleaned and checked once.
     names = _Names(type_missing, "", MAX_NAME)
-    actors = _Names(actor_missing, "system", MAX_NAME)
+    actors = _Names(actor_missing, no_actor, MAX_NAME)
     texts = tuple(
         (field, index, _Names(missing, None, None) if text_kind else None, read)
         for field, index, text_kind, missing, read in fields
@@ -257,7 +257,7 @@ def _plain_events_reader(
             raw_at, name = values[at_index], values[type_index]
             name = names[name] if type(name) is str else ""
             who = None if actor_index < 0 else values[actor_index]
-            who = actors[who] if type(who) is str else "system" if who is None else ""
+            who = actors[who] if type(who) is str else no_actor if who is None else ""
             if type(raw_at) is not str or not name or not who:
                 events.append(read_event(values))
                 continue
@@ -327,35 +327,47 @@ def _is_iso(text: str) -> bool:
 class _PlainPlan(NamedTuple):
     at: tuple[int, frozenset[str], tzinfo, datetime | None, datetime | None]
     type: tuple[int, frozenset[str]]
-    actor: tuple[int, frozenset[str]]  #: place -1: no actor key, so ``system``
+    actor: tuple[int, frozenset[str], str]  #: place -1: no actor key; then what is missing
+
     fields: tuple[tuple[str, int, bool, frozenset[str], ReadValue], ...]
 
 
 def _plain_plan(timeline: Timeline) -> _PlainPlan | None:
-    """Where each value of a timeline is and how it is read, when all of them are plain."""
-    iso, kind, actor = timeline.iso_at, timeline.type.plain, timeline.actor
-    values = [spec for _name, spec in timeline.fields]
-    if actor is not None:
-        values.append(actor)
+    """Where each value of a timeline is and how it is read, when all of them are plain (the
+    actor may have a default)."""
+    iso, kind = timeline.iso_at, _bare(timeline.type)
+    fields = [(name, _bare(spec), spec.read) for name, spec in timeline.fields]
+    actor = timeline.actor.plain if timeline.actor is not None else None
     if iso is None or kind is None or kind.kind != "text":
         return None
-    if any(spec.plain is None or spec.plain.required for spec in values):
+    if any(plain is None or plain.required for _name, plain, _read in fields):
         return None
-    if actor is not None and actor.plain.kind != "text":  # type: ignore[union-attr]
-        return None
-    actor_place = (-1, frozenset[str]())
-    if actor is not None and actor.plain is not None:
-        actor_place = (actor.plain.position, actor.plain.missing)
+    actor_place: tuple[int, frozenset[str], str] = (-1, frozenset(), "system")
+    if timeline.actor is not None:
+        default = "system" if actor is None or actor.default is None else actor.default
+        if actor is None or actor.kind != "text" or actor.required or not _is_name(default):
+            return None
+        actor_place = (actor.position, actor.missing, default)  # type: ignore[assignment]
     return _PlainPlan(
         (timeline.keys.index(timeline.at_key), *iso),
         (kind.position, kind.missing),
         actor_place,
         tuple(
-            (name, spec.plain.position, spec.plain.kind == "text", spec.plain.missing, spec.read)
-            for name, spec in timeline.fields
-            if spec.plain is not None
+            (name, plain.position, plain.kind == "text", plain.missing, read)
+            for name, plain, read in fields
+            if plain is not None
         ),
     )
+
+
+def _bare(value: Value) -> Plain | None:
+    """A plain value without a default: what most inline readings handle."""
+    plain = value.plain
+    return plain if plain is not None and plain.default is None else None
+
+
+def _is_name(value: Scalar) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_NAME
 
 
 def _moment_reader(timeline: Timeline) -> Callable[[Row], datetime]:
@@ -389,7 +401,7 @@ def _moment_reader(timeline: Timeline) -> Callable[[Row], datetime]:
 
 
 def _type_reader(spec: Value) -> Callable[[Row], str]:
-    plain = spec.plain
+    plain = _bare(spec)
     if plain is None or plain.kind != "text":
         return lambda values: event_type(spec, values)
     index, missing = plain.position, plain.missing
@@ -408,7 +420,7 @@ def _type_reader(spec: Value) -> Callable[[Row], str]:
 def _actor_reader(spec: Value | None) -> Callable[[Row], str]:
     if spec is None:
         return lambda _values: "system"
-    plain = spec.plain
+    plain = _bare(spec)
     if plain is None or plain.kind != "text" or plain.required:
         return lambda values: actor_name(spec, values)
     index, missing = plain.position, plain.missing
@@ -430,19 +442,18 @@ def _actor_reader(spec: Value | None) -> Callable[[Row], str]:
 
 def _fields_reader(specs: Sequence[tuple[str, Value]]) -> Callable[[Row], dict[str, Any]]:
     """Named values, those missing left out, in their order: event fields and attributes."""
+    bare = [(name, _bare(spec), spec.read) for name, spec in specs]
     plain = tuple(
         (
             name,
-            spec.plain.position,
-            _Names(spec.plain.missing, None, None) if spec.plain.kind == "text" else None,
-            spec.read,
+            found.position,
+            _Names(found.missing, None, None) if found.kind == "text" else None,
+            read,
         )
-        for name, spec in specs
-        if spec.plain is not None and not spec.plain.required
+        for name, found, read in bare
+        if found is not None and not found.required
     )
-    general = tuple(
-        (name, spec.read) for name, spec in specs if spec.plain is None or spec.plain.required
-    )
+    general = tuple((name, read) for name, found, read in bare if found is None or found.required)
     order = tuple(name for name, _spec in specs)
 
     def read_fields(values: Row) -> dict[str, Any]:

@@ -427,8 +427,8 @@ class _Compiler:
             parse_timestamp=parse,
         )
         plain = None
-        if kind in ("text", "integer") and "map" not in spec and spec.get("default") is None:
-            plain = Plain(position, frozenset(missing), kind, required)
+        if kind in ("text", "integer") and "map" not in spec:
+            plain = Plain(position, frozenset(missing), kind, required, spec.get("default"))
         return Value(read, column, pick, plain)
 
     def position(self, column: str, where: Path_) -> int:

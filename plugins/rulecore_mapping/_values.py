@@ -30,7 +30,7 @@ class RowProblem(Exception):
 
 
 class Plain(NamedTuple):
-    """A column value read by its missing markers and type alone: no value map, no default.
+    """A column value read by its missing markers, type and default alone: no value map.
 
     A compiled reader may inline such a value; anything else it reads through ``read``.
     """
@@ -39,6 +39,7 @@ class Plain(NamedTuple):
     missing: frozenset[str]
     kind: str  #: text or integer
     required: bool
+    default: Scalar = None  #: what a missing value reads as
 
 
 class IsoMoment(NamedTuple):
