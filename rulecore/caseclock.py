@@ -50,7 +50,7 @@ from .clock import (
     Schedule,
     Segment,
     clock_for,
-    measure,
+    tile_segments,
 )
 
 __all__ = [
@@ -545,26 +545,30 @@ class CaseClock:
         start: datetime,
         end: datetime,
         extra_pauses: Sequence[tuple[datetime, datetime]] = (),
+        *,
+        counted: float | None = None,
     ) -> Measured:
         """Business (or calendar) seconds from ``start`` to ``end`` less every pause.
 
         Status pauses still open at the last event run to ``end``; ``extra_pauses`` are the
         check's own (such as resolved stretches a reopen undid).  ``start <= end`` is the
         caller's to ensure (timelines are in time order, so endpoints taken from them are).
-        The seconds come from :meth:`seconds`; the segments (for :meth:`evidence`) are worked
-        out only if they are read.
+        The seconds come from :meth:`seconds`, unless the caller already has them from it
+        (``counted``, for evidence built after the fact); the segments (for :meth:`evidence`)
+        are worked out only if they are read.
         """
-        counted = self.seconds(
-            view,
-            start.timestamp(),
-            end.timestamp(),
-            [(lo.timestamp(), hi.timestamp()) for lo, hi in extra_pauses],
-        )
+        if counted is None:
+            counted = self.seconds(
+                view,
+                start.timestamp(),
+                end.timestamp(),
+                [(lo.timestamp(), hi.timestamp()) for lo, hi in extra_pauses],
+            )
 
         def segments() -> tuple[Segment, ...]:
             pauses = [(p.start, p.end or end) for p in view.pauses if p.start < end]
             pauses.extend(extra_pauses)
-            return measure(start, end, self.schedule, pauses, view.zone).segments
+            return tile_segments(start, end, self.schedule, pauses, view.zone)
 
         return Measured(counted, tile=segments)
 

@@ -62,6 +62,7 @@ __all__ = [
     "clock_for",
     "measure",
     "parse_schedule",
+    "tile_segments",
 ]
 
 COUNTED = "counted"
@@ -234,7 +235,7 @@ def measure(
     pauses = tuple(pauses)
     paused = [_pause_epochs(paused_from, paused_until) for paused_from, paused_until in pauses]
     seconds = clock_for(schedule, tz).seconds(started, ended, paused)
-    return Measured(seconds, tile=lambda: _tile(start, end, schedule, pauses, tz))
+    return Measured(seconds, tile=lambda: tile_segments(start, end, schedule, pauses, tz))
 
 
 def _epoch(moment: datetime, role: str) -> float:
@@ -259,18 +260,24 @@ def _pause_backwards(paused_from: object, paused_until: object) -> str:
     return f"pause ends at {shown(paused_until)}, before it starts at {shown(paused_from)}"
 
 
-def _tile(
+def tile_segments(
     start: datetime,
     end: datetime,
     schedule: Schedule | None,
     pauses: Sequence[tuple[datetime, datetime]],
     tz: str | None,
 ) -> tuple[Segment, ...]:
-    """The segments of a span, by walking its local days: the evidence behind the seconds."""
+    """The segments of a span, by walking its local days: the evidence behind the seconds.
+
+    What :func:`measure`'s ``segments`` hold, for a caller that has the seconds already.
+    """
     span_start, span_end = _as_utc(start, "start"), _as_utc(end, "end")
     zone = _clock_zone(schedule, tz)
     if span_start == span_end:
         return ()
+    around_the_clock = schedule is None or schedule._open_around_the_clock
+    if around_the_clock and not pauses:  # the common case: one counted stretch
+        return (Segment(span_start.astimezone(zone), span_end.astimezone(zone), COUNTED),)
     paused = _normalise_pauses(pauses, span_start, span_end)
     if schedule is None or schedule._open_around_the_clock:
         timeline: Iterable[Segment] = [Segment(span_start, span_end, COUNTED)]

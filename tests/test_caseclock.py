@@ -545,7 +545,7 @@ def test_measure_leaves_the_segments_until_the_evidence_reads_them(
     view = view_of(case_clock, PAUSED_OVER_A_WEEKEND)
     opened, resolved = at("2026-03-06T15:00:00Z"), at("2026-03-09T12:00:00Z")
     monkeypatch.setattr(
-        "rulecore.caseclock.measure", lambda *args: pytest.fail("segments walked unasked")
+        "rulecore.caseclock.tile_segments", lambda *args: pytest.fail("segments walked unasked")
     )
     measured = case_clock.measure(view, opened, resolved)
     assert measured.seconds == 3 * HOUR

@@ -863,7 +863,7 @@ def test_segments_are_worked_out_only_when_read(monkeypatch: pytest.MonkeyPatch)
     def no_walk(*_args: object) -> tuple[Segment, ...]:
         raise AssertionError("the segments were walked before anyone read them")
 
-    monkeypatch.setattr("rulecore.clock._tile", no_walk)
+    monkeypatch.setattr("rulecore.clock.tile_segments", no_walk)
     measured = measure_case(case)
     assert measured.seconds == case.expected_seconds
     monkeypatch.undo()

@@ -224,7 +224,7 @@ class _Elapsed:
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
             started, stopped = view.events[span.start].at, view.events[stop].at
-            measured = self.clock.measure(view, started, stopped, span.skipped)
+            measured = self.clock.measure(view, started, stopped, span.skipped, counted=seconds)
             return (
                 event_evidence(view, "from", span.start, self._start_words(span)),
                 event_evidence(view, "to", stop, self.stop.words),

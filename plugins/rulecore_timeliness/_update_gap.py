@@ -110,7 +110,7 @@ class _UpdateGap:
         longest, seconds, count = found
 
         def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
-            measured = self.clock.measure(view, longest.began, longest.ended)
+            measured = self.clock.measure(view, longest.began, longest.ended, counted=seconds)
             return (
                 *self._gap_evidence(view, longest, count, measured),
                 *self.clock.evidence(view, measured, longest.began, longest.ended),
