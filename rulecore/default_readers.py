@@ -44,6 +44,8 @@ def explain_invalid_record(line: bytes, error: Exception) -> str:
         data = json.loads(line)
     except (ValueError, UnicodeDecodeError) as parse_error:
         return f"not valid JSON: {parse_error}"
+    except RecursionError:
+        return "not a valid record: its JSON is nested too deeply to read"
     best = jsonschema.exceptions.best_match(_record_validator()(data))
     if best is None:
         return f"not a valid record: {error}"

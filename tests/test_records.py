@@ -255,6 +255,21 @@ def test_rejections_carry_source_line_and_worded_reason(tmp_path: Path) -> None:
     assert reasons[4].startswith("not a valid record: at $.attributes.tags: ")
 
 
+def test_a_line_nested_too_deeply_is_rejected_not_fatal(tmp_path: Path) -> None:
+    deep = '{"id": "deep", "attributes": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join([deep, GOOD[0]]) + "\n", encoding="utf-8")
+
+    items = read(path)
+
+    assert [item.id for item in items if isinstance(item, Record)] == ["r0"]
+    [rejection] = [item for item in items if isinstance(item, Rejection)]
+    assert (rejection.line, rejection.reason) == (
+        1,
+        "not a valid record: its JSON is nested too deeply to read",
+    )
+
+
 def test_naive_timestamp_reason_is_in_plain_words(tmp_path: Path) -> None:
     path = tmp_path / "naive.jsonl"
     path.write_text(json.dumps(at("2026-04-01T09:00:00")) + "\n", encoding="utf-8")
