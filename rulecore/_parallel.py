@@ -19,10 +19,15 @@ have said.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import multiprocessing
 import os
+import pickle
+import queue
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,8 +53,9 @@ SHARDS_PER_JOB = 4
 #: Bounds on a shard's size: what one shard's results hold in memory depends on it.
 MIN_SHARD_BYTES = 256 * 1024
 MAX_SHARD_BYTES = 4 * 1024 * 1024
-#: Shards a worker may be ahead of the replay, per worker: memory holds that many results.
-WINDOW_PER_JOB = 2
+#: Shards the workers may be ahead of the replay, per worker: at most that many results are
+#: held at once, in the workers or here.
+WINDOW_PER_JOB = 3
 
 
 def usable_cores() -> int:
@@ -275,13 +281,32 @@ def _signature(engine: Engine) -> list[tuple[str, str]]:
 
 
 def _work(connection: Connection, setup: _Setup) -> None:
-    """A worker's life: compile the standards, then audit the shards it is sent."""
+    """A worker's life: compile the standards, then audit the shards it is sent.
+
+    Results go out through a thread, so that the worker audits its next shard while this
+    process is still busy with an earlier one and has not read the last result yet.
+    """
+    outbox: queue.Queue[bytes | None] = queue.Queue()
+    sender = threading.Thread(target=_send_all, args=(connection, outbox), daemon=True)
+    sender.start()
+    try:
+        _serve(connection, setup, outbox)
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | None]) -> None:
+    def post(message: tuple[str, int | None, Any]) -> None:
+        with _no_gc():
+            outbox.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
     try:
         engine = setup.recipe.build()
     except BaseException:
-        connection.send(("failed", None, traceback.format_exc()))
+        post(("failed", None, traceback.format_exc()))
         return
-    connection.send(("ready", None, _signature(engine)))
+    post(("ready", None, _signature(engine)))
     while True:
         shard = connection.recv()
         if shard is None:
@@ -289,9 +314,31 @@ def _work(connection: Connection, setup: _Setup) -> None:
         try:
             result = _audit_shard(engine, setup, shard)
         except BaseException:
-            connection.send(("failed", shard.number, traceback.format_exc()))
+            post(("failed", shard.number, traceback.format_exc()))
             return
-        connection.send(("done", shard.number, result))
+        post(("done", shard.number, result))
+
+
+def _send_all(connection: Connection, outbox: queue.Queue[bytes | None]) -> None:
+    while (message := outbox.get()) is not None:
+        connection.send_bytes(message)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pickling a shard's results makes many objects and no garbage; without this, the
+    collections they set off cost more than the pickling itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+#: Shards a worker is given at once: one to audit, one waiting, so it never idles.
+SHARDS_AHEAD = 2
 
 
 class _Worker:
@@ -302,8 +349,11 @@ class _Worker:
         )
         self.process.start()
         theirs.close()  # so that the worker's death is an end of file here
-        self.shard: Shard | None = None
+        self.shards: deque[Shard] = deque()  #: sent, and not yet come back, oldest first
         self.ready = False
+
+    def where(self) -> str:
+        return self.shards[0].describe() if self.shards else "its start (compiling standards)"
 
     def died(self) -> str:
         self.process.join(timeout=5)
@@ -350,41 +400,42 @@ class _Pool:
             yield shards[wanted], done.pop(wanted)
 
     def _dispatch(self, shards: Sequence[Shard], sent: int, limit: int) -> int:
-        for worker in self.workers:
-            if sent >= min(limit, len(shards)):
-                break
-            if worker.ready and worker.shard is None:
-                worker.shard = shards[sent]
-                worker.connection.send(worker.shard)
-                sent += 1
+        limit = min(limit, len(shards))
+        for depth in range(SHARDS_AHEAD):  # an idle worker first, then a second shard each
+            for worker in self.workers:
+                if sent >= limit:
+                    return sent
+                if worker.ready and len(worker.shards) == depth:
+                    worker.shards.append(shards[sent])
+                    worker.connection.send(shards[sent])
+                    sent += 1
         return sent
 
     def _receive(self, done: dict[int, _ShardResult], block: bool) -> None:
-        busy = [worker for worker in self.workers if not worker.ready or worker.shard]
+        busy = [worker for worker in self.workers if not worker.ready or worker.shards]
         if not busy:
             return
         ready = wait([worker.connection for worker in busy], timeout=None if block else 0)
         for worker in busy:
             if worker.connection not in ready:
                 continue
-            where = (
-                worker.shard.describe() if worker.shard else "its start (compiling the standards)"
-            )
             try:
-                kind, number, payload = worker.connection.recv()
+                message = worker.connection.recv_bytes()
             except (EOFError, OSError):
-                raise ShardFailed(where, worker.died()) from None
+                raise ShardFailed(worker.where(), worker.died()) from None
+            with _no_gc():
+                kind, number, payload = pickle.loads(message)  # noqa: S301 - from our worker
             if kind == "failed":
-                raise ShardFailed(where, f"worker {worker.process.pid} raised:\n{payload}")
+                raise ShardFailed(worker.where(), f"worker {worker.process.pid} raised:\n{payload}")
             if kind == "ready":
                 if payload != self.signature:
                     raise ShardFailed(
-                        where, "the worker compiled other standards than this process"
+                        worker.where(), "the worker compiled other standards than this process"
                     )
                 worker.ready = True
                 continue
             done[number] = payload
-            worker.shard = None
+            worker.shards.popleft()
 
 
 # ---------------------------------------------------------------------------------------------
