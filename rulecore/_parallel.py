@@ -312,7 +312,10 @@ def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | No
         if shard is None:
             return
         try:
-            result = _audit_shard(engine, setup, shard)
+            # A shard's results are kept until it ends: the collector would scan them again
+            # and again.  What checks leave for it is collected after the shard instead.
+            with _no_gc():
+                result = _audit_shard(engine, setup, shard)
         except BaseException:
             post(("failed", shard.number, traceback.format_exc()))
             return
@@ -326,8 +329,8 @@ def _send_all(connection: Connection, outbox: queue.Queue[bytes | None]) -> None
 
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
-    """Pickling a shard's results makes many objects and no garbage; without this, the
-    collections they set off cost more than the pickling itself."""
+    """Building, pickling and unpickling a shard's results makes many objects that live on;
+    the collections they set off cost more than the work itself."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -380,11 +383,17 @@ class _Pool:
         context = multiprocessing.get_context("spawn")
         self.signature = signature
         self.workers = [_Worker(context, setup, number) for number in range(jobs)]
+        # What a shard's results hold is freed by reference counting once replayed; left to the
+        # collector, its many containers would be scanned again and again, for nothing.  Not
+        # done when the caller froze objects of its own, whose freeze must stay theirs to undo.
+        self.freeze = gc.isenabled() and gc.get_freeze_count() == 0
 
     def __enter__(self) -> _Pool:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.freeze:
+            gc.unfreeze()
         for worker in self.workers:
             worker.stop()
 
@@ -401,7 +410,10 @@ class _Pool:
 
     def _dispatch(self, shards: Sequence[Shard], sent: int, limit: int) -> int:
         limit = min(limit, len(shards))
-        for depth in range(SHARDS_AHEAD):  # an idle worker first, then a second shard each
+        # An idle worker first, then a second shard each, once all have started: a shard
+        # queued behind another on the first worker up would hold up the replay.
+        depths = SHARDS_AHEAD if all(worker.ready for worker in self.workers) else 1
+        for depth in range(depths):
             for worker in self.workers:
                 if sent >= limit:
                     return sent
@@ -425,6 +437,8 @@ class _Pool:
                 raise ShardFailed(worker.where(), worker.died()) from None
             with _no_gc():
                 kind, number, payload = pickle.loads(message)  # noqa: S301 - from our worker
+                if self.freeze:
+                    gc.freeze()
             if kind == "failed":
                 raise ShardFailed(worker.where(), f"worker {worker.process.pid} raised:\n{payload}")
             if kind == "ready":
