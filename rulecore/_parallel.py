@@ -476,11 +476,15 @@ def audit_planned(
     """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
 
-    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1`` no worker is started.
+    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1``, or inputs that make a
+    single shard, no worker is started.
     Raises :class:`ShardFailed` when a worker dies or fails outside a check.
     """
     options = dict(reader_options or {})
-    if jobs == 1:
+    if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
+        shard_bytes = int(os.environ[SHARD_BYTES_ENV])
+    shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
+    if len(shards) < 2:  # nothing to share out: a worker would only add its start-up
         return engine.audit(
             read_inputs(planned, options),
             sink,
@@ -492,9 +496,6 @@ def audit_planned(
             baseline=baseline,
         )
     sink = sink or _NullSink()
-    if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
-        shard_bytes = int(os.environ[SHARD_BYTES_ENV])
-    shards = plan_shards(planned, options, jobs, shard_bytes)
     setup = _Setup(
         recipe,
         options,

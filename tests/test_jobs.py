@@ -351,3 +351,16 @@ def test_jobs_auto_uses_the_cores(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["summary"]["records"]["read"] == 417
+
+
+def test_one_shard_is_audited_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single gzip file cannot be cut: it is audited here (a worker would die), as with
+    --jobs 1."""
+    records = tmp_path / "records.jsonl.gz"
+    records.write_bytes(gzip.compress((RECORDS / "service-desk.jsonl").read_bytes()))
+    standard = _dying_plugin(tmp_path, installed=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    summary = audit_files([standard], [records], jobs=2, plugins=["dying_plugin"])
+    assert summary.read == 400
