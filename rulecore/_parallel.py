@@ -52,10 +52,10 @@ SHARD_BYTES_ENV = "RULECORE_SHARD_BYTES"
 SHARDS_PER_JOB = 4
 #: Bounds on a shard's size: what one shard's results hold in memory depends on it.
 MIN_SHARD_BYTES = 256 * 1024
-MAX_SHARD_BYTES = 4 * 1024 * 1024
+MAX_SHARD_BYTES = 2 * 1024 * 1024
 #: Shards the workers may be ahead of the replay, per worker: at most that many results are
 #: held at once, in the workers or here.
-WINDOW_PER_JOB = 3
+WINDOW_PER_JOB = 2
 
 
 def usable_cores() -> int:
