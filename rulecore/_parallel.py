@@ -119,9 +119,7 @@ def plan_shards(
     shard_bytes: int | None = None,
 ) -> list[Shard]:
     """The shards of ``planned``, in input order."""
-    splits = [
-        reader.splits is not None and reader.splits(path, options) for path, reader in planned
-    ]
+    splits = [_splits(reader, path, options) for path, reader in planned]
     if shard_bytes is None:
         total = sum(
             path.stat().st_size for (path, _), split in zip(planned, splits, strict=True) if split
@@ -136,6 +134,15 @@ def plan_shards(
         for part, last_line in line_ranges(path, shard_bytes):
             shards.append(Shard(len(shards), file, path, reader.name, part, last_line))
     return shards
+
+
+def _splits(reader: Reader, path: Path, options: Mapping[str, Any]) -> bool:
+    if reader.splits is None:
+        return False
+    try:
+        return reader.splits(path, options)
+    except Exception:  # read whole, by a worker, and then here: it fails as with one process
+        return False
 
 
 _CHUNK = 1024 * 1024
@@ -364,8 +371,8 @@ class _Worker:
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
         return f"worker {self.process.pid} died ({how})"
 
-    def stop(self) -> None:
-        if self.process.is_alive():
+    def stop(self, now: bool = False) -> None:
+        if self.process.is_alive() and not now:
             with contextlib.suppress(OSError):
                 self.connection.send(None)
             self.process.join(timeout=5)
@@ -391,11 +398,11 @@ class _Pool:
     def __enter__(self) -> _Pool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         if self.freeze:
             gc.unfreeze()
         for worker in self.workers:
-            worker.stop()
+            worker.stop(now=kind is not None)  # a failed audit does not wait for its workers
 
     def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, _ShardResult]]:
         done: dict[int, _ShardResult] = {}

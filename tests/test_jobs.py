@@ -10,6 +10,7 @@ import csv
 import gzip
 import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -364,3 +365,16 @@ def test_one_shard_is_audited_without_workers(
     monkeypatch.syspath_prepend(str(tmp_path))
     summary = audit_files([standard], [records], jobs=2, plugins=["dying_plugin"])
     assert summary.read == 400
+
+
+class _Refuses(_Collect):
+    def finding(self, finding: Finding) -> None:
+        if len(self.items) == 1000:
+            raise BrokenPipeError("the reader went away")
+        super().finding(finding)
+
+
+def test_a_sink_that_fails_stops_the_workers() -> None:
+    with pytest.raises(BrokenPipeError):
+        audit_files([STANDARDS], [RECORDS], _Refuses(), jobs=2)
+    assert multiprocessing.active_children() == []
