@@ -19,10 +19,15 @@ have said.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import multiprocessing
 import os
+import pickle
+import queue
+import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,8 +53,9 @@ SHARD_BYTES_ENV = "RULECORE_SHARD_BYTES"
 SHARDS_PER_JOB = 4
 #: Bounds on a shard's size: what one shard's results hold in memory depends on it.
 MIN_SHARD_BYTES = 256 * 1024
-MAX_SHARD_BYTES = 4 * 1024 * 1024
-#: Shards a worker may be ahead of the replay, per worker: memory holds that many results.
+MAX_SHARD_BYTES = 2 * 1024 * 1024
+#: Shards the workers may be ahead of the replay, per worker: at most that many results are
+#: held at once, in the workers or here.
 WINDOW_PER_JOB = 2
 
 
@@ -114,9 +120,7 @@ def plan_shards(
     shard_bytes: int | None = None,
 ) -> list[Shard]:
     """The shards of ``planned``, in input order."""
-    splits = [
-        reader.splits is not None and reader.splits(path, options) for path, reader in planned
-    ]
+    splits = [_splits(reader, path, options) for path, reader in planned]
     if shard_bytes is None:
         total = sum(
             path.stat().st_size for (path, _), split in zip(planned, splits, strict=True) if split
@@ -131,6 +135,15 @@ def plan_shards(
         for part, last_line in line_ranges(path, shard_bytes):
             shards.append(Shard(len(shards), file, path, reader.name, part, last_line))
     return shards
+
+
+def _splits(reader: Reader, path: Path, options: Mapping[str, Any]) -> bool:
+    if reader.splits is None:
+        return False
+    try:
+        return reader.splits(path, options)
+    except Exception:  # read whole, by a worker, and then here: it fails as with one process
+        return False
 
 
 _CHUNK = 1024 * 1024
@@ -276,23 +289,67 @@ def _signature(engine: Engine) -> list[tuple[str, str]]:
 
 
 def _work(connection: Connection, setup: _Setup) -> None:
-    """A worker's life: compile the standards, then audit the shards it is sent."""
+    """A worker's life: compile the standards, then audit the shards it is sent.
+
+    Results go out through a thread, so that the worker audits its next shard while this
+    process is still busy with an earlier one and has not read the last result yet.
+    """
+    outbox: queue.Queue[bytes | None] = queue.Queue()
+    sender = threading.Thread(target=_send_all, args=(connection, outbox), daemon=True)
+    sender.start()
+    try:
+        _serve(connection, setup, outbox)
+    finally:
+        outbox.put(None)
+        sender.join()
+
+
+def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | None]) -> None:
+    def post(message: tuple[str, int | None, Any]) -> None:
+        with _no_gc():
+            outbox.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
     try:
         engine = setup.recipe.build()
     except BaseException:
-        connection.send(("failed", None, traceback.format_exc()))
+        post(("failed", None, traceback.format_exc()))
         return
-    connection.send(("ready", None, _signature(engine)))
+    post(("ready", None, _signature(engine)))
     while True:
         shard = connection.recv()
         if shard is None:
             return
         try:
-            result = _audit_shard(engine, setup, shard)
+            # A shard's results are kept until it ends: the collector would scan them again
+            # and again.  What checks leave for it is collected after the shard instead.
+            with _no_gc():
+                result = _audit_shard(engine, setup, shard)
         except BaseException:
-            connection.send(("failed", shard.number, traceback.format_exc()))
+            post(("failed", shard.number, traceback.format_exc()))
             return
-        connection.send(("done", shard.number, result))
+        post(("done", shard.number, result))
+
+
+def _send_all(connection: Connection, outbox: queue.Queue[bytes | None]) -> None:
+    while (message := outbox.get()) is not None:
+        connection.send_bytes(message)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Building, pickling and unpickling a shard's results makes many objects that live on;
+    the collections they set off cost more than the work itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+#: Shards a worker is given at once: one to audit, one waiting, so it never idles.
+SHARDS_AHEAD = 2
 
 
 class _Worker:
@@ -303,8 +360,11 @@ class _Worker:
         )
         self.process.start()
         theirs.close()  # so that the worker's death is an end of file here
-        self.shard: Shard | None = None
+        self.shards: deque[Shard] = deque()  #: sent, and not yet come back, oldest first
         self.ready = False
+
+    def where(self) -> str:
+        return self.shards[0].describe() if self.shards else "its start (compiling standards)"
 
     def died(self) -> str:
         self.process.join(timeout=5)
@@ -312,8 +372,8 @@ class _Worker:
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
         return f"worker {self.process.pid} died ({how})"
 
-    def stop(self) -> None:
-        if self.process.is_alive():
+    def stop(self, now: bool = False) -> None:
+        if self.process.is_alive() and not now:
             with contextlib.suppress(OSError):
                 self.connection.send(None)
             self.process.join(timeout=5)
@@ -331,13 +391,19 @@ class _Pool:
         context = multiprocessing.get_context("spawn")
         self.signature = signature
         self.workers = [_Worker(context, setup, number) for number in range(jobs)]
+        # What a shard's results hold is freed by reference counting once replayed; left to the
+        # collector, its many containers would be scanned again and again, for nothing.  Not
+        # done when the caller froze objects of its own, whose freeze must stay theirs to undo.
+        self.freeze = gc.isenabled() and gc.get_freeze_count() == 0
 
     def __enter__(self) -> _Pool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if self.freeze:
+            gc.unfreeze()
         for worker in self.workers:
-            worker.stop()
+            worker.stop(now=kind is not None)  # a failed audit does not wait for its workers
 
     def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, _ShardResult]]:
         done: dict[int, _ShardResult] = {}
@@ -351,41 +417,47 @@ class _Pool:
             yield shards[wanted], done.pop(wanted)
 
     def _dispatch(self, shards: Sequence[Shard], sent: int, limit: int) -> int:
-        for worker in self.workers:
-            if sent >= min(limit, len(shards)):
-                break
-            if worker.ready and worker.shard is None:
-                worker.shard = shards[sent]
-                worker.connection.send(worker.shard)
-                sent += 1
+        limit = min(limit, len(shards))
+        # An idle worker first, then a second shard each, once all have started: a shard
+        # queued behind another on the first worker up would hold up the replay.
+        depths = SHARDS_AHEAD if all(worker.ready for worker in self.workers) else 1
+        for depth in range(depths):
+            for worker in self.workers:
+                if sent >= limit:
+                    return sent
+                if worker.ready and len(worker.shards) == depth:
+                    worker.shards.append(shards[sent])
+                    worker.connection.send(shards[sent])
+                    sent += 1
         return sent
 
     def _receive(self, done: dict[int, _ShardResult], block: bool) -> None:
-        busy = [worker for worker in self.workers if not worker.ready or worker.shard]
+        busy = [worker for worker in self.workers if not worker.ready or worker.shards]
         if not busy:
             return
         ready = wait([worker.connection for worker in busy], timeout=None if block else 0)
         for worker in busy:
             if worker.connection not in ready:
                 continue
-            where = (
-                worker.shard.describe() if worker.shard else "its start (compiling the standards)"
-            )
             try:
-                kind, number, payload = worker.connection.recv()
+                message = worker.connection.recv_bytes()
             except (EOFError, OSError):
-                raise ShardFailed(where, worker.died()) from None
+                raise ShardFailed(worker.where(), worker.died()) from None
+            with _no_gc():
+                kind, number, payload = pickle.loads(message)  # noqa: S301 - from our worker
+                if self.freeze:
+                    gc.freeze()
             if kind == "failed":
-                raise ShardFailed(where, f"worker {worker.process.pid} raised:\n{payload}")
+                raise ShardFailed(worker.where(), f"worker {worker.process.pid} raised:\n{payload}")
             if kind == "ready":
                 if payload != self.signature:
                     raise ShardFailed(
-                        where, "the worker compiled other standards than this process"
+                        worker.where(), "the worker compiled other standards than this process"
                     )
                 worker.ready = True
                 continue
             done[number] = payload
-            worker.shard = None
+            worker.shards.popleft()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,11 +484,15 @@ def audit_planned(
     """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
 
-    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1`` no worker is started.
+    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1``, or inputs that make a
+    single shard, no worker is started.
     Raises :class:`ShardFailed` when a worker dies or fails outside a check.
     """
     options = dict(reader_options or {})
-    if jobs == 1:
+    if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
+        shard_bytes = int(os.environ[SHARD_BYTES_ENV])
+    shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
+    if len(shards) < 2:  # nothing to share out: a worker would only add its start-up
         return engine.audit(
             read_inputs(planned, options),
             sink,
@@ -428,9 +504,6 @@ def audit_planned(
             baseline=baseline,
         )
     sink = sink or _NullSink()
-    if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
-        shard_bytes = int(os.environ[SHARD_BYTES_ENV])
-    shards = plan_shards(planned, options, jobs, shard_bytes)
     setup = _Setup(
         recipe,
         options,

@@ -10,6 +10,7 @@ import csv
 import gzip
 import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -351,3 +352,29 @@ def test_jobs_auto_uses_the_cores(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["summary"]["records"]["read"] == 417
+
+
+def test_one_shard_is_audited_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single gzip file cannot be cut: it is audited here (a worker would die), as with
+    --jobs 1."""
+    records = tmp_path / "records.jsonl.gz"
+    records.write_bytes(gzip.compress((RECORDS / "service-desk.jsonl").read_bytes()))
+    standard = _dying_plugin(tmp_path, installed=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    summary = audit_files([standard], [records], jobs=2, plugins=["dying_plugin"])
+    assert summary.read == 400
+
+
+class _Refuses(_Collect):
+    def finding(self, finding: Finding) -> None:
+        if len(self.items) == 1000:
+            raise BrokenPipeError("the reader went away")
+        super().finding(finding)
+
+
+def test_a_sink_that_fails_stops_the_workers() -> None:
+    with pytest.raises(BrokenPipeError):
+        audit_files([STANDARDS], [RECORDS], _Refuses(), jobs=2)
+    assert multiprocessing.active_children() == []
