@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -77,6 +77,7 @@ class Finding:
 
     __slots__ = (
         "_evidence",
+        "_evidence_json",
         "_fingerprint",
         "_measurement",
         "_message",
@@ -124,6 +125,7 @@ class Finding:
         self._fingerprint = fingerprint
         self._message: str | None = None
         self._evidence: tuple[Evidence, ...] | None = None if with_evidence else ()
+        self._evidence_json: bytes | None = None
 
     # --- what every finding of the rule shares ----------------------------------------------
 
@@ -175,6 +177,8 @@ class Finding:
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
+        if self._evidence is None and self._evidence_json is not None:
+            self._evidence = _evidence_from_json(self._evidence_json)
         if self._evidence is None:
             assert self._measurement is not None
             self._evidence = evidence_of(self._measurement, self.ref, self._reordered)
@@ -228,8 +232,9 @@ class Finding:
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Rendered first: a deferred evidence function cannot cross a process boundary.
-        state = (self.fingerprint, self.message, self.evidence)
+        # Rendered first: a deferred evidence function cannot cross a process boundary.  The
+        # evidence goes as the JSON the writers print, which is what the other side needs.
+        state = (self.fingerprint, self.message, evidence_json(self))
         kept = (self.ref, self.record, self.outcome, self.measured, self.expected, self.waiver)
         return (_rebuilt, (*kept, self.baseline, *state))
 
@@ -305,7 +310,7 @@ def finding_json(finding: Finding, head: bytes = b"{") -> bytes:
         zone,
         _encode(finding.message),
         b',"evidence":',
-        _encode([evidence_to_dict(piece) for piece in finding.evidence]),
+        evidence_json(finding),
     ]
     if finding.waiver is not None:
         parts += (b',"waiver":', _encode(finding.waiver.as_dict()))
@@ -339,7 +344,7 @@ def _rebuilt(
     baseline: str | None,
     finding_print: str,
     message: str,
-    evidence: tuple[Evidence, ...],
+    evidence: bytes,
 ) -> Finding:
     finding = Finding(
         ref,
@@ -352,9 +357,35 @@ def _rebuilt(
         baseline=baseline,
     )
     finding._message = message
-    finding._evidence = evidence
+    finding._evidence_json = evidence
     finding._measurement = None
     return finding
+
+
+def evidence_json(finding: Finding) -> bytes:
+    """The finding's evidence as the JSON array the report writers print."""
+    encoded = finding._evidence_json
+    if encoded is None:
+        encoded = _encode([evidence_to_dict(piece) for piece in finding.evidence])
+    return encoded
+
+
+def _evidence_from_json(encoded: bytes) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(
+            piece["kind"],
+            piece["label"],
+            _moment(piece.get("at")),
+            _moment(piece.get("until")),
+            piece.get("event"),
+            piece.get("detail", ""),
+        )
+        for piece in msgspec.json.decode(encoded)
+    )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def measured_text(measured: float | None, expected: Thresholds | None) -> str | None:
