@@ -562,3 +562,26 @@ def test_event_count_measures_zero_when_nothing_matches() -> None:
 def test_event_count_needs_its_selector() -> None:
     with pytest.raises(StandardsInvalid, match="events"):
         engine_for("- id: nothing\n  check: event_count\n  thresholds: {max: 2}\n")
+
+
+def test_placing_every_step_in_one_scan_chooses_what_the_full_search_chooses() -> None:
+    """required_steps places every step in one scan when they all fit; on random timelines
+    that must be exactly the full search's earliest choice, and never claim a fit it lacks."""
+    import random
+
+    from rulecore_flow._steps import _all_steps_in_order, _most_steps_in_order
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        events = rng.randrange(0, 12)
+        steps = rng.randrange(1, 5)
+        matches = [frozenset(i for i in range(events) if rng.random() < 0.3) for _ in range(steps)]
+        order = list(range(events))
+        if rng.random() < 0.2:  # ties put in step order reorder the candidates
+            rng.shuffle(order)
+        fast = _all_steps_in_order(matches, order)
+        full = _most_steps_in_order(matches, order)
+        if fast:
+            assert fast == full
+        else:
+            assert len(full) < steps

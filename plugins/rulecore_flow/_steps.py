@@ -8,7 +8,7 @@ not every step after it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -154,8 +154,25 @@ def _candidate_order(
 
 def _steps_in_order(matching: list[list[int]], order: list[int]) -> dict[int, int]:
     """The most steps that fit in order: step position → event index (earliest choice)."""
-    step_count, event_count = len(matching), len(order)
     matches = [frozenset(indices) for indices in matching]
+    return _all_steps_in_order(matches, order) or _most_steps_in_order(matches, order)
+
+
+def _all_steps_in_order(matches: list[frozenset[int]], order: list[int]) -> dict[int, int]:
+    """Every step placed on its earliest event in one scan, or ``{}`` if some step does not
+    fit.  When every step fits, this is exactly what the full search below would choose, and
+    it is the common case: a case that followed its process."""
+    placed: dict[int, int] = {}
+    step = 0
+    for index in order:
+        if step < len(matches) and index in matches[step]:
+            placed[step] = index
+            step += 1
+    return placed if step == len(matches) else {}
+
+
+def _most_steps_in_order(matches: list[frozenset[int]], order: list[int]) -> dict[int, int]:
+    step_count, event_count = len(matches), len(order)
     # most[s][p]: the most of steps s.. that fit, in order, into events order[p..].
     most = [[0] * (event_count + 1) for _ in range(step_count + 1)]
     for s in range(step_count - 1, -1, -1):
@@ -183,32 +200,45 @@ def _measurement(
     matching: list[list[int]],
     placed: dict[int, int],
 ) -> Measurement:
-    evidence: list[Evidence] = []
-    missing: list[str] = []
-    out_of_order: list[str] = []
-    for position, step in enumerate(steps):
-        if position in placed:
-            evidence.append(event_evidence(record, placed[position], "step", step.title))
-        elif not matching[position]:
-            missing.append(step.name)
-            evidence.append(
-                Evidence("note", "missing", detail=f"{step.title}: no event matches {step.words}")
-            )
-        else:
-            out_of_order.append(step.name)
-            first = matching[position][0]
-            where = _neighbour_words(steps, placed, position)
-            evidence.append(
-                event_evidence(
-                    record, first, "out_of_order", f"{step.title}: first at event {first}, {where}"
-                )
-            )
+    missing = [
+        step.name
+        for position, step in enumerate(steps)
+        if position not in placed and not matching[position]
+    ]
+    out_of_order = [
+        step.name
+        for position, step in enumerate(steps)
+        if position not in placed and matching[position]
+    ]
+
+    def evidence() -> tuple[Evidence, ...]:  # built only if the outcome is reported
+        return tuple(_step_evidence(record, steps, matching, placed))
+
     note = "; ".join(
         f"{label}: {', '.join(names)}"
         for label, names in (("missing", missing), ("out of order", out_of_order))
         if names
     )
-    return Measurement(float(len(missing) + len(out_of_order)), tuple(evidence), note)
+    return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
+
+
+def _step_evidence(
+    record: Record,
+    steps: tuple[Step, ...],
+    matching: list[list[int]],
+    placed: dict[int, int],
+) -> Iterator[Evidence]:
+    for position, step in enumerate(steps):
+        if position in placed:
+            yield event_evidence(record, placed[position], "step", step.title)
+        elif not matching[position]:
+            yield Evidence("note", "missing", detail=f"{step.title}: no event matches {step.words}")
+        else:
+            first = matching[position][0]
+            where = _neighbour_words(steps, placed, position)
+            yield event_evidence(
+                record, first, "out_of_order", f"{step.title}: first at event {first}, {where}"
+            )
 
 
 def _neighbour_words(steps: tuple[Step, ...], placed: dict[int, int], position: int) -> str:
