@@ -17,7 +17,6 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import msgspec
@@ -408,7 +407,6 @@ def evidence_to_dict(piece: Evidence) -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=65536)
 def fingerprint(standard: str, rule: str, record: str) -> str:
     """A stable id for (standard, rule, record), the same in every run and every version.
 
