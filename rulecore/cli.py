@@ -261,6 +261,8 @@ def audit(
             raise UsageFailure(f"unknown format {name!r}; known formats: {known}")
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
+    for path in (*(path for _name, path in outputs), rejects):
+        _writable_or_exit(path)
     engine = _standards_or_exit(standards, registry)
     history_store: HistoryStore | None = None
     if history_path is not None:
@@ -423,6 +425,8 @@ def map_records(
 
     from ._model import record_to_builtins
 
+    _writable_or_exit(output)
+    _writable_or_exit(rejects)
     registry = _registry()
     planned, reader_options = _plan(inputs, registry, reader, mapping)
     read = written = rejected = 0
@@ -454,19 +458,27 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    _writable_or_exit(output)
     if output.exists() and not output.is_file():
-        with output.open("w", encoding="utf-8", newline="") as special:
+        try:
+            special = output.open("w", encoding="utf-8", newline="")
+        except OSError as error:
+            raise _cannot_write(output, error.strerror) from None
+        with special:
             yield special
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
-        "w",
-        encoding="utf-8",
-        dir=output.parent,
-        prefix=f".{output.name}.",
-        delete=False,
-        newline="",
-    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
+            "w",
+            encoding="utf-8",
+            dir=output.parent,
+            prefix=f".{output.name}.",
+            delete=False,
+            newline="",
+        )
+    except OSError as error:
+        raise _cannot_write(output, error.strerror) from None
     try:
         with handle:
             yield handle
@@ -474,10 +486,43 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, output)
+        try:
+            os.replace(handle.name, output)
+        except OSError as error:
+            raise _cannot_write(output, error.strerror) from None
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _writable_or_exit(path: Path | None) -> None:
+    """Exit 2 now, before any work, when ``path`` cannot be written as a file.
+
+    Nothing is created: the folders a report needs are made only when it is written.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageFailure(
+            f"cannot write {path}: it is a folder; name a file inside it, "
+            f"like {path / 'report.json'}"
+        )
+    if path.exists():
+        return  # a file is replaced through its folder; a device or pipe is written to
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise _cannot_write(path, f"{folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _cannot_write(path, f"the folder {folder} is not writable")
+
+
+def _cannot_write(path: Path, why: str | None) -> UsageFailure:
+    return UsageFailure(
+        f"cannot write {path}: {why or 'the system refused'}; "
+        "choose a file in a folder you can write to"
+    )
 
 
 @contextmanager
@@ -751,6 +796,7 @@ def sample(
 ) -> None:
     """Draw a seeded, stratified sample of audited records as a review queue."""
     weight_map = _parse_weights(weights)
+    _writable_or_exit(output)
     registry = _registry()
     engine = _standards_or_exit(standards, registry)
     planned, reader_options = _plan(records, registry, reader, mapping)
