@@ -1,16 +1,19 @@
 """The ``rulecore`` command line: audit, validate, explain, plugins, test, map, sample, history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
-fixture fails), 2 for a usage error, an invalid standard or unreadable input.
+fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
+when stopped by SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,11 +91,52 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _terminate_as_exception():
+                return super().invoke(ctx)
         except BrokenPipeError:
             # Python flushes stdout on the way out; point it at the null device so it can.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(CLOSED_PIPE_EXIT) from None
+        except KeyboardInterrupt:
+            raise _stopped_by(ctx, signal.SIGINT) from None
+        except _Terminated:
+            raise _stopped_by(ctx, signal.SIGTERM) from None
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that its cleanup runs as for Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
+    raise _Terminated
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals (an embedding host's worker thread)
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: Where ``ctx.meta`` (shared by a command and its group) counts the records read so far.
+_READ_SO_FAR = "rulecore.read_so_far"
+
+
+def _stopped_by(ctx: click.Context, which: signal.Signals) -> SystemExit:
+    """The exit for a signal: 128 + its number, as a shell reports it, after one line.
+
+    Every file being written was a temporary one and has been removed on the way here.
+    """
+    read = ctx.meta.get(_READ_SO_FAR)
+    got = "" if read is None else f" after {_count(read, 'record')} read"
+    click.echo(f"stopped by {which.name}{got}; no file was written", err=True)
+    return SystemExit(128 + which.value)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -434,9 +478,11 @@ def map_records(
         _exit_on_source_errors(),
         _report_stream(output) as stream,
         _rejects_stream(rejects) as rejects_file,
+        _progress() as tick,
     ):
         for item in read_inputs(planned, reader_options):
             read += 1
+            tick()
             if isinstance(item, Rejection):
                 rejected += 1
                 if rejects_file is not None:
@@ -535,10 +581,16 @@ def _rejects_stream(path: Path | None) -> Iterator[IO[str] | None]:
 
 
 @contextmanager
-def _progress() -> Iterator[Any]:
-    """A live count of records on stderr, only when stderr is a terminal."""
+def _progress() -> Iterator[Callable[[], None]]:
+    """Count the records read, for a signal's message; live on stderr when it is a terminal."""
+    meta = click.get_current_context().meta
+    meta[_READ_SO_FAR] = 0
+
+    def count() -> None:
+        meta[_READ_SO_FAR] += 1
+
     if not sys.stderr.isatty():
-        yield None
+        yield count
         return
     from rich.console import Console
     from rich.progress import (
@@ -561,6 +613,7 @@ def _progress() -> Iterator[Any]:
         counter = {"n": 0}
 
         def tick() -> None:
+            count()
             counter["n"] += 1
             if counter["n"] % 500 == 0:
                 progress.update(task, completed=counter["n"])
