@@ -29,6 +29,7 @@ from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
+from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
@@ -159,6 +160,11 @@ def _parse_as_of(value: str | None) -> datetime | None:
         raise UsageFailure(f"--as-of {value!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise UsageFailure(f"--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
+    if outside_plausible_range(moment):
+        # The in-flight clock works its way to the moment: centuries away would take minutes.
+        raise UsageFailure(
+            f"--as-of {value!r} is outside the dates rulecore audits, {PLAUSIBLE_RANGE}"
+        )
     return moment
 
 

@@ -7,6 +7,7 @@ year 1 at +14:00 (year 0 in UTC) and year 9999 at -14:00 (year 10000 in UTC).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -234,3 +235,50 @@ def test_the_engine_keeps_the_results_a_failing_accumulator_gave_before_it_faile
         ("D", "across"): "out_of_scope",
         ("(population)", "across"): "error",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded clock work: --as-of and long cases
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "as_of", ["9999-12-31T00:00:00Z", "2126-01-01T00:00:00Z", "1969-07-20T20:17:00Z"]
+)
+def test_an_as_of_outside_the_range_is_a_usage_error_at_once(as_of: str) -> None:
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main, ["audit", str(SERVICE_DESK), "-s", str(STANDARDS), "--as-of", as_of]
+    )
+    assert result.exit_code == 2, result.output
+    assert "is outside the dates rulecore audits" in result.stderr
+    assert time.monotonic() - started < 5  # it was 20 to 50 s of clock work
+
+
+def test_a_case_of_millennia_is_rejected_at_once(tmp_path: Path) -> None:
+    span = good_records()[0]
+    span["events"][0]["at"] = "0001-01-02T09:00:00+00:00"
+    span["events"][-1]["at"] = "8000-01-01T09:00:00+00:00"
+    records = tmp_path / "span.jsonl"
+    records.write_text(json.dumps(span) + "\n", encoding="utf-8")
+    started = time.monotonic()
+    report = audit_json(records, tmp_path)
+    assert report["summary"]["records"]["rejected"] == 1
+    assert time.monotonic() - started < 10  # it gave no answer in 2 minutes
+
+
+def test_the_widest_case_and_the_latest_as_of_are_judged_in_bounded_time(tmp_path: Path) -> None:
+    """A case open since 1970, and one spanning 1970 to 2099, on business-hours schedules."""
+    open_case, span = good_records()[0], good_records()[0]
+    open_case["events"] = open_case["events"][:1]
+    open_case["events"][0]["at"] = "1970-01-02T09:00:00+00:00"
+    span["id"] = "SPAN"
+    span["events"][0]["at"] = "1970-01-02T09:00:00+00:00"
+    span["events"][-1]["at"] = "2099-12-30T09:00:00+00:00"
+    records = tmp_path / "wide.jsonl"
+    records.write_text(f"{json.dumps(open_case)}\n{json.dumps(span)}\n", encoding="utf-8")
+    started = time.monotonic()
+    report = audit_json(records, tmp_path, "--as-of", "2099-12-31T23:59:59Z")
+    assert report["summary"]["records"]["evaluated"] == 2
+    assert [f for f in report["findings"] if f["outcome"] == "error"] == []
+    assert time.monotonic() - started < 60  # about 4 s alone on a laptop core
