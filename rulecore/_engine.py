@@ -13,7 +13,7 @@ and evidence are rendered then (see :mod:`rulecore._findings`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -407,19 +407,24 @@ class AuditRun:
     def _emit_results(
         self, bound: _Bound, produce: Callable[[], Iterable[tuple[str, Measurement]]]
     ) -> None:
-        """Judge and emit what an accumulator's ``results()`` (or ``drain()``) produces."""
+        """Judge and emit what an accumulator's ``results()`` (or ``drain()``) produces.
+
+        When it fails part way, the results it gave before are kept, and the failure is one
+        ``(population)`` error: one bad record must not wipe out everyone else's results.
+        """
         thresholds = bound.rule.thresholds
         zone = thresholds if isinstance(thresholds, Thresholds) else thresholds.otherwise
+        judged = []
+        failure = None
         try:
-            judged = [
-                (record_id, measurement, classify(measurement, zone))
-                for record_id, measurement in _checked_results(produce())
-            ]
+            for record_id, measurement in _checked_results(produce()):
+                judged.append((record_id, measurement, classify(measurement, zone)))
         except Exception as error:  # one plugin's fault stays that plugin's
-            self._emit(bound, POPULATION, _error(bound, POPULATION, error), None, "error")
-            return
+            failure = error
         for record_id, measurement, outcome in judged:
             self._emit(bound, record_id, measurement, zone, outcome)
+        if failure is not None:
+            self._emit(bound, POPULATION, _error(bound, POPULATION, failure), None, "error")
 
     def _emit(
         self,
@@ -452,8 +457,7 @@ class AuditRun:
             )
 
 
-def _checked_results(produced: Iterable[Any]) -> list[tuple[str, Measurement]]:
-    results = []
+def _checked_results(produced: Iterable[Any]) -> Iterator[tuple[str, Measurement]]:
     for result in produced:
         if (
             not isinstance(result, tuple)
@@ -462,5 +466,4 @@ def _checked_results(produced: Iterable[Any]) -> list[tuple[str, Measurement]]:
             or not isinstance(result[1], Measurement)
         ):
             raise TypeError(f"results() gave {result!r}, not a (record id, Measurement) pair")
-        results.append((result[0], result[1]))
-    return results
+        yield result[0], result[1]

@@ -86,10 +86,23 @@ class SqliteHistory:
         self.path = path
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise SourceError(
+                Location(str(self.path), 1, 1),
+                f"cannot make the folder {self.path.parent} for this history ({error.strerror}); "
+                "choose a file in a folder you can write to",
+            ) from None
+        try:
+            connection = sqlite3.connect(self.path)
+        except sqlite3.Error as error:
+            raise self._cannot_write(error) from None
         try:
             connection.executescript(_SCHEMA)
+        except sqlite3.OperationalError as error:
+            connection.close()
+            raise self._cannot_write(error) from None
         except sqlite3.DatabaseError as error:
             connection.close()
             raise SourceError(
@@ -98,12 +111,37 @@ class SqliteHistory:
             ) from None
         return connection
 
+    def _cannot_write(self, error: Exception) -> SourceError:
+        why = error.strerror if isinstance(error, OSError) else str(error)
+        return SourceError(
+            Location(str(self.path), 1, 1),
+            f"cannot write this history ({why}); choose a file in a folder you can write to",
+        )
+
     def check(self) -> None:
-        """Raise :class:`SourceError` now, before an audit, if the store cannot be used."""
-        self._connect().close()
+        """Raise :class:`SourceError` now, before an audit, if the store cannot be written.
+
+        A read-only file or folder is only found out by writing, so a write is tried and
+        undone.
+        """
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("CREATE TABLE rulecore_write_probe (x)")
+            connection.rollback()
+        except sqlite3.OperationalError as error:
+            raise self._cannot_write(error) from None
+        finally:
+            connection.close()
 
     def record(self, summary: Summary, label: str) -> int:
         """Store ``summary``; return the new audit's id."""
+        try:
+            return self._record(summary, label)
+        except sqlite3.OperationalError as error:
+            raise self._cannot_write(error) from None
+
+    def _record(self, summary: Summary, label: str) -> int:
         recorded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         with self._connect() as connection:
             cursor = connection.execute(

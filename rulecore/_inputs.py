@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from ._model import Record, record_to_builtins
+from ._model import Record, record_to_builtins, time_range_problem
 from ._plugins import Registry
 from ._readers import Item, Reader, Rejection
 
@@ -69,6 +69,13 @@ def _duplicate(record: Record, source: str, position: int, earlier: str) -> Reje
     )
 
 
+def _out_of_range(record: Record, source: str, position: int, problem: str) -> Rejection:
+    raw = msgspec.json.encode(record_to_builtins(record)).decode("utf-8")
+    return Rejection(
+        source, 0, f"record {record.id!r} (item {position} of this file): {problem}", raw
+    )
+
+
 def read_inputs(
     planned: Iterable[tuple[Path, Reader]], options: Mapping[str, Any] | None = None
 ) -> Iterator[Item]:
@@ -105,6 +112,12 @@ def read_file(
             if items <= skip:
                 continue
             if isinstance(item, Record):
+                # The native reader rejects these itself, with the line; this is for the
+                # others (a mapping, a plugin's reader), whose records are built otherwise.
+                problem = time_range_problem(item)
+                if problem is not None:
+                    yield _out_of_range(item, source, items, problem)
+                    continue
                 earlier = first_seen.get(item.id)
                 if earlier is not None:
                     yield _duplicate(item, source, items, earlier)

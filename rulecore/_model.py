@@ -10,7 +10,7 @@ is rejected.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import msgspec
@@ -61,6 +61,39 @@ def in_time_order(record: Record) -> Record:
     return msgspec.structs.replace(record, events=ordered, reordered=True)
 
 
+#: Every event of a record must fall in these years (``EARLIEST`` included, ``LATEST`` not):
+#: wide for any service record, and narrow enough that every clock computation (UTC offsets,
+#: the working days of a schedule, ``--as-of``) stays within what ``datetime`` can count and
+#: within a bounded amount of work.  A year 1 or 9999 is a placeholder or a typo, not a date.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+PLAUSIBLE_RANGE = "from 1970-01-01T00:00:00Z up to (not including) 2100-01-01T00:00:00Z"
+
+
+def outside_plausible_range(moment: datetime) -> bool:
+    """Whether ``moment`` (with a UTC offset) is outside :data:`PLAUSIBLE_RANGE`."""
+    return not EARLIEST <= moment < LATEST
+
+
+def time_range_problem(record: Record) -> str | None:
+    """Why ``record`` cannot be audited for its timestamps, or ``None`` when it can.
+
+    Its events are in time order, so the first and the last one are the ones to check.
+    """
+    events = record.events
+    if not events:
+        return None
+    first, last = events[0].at, events[-1].at
+    if not outside_plausible_range(first) and not outside_plausible_range(last):
+        return None
+    wrong = first if outside_plausible_range(first) else last
+    return (
+        f"an event at {wrong.isoformat()} is outside the dates rulecore audits, "
+        f"{PLAUSIBLE_RANGE}; correct the timestamp, or leave the event out if its date "
+        "is a placeholder"
+    )
+
+
 class _RecordInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A record as the input format has it: ``reordered`` is rulecore's note, not input."""
 
@@ -73,7 +106,11 @@ _record_decoder = msgspec.json.Decoder(_RecordInput)
 
 
 def _as_record(given: _RecordInput) -> Record:
-    return in_time_order(Record(given.id, given.attributes, given.events))
+    record = in_time_order(Record(given.id, given.attributes, given.events))
+    problem = time_range_problem(record)
+    if problem is not None:
+        raise msgspec.ValidationError(problem)
+    return record
 
 
 def decode_record(line: bytes | str) -> Record:

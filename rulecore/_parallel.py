@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import pickle
 import queue
+import signal
 import threading
 import traceback
 from collections import deque
@@ -294,6 +295,8 @@ def _work(connection: Connection, setup: _Setup) -> None:
     Results go out through a thread, so that the worker audits its next shard while this
     process is still busy with an earlier one and has not read the last result yet.
     """
+    # Ctrl-C reaches the whole process group: this process decides, and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     outbox: queue.Queue[bytes | None] = queue.Queue()
     sender = threading.Thread(target=_send_all, args=(connection, outbox), daemon=True)
     sender.start()

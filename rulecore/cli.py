@@ -1,16 +1,19 @@
 """The ``rulecore`` command line: audit, validate, explain, plugins, test, map, sample, history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
-fixture fails), 2 for a usage error, an invalid standard or unreadable input.
+fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
+when stopped by SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,6 +29,7 @@ from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
 from ._inputs import InputError, plan_inputs, read_inputs
+from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
@@ -88,11 +92,52 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _terminate_as_exception():
+                return super().invoke(ctx)
         except BrokenPipeError:
             # Python flushes stdout on the way out; point it at the null device so it can.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(CLOSED_PIPE_EXIT) from None
+        except KeyboardInterrupt:
+            raise _stopped_by(ctx, signal.SIGINT) from None
+        except _Terminated:
+            raise _stopped_by(ctx, signal.SIGTERM) from None
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that its cleanup runs as for Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the cleanup
+    raise _Terminated
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals (an embedding host's worker thread)
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: Where ``ctx.meta`` (shared by a command and its group) counts the records read so far.
+_READ_SO_FAR = "rulecore.read_so_far"
+
+
+def _stopped_by(ctx: click.Context, which: signal.Signals) -> SystemExit:
+    """The exit for a signal: 128 + its number, as a shell reports it, after one line.
+
+    Every file being written was a temporary one and has been removed on the way here.
+    """
+    read = ctx.meta.get(_READ_SO_FAR)
+    got = "" if read is None else f" after {_count(read, 'record')} read"
+    click.echo(f"stopped by {which.name}{got}; no file was written", err=True)
+    return SystemExit(128 + which.value)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,6 +160,11 @@ def _parse_as_of(value: str | None) -> datetime | None:
         raise UsageFailure(f"--as-of {value!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise UsageFailure(f"--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
+    if outside_plausible_range(moment):
+        # The in-flight clock works its way to the moment: centuries away would take minutes.
+        raise UsageFailure(
+            f"--as-of {value!r} is outside the dates rulecore audits, {PLAUSIBLE_RANGE}"
+        )
     return moment
 
 
@@ -261,6 +311,8 @@ def audit(
             raise UsageFailure(f"unknown format {name!r}; known formats: {known}")
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
+    for path in (*(path for _name, path in outputs), rejects):
+        _writable_or_exit(path)
     engine = _standards_or_exit(standards, registry)
     history_store: HistoryStore | None = None
     if history_path is not None:
@@ -423,6 +475,8 @@ def map_records(
 
     from ._model import record_to_builtins
 
+    _writable_or_exit(output)
+    _writable_or_exit(rejects)
     registry = _registry()
     planned, reader_options = _plan(inputs, registry, reader, mapping)
     read = written = rejected = 0
@@ -430,9 +484,11 @@ def map_records(
         _exit_on_source_errors(),
         _report_stream(output) as stream,
         _rejects_stream(rejects) as rejects_file,
+        _progress() as tick,
     ):
         for item in read_inputs(planned, reader_options):
             read += 1
+            tick()
             if isinstance(item, Rejection):
                 rejected += 1
                 if rejects_file is not None:
@@ -454,19 +510,27 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    _writable_or_exit(output)
     if output.exists() and not output.is_file():
-        with output.open("w", encoding="utf-8", newline="") as special:
+        try:
+            special = output.open("w", encoding="utf-8", newline="")
+        except OSError as error:
+            raise _cannot_write(output, error.strerror) from None
+        with special:
             yield special
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
-        "w",
-        encoding="utf-8",
-        dir=output.parent,
-        prefix=f".{output.name}.",
-        delete=False,
-        newline="",
-    )
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
+            "w",
+            encoding="utf-8",
+            dir=output.parent,
+            prefix=f".{output.name}.",
+            delete=False,
+            newline="",
+        )
+    except OSError as error:
+        raise _cannot_write(output, error.strerror) from None
     try:
         with handle:
             yield handle
@@ -474,10 +538,43 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, output)
+        try:
+            os.replace(handle.name, output)
+        except OSError as error:
+            raise _cannot_write(output, error.strerror) from None
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _writable_or_exit(path: Path | None) -> None:
+    """Exit 2 now, before any work, when ``path`` cannot be written as a file.
+
+    Nothing is created: the folders a report needs are made only when it is written.
+    """
+    if path is None:
+        return
+    if path.is_dir():
+        raise UsageFailure(
+            f"cannot write {path}: it is a folder; name a file inside it, "
+            f"like {path / 'report.json'}"
+        )
+    if path.exists():
+        return  # a file is replaced through its folder; a device or pipe is written to
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise _cannot_write(path, f"{folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _cannot_write(path, f"the folder {folder} is not writable")
+
+
+def _cannot_write(path: Path, why: str | None) -> UsageFailure:
+    return UsageFailure(
+        f"cannot write {path}: {why or 'the system refused'}; "
+        "choose a file in a folder you can write to"
+    )
 
 
 @contextmanager
@@ -490,10 +587,16 @@ def _rejects_stream(path: Path | None) -> Iterator[IO[str] | None]:
 
 
 @contextmanager
-def _progress() -> Iterator[Any]:
-    """A live count of records on stderr, only when stderr is a terminal."""
+def _progress() -> Iterator[Callable[[], None]]:
+    """Count the records read, for a signal's message; live on stderr when it is a terminal."""
+    meta = click.get_current_context().meta
+    meta[_READ_SO_FAR] = 0
+
+    def count() -> None:
+        meta[_READ_SO_FAR] += 1
+
     if not sys.stderr.isatty():
-        yield None
+        yield count
         return
     from rich.console import Console
     from rich.progress import (
@@ -516,6 +619,7 @@ def _progress() -> Iterator[Any]:
         counter = {"n": 0}
 
         def tick() -> None:
+            count()
             counter["n"] += 1
             if counter["n"] % 500 == 0:
                 progress.update(task, completed=counter["n"])
@@ -751,6 +855,7 @@ def sample(
 ) -> None:
     """Draw a seeded, stratified sample of audited records as a review queue."""
     weight_map = _parse_weights(weights)
+    _writable_or_exit(output)
     registry = _registry()
     engine = _standards_or_exit(standards, registry)
     planned, reader_options = _plan(records, registry, reader, mapping)

@@ -312,6 +312,23 @@ class RepeatContactAccumulator:
         return older + entries[recent:before]
 
     def _measure(self, key: Key, contact: _Contact) -> Measurement:
+        """The record's result; an error for that record alone when it cannot be measured.
+
+        Results are settled in batches, so a record that breaks the measurement (a timestamp
+        out of range, from a reader that let it through) must not take the others with it.
+        """
+        try:
+            return self._measure_contact(key, contact)
+        except Exception as error:  # this record's error outcome, not the whole batch's
+            detail = f"{type(error).__name__}: {error}"
+            return Measurement(
+                None,
+                (Evidence("note", "exception", detail=detail),),
+                f"could not measure contact {contact.record_id}: {detail}",
+                outcome="error",
+            )
+
+    def _measure_contact(self, key: Key, contact: _Contact) -> Measurement:
         earlier = self._earlier(key, contact)
         count = len(earlier)
         value = float(count) if self._settings.count_all else float(count > 0)
