@@ -11,6 +11,7 @@ import msgspec
 from ._model import Record, record_to_builtins, time_range_problem
 from ._plugins import Registry
 from ._readers import Item, Reader, Rejection
+from ._seen import SeenIds
 
 
 class InputError(Exception):
@@ -86,7 +87,7 @@ def read_inputs(
     fingerprints (so its waivers and baseline) with the first.  Each id read is kept for this,
     the one thing reading keeps per record (about 60 bytes plus the id).
     """
-    first_seen: dict[str, str] = {}
+    first_seen = SeenIds()
     for path, reader in planned:
         yield from read_file(path, reader, options or {}, first_seen)
 
@@ -95,7 +96,7 @@ def read_file(
     path: Path,
     reader: Reader,
     options: Mapping[str, Any],
-    first_seen: dict[str, str],
+    first_seen: SeenIds,
     skip: int = 0,
 ) -> Iterator[Item]:
     """Read one file as :func:`read_inputs` does, given the ids read before it.
@@ -106,6 +107,7 @@ def read_file(
     """
     items = 0
     source = str(path)
+    check_dates = not reader.checks_dates
     try:
         for item in reader.read(path, options):
             items += 1
@@ -114,15 +116,14 @@ def read_file(
             if isinstance(item, Record):
                 # The native reader rejects these itself, with the line; this is for the
                 # others (a mapping, a plugin's reader), whose records are built otherwise.
-                problem = time_range_problem(item)
+                problem = time_range_problem(item) if check_dates else None
                 if problem is not None:
                     yield _out_of_range(item, source, items, problem)
                     continue
-                earlier = first_seen.get(item.id)
+                earlier = first_seen.setdefault(item.id, source)
                 if earlier is not None:
                     yield _duplicate(item, source, items, earlier)
                     continue
-                first_seen[item.id] = source
             yield item
     except (OSError, EOFError, ValueError, UnicodeDecodeError) as error:
         yield Rejection(

@@ -43,6 +43,7 @@ from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
 from ._plugins import get_plugin_manager
 from ._readers import LINE_RANGE_OPTION, LineRange, Reader, Rejection
+from ._seen import SeenIds
 from ._summary import Summary, Tally
 from ._waivers import Waivers
 from ._writers import ReportSink
@@ -548,7 +549,7 @@ class _Replay:
     def __init__(self, run: AuditRun, on_item: Callable[[], None]) -> None:
         self.run = run
         self.on_item = on_item
-        self.first_seen: dict[str, str] = {}  #: record id -> file, as reading keeps it
+        self.first_seen = SeenIds()  #: record id -> file, as reading keeps it
         self.items: dict[int, int] = {}  #: items of each planned file replayed so far
         self.read_here: set[int] = set()  #: planned files finished in this process
 

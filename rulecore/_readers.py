@@ -57,6 +57,9 @@ class Reader:
     #: ``splits(path, options)``: whether ``read`` can read this file in parts, whole lines at
     #: a time (``options[LINE_RANGE_OPTION]``), so that ``--jobs`` can share it out.
     splits: Callable[[Path, Mapping[str, Any]], bool] | None = None
+    #: ``True`` when ``read`` itself rejects records dated outside the range rulecore audits
+    #: (with their line); otherwise the audit checks every record the reader yields.
+    checks_dates: bool = False
 
     def accepts(self, path: Path) -> bool:
         lowered = path.name.lower()

@@ -77,5 +77,6 @@ def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
             suffixes=(".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"),
             read=read_jsonl,
             splits=_splits,
+            checks_dates=True,
         )
     )

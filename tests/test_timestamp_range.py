@@ -282,3 +282,20 @@ def test_the_widest_case_and_the_latest_as_of_are_judged_in_bounded_time(tmp_pat
     assert report["summary"]["records"]["evaluated"] == 2
     assert [f for f in report["findings"] if f["outcome"] == "error"] == []
     assert time.monotonic() - started < 60  # about 4 s alone on a laptop core
+
+
+def test_the_fast_range_test_agrees_with_comparing_datetimes() -> None:
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    from rulecore._model import EARLIEST, LATEST, outside_plausible_range
+
+    rng = random.Random(8)
+    edges = [EARLIEST, LATEST]
+    for _ in range(20_000):
+        edge = rng.choice(edges)
+        offset = timezone(timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1)))
+        moment = (edge + timedelta(microseconds=rng.randrange(-(10**7), 10**7))).astimezone(offset)
+        assert outside_plausible_range(moment) == (not EARLIEST <= moment < LATEST)
+    far = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    assert outside_plausible_range(far)
