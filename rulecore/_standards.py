@@ -485,9 +485,18 @@ def schema_errors(
     """Validate ``data`` (default: the whole document) and word each error at its location."""
     target = document.data if data is None and not prefix else data
     validator = jsonschema.Draft202012Validator(schema)
-    for error in sorted(
-        validator.iter_errors(target), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    try:
+        errors = sorted(
+            validator.iter_errors(target), key=lambda e: list(map(str, e.absolute_path))
+        )
+    except RecursionError:
+        # The YAML depth limit keeps shipped and sensible documents far from this.
+        yield SourceError(
+            document.locate(prefix),
+            "nested too deeply to validate; lower RULECORE_YAML_MAX_DEPTH or flatten it",
+        )
+        return
+    for error in errors:
         yield _word_error(document, list(prefix), error)
 
 
