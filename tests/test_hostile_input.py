@@ -6,6 +6,7 @@ bounds are asserted loosely (a shared CI machine is slow); ``bench/hostile.py`` 
 
 from __future__ import annotations
 
+import json
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from rulecore_mapping import load_mapping
+from rulecore_mapping import ReadCounts, load_mapping, read_export
 
-from rulecore import SourceError, StandardsInvalid
+from rulecore import Record, Rejection, SourceError, StandardsInvalid
 from rulecore._yaml import DEFAULT_MAX_BYTES, YamlLimits, load_yaml_file, load_yaml_text
 from rulecore.cli import main
 
@@ -262,3 +263,87 @@ def test_a_standard_of_a_thousand_rules_validates_in_a_few_seconds(tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "1000 rules" in result.output
     assert time.perf_counter() - started < 15
+
+
+# ---------------------------------------------------------------------------------------------
+# CSV exports read through a mapping
+# ---------------------------------------------------------------------------------------------
+
+CSV_MAPPING = """\
+kind: mapping
+shape: ticket
+timestamps: {formats: ["%Y-%m-%d %H:%M"], timezone: UTC}
+case: {id: SR Number}
+attributes:
+  team: Team
+events:
+  - {type: opened, at: Created, required: true, actor: {value: customer}}
+"""
+
+
+def read_export_items(
+    export: Path, mapping_text: str
+) -> tuple[list[Record], list[Rejection], ReadCounts]:
+    mapping = export.with_name("mapping.yaml")
+    mapping.write_text(mapping_text, encoding="utf-8")
+    read = read_export(export, mapping)
+    items = list(read)
+    records = [item for item in items if isinstance(item, Record)]
+    rejections = [item for item in items if isinstance(item, Rejection)]
+    return records, rejections, read.counts
+
+
+def test_an_undecodable_byte_in_a_csv_rejects_its_row_only(tmp_path: Path) -> None:
+    rows = [f"SR-{n},Support,2026-04-01 09:00\n".encode() for n in range(2000)]
+    rows[1499] = b"SR-1499,Caf\xe9 team,2026-04-01 09:00\n"
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"SR Number,Team,Created\n" + b"".join(rows))
+    records, rejections, counts = read_export_items(export, CSV_MAPPING)
+    assert len(records) == 1999
+    assert [(r.line, r.reason) for r in rejections] == [
+        (
+            1501,
+            "byte 0xe9 is not valid utf-8-sig: if the export is in another encoding, name it "
+            "in the mapping's source.encoding (for example cp1252 or latin-1)",
+        )
+    ]
+    assert rejections[0].raw == "SR-1499,Caf\ufffd team,2026-04-01 09:00"
+    assert counts.rows_read == 2000
+    assert counts.rows_read == counts.rows_used + counts.rows_rejected
+    assert counts.reconciles
+
+
+def test_an_undecodable_byte_reaches_the_rejects_file_and_the_audit_goes_on(
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_bytes(
+        b"SR Number,Team,Created\nSR-1,Support,2026-04-01 09:00\n"
+        b"SR-2,\xff,2026-04-01 09:00\nSR-3,Support,2026-04-01 09:00\n"
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(CSV_MAPPING, encoding="utf-8")
+    rejects = tmp_path / "rejects.jsonl"
+    result = run("audit", export, "--mapping", mapping, "-s", STANDARD_FILE, "--rejects", rejects)
+    assert "Traceback" not in result.output
+    assert "past item" not in result.output
+    written = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(item["line"], item["reason"][:27]) for item in written] == [
+        (3, "byte 0xff is not valid utf-")
+    ]
+
+
+def test_a_bom_read_as_plain_utf8_is_named_in_the_column_error(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"\xef\xbb\xbfSR Number,Team,Created\nSR-1,Support,2026-04-01 09:00\n")
+    mapping_text = CSV_MAPPING.replace("shape:", "source: {encoding: utf-8}\nshape:")
+    with pytest.raises(StandardsInvalid) as raised:
+        read_export_items(export, mapping_text)
+    message = str(raised.value)
+    assert "byte-order mark (BOM)" in message
+    assert "utf-8-sig" in message
+    assert "\\ufeff" not in message
+    assert "\ufeff" not in message
+    records, rejections, _counts = read_export_items(export, CSV_MAPPING)
+    assert [record.id for record in records] == ["SR-1"]
+    assert not rejections
