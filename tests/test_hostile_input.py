@@ -6,6 +6,7 @@ bounds are asserted loosely (a shared CI machine is slow); ``bench/hostile.py`` 
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import tracemalloc
@@ -347,3 +348,47 @@ def test_a_bom_read_as_plain_utf8_is_named_in_the_column_error(tmp_path: Path) -
     records, rejections, _counts = read_export_items(export, CSV_MAPPING)
     assert [record.id for record in records] == ["SR-1"]
     assert not rejections
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs that hold no records
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "words"),
+    [
+        ({}, "no input records found in {folder}"),
+        (
+            {"empty.jsonl": b""},
+            "no input records found in {folder}/empty.jsonl: the file is empty or blank",
+        ),
+        ({"blank.jsonl": b"\n  \n"}, "the file is empty or blank"),
+        ({"a.jsonl": b"", "b.jsonl.gz": gzip.compress(b"\n")}, "every file is empty or blank"),
+    ],
+)
+def test_inputs_without_records_exit_2_with_a_word_as_an_empty_folder_does(
+    tmp_path: Path, files: dict[str, bytes], words: str
+) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    target = folder / next(iter(files)) if len(files) == 1 else folder
+    result = run("audit", target, "-s", STANDARD_FILE)
+    assert result.exit_code == 2, result.output
+    assert words.format(folder=folder) in result.output
+    assert "compliance" not in result.output  # no all-zero scorecard
+
+
+def test_an_empty_file_beside_one_with_records_is_audited(tmp_path: Path) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / "empty.jsonl").write_bytes(b"")
+    (folder / "one.jsonl").write_text(
+        json.dumps({"id": "r1", "events": [{"at": "2026-04-01T09:00:00Z", "type": "opened"}]})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run("audit", folder, "-s", STANDARD_FILE, "--format", "json")
+    assert result.exit_code == 0, result.output
