@@ -392,3 +392,25 @@ def test_an_empty_file_beside_one_with_records_is_audited(tmp_path: Path) -> Non
     )
     result = run("audit", folder, "-s", STANDARD_FILE, "--format", "json")
     assert result.exit_code == 0, result.output
+
+
+# ---------------------------------------------------------------------------------------------
+# record lines
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_valid_json_as_the_docs_say(tmp_path: Path, constant: str) -> None:
+    records = tmp_path / "records.jsonl"
+    opened = '"events": [{"at": "2026-04-01T09:00:00Z", "type": "opened"}]'
+    records.write_text(
+        f'{{"id": "r1", "attributes": {{"score": {constant}}}, {opened}}}\n', encoding="utf-8"
+    )
+    rejects = tmp_path / "rejects.jsonl"
+    result = run("audit", records, "-s", STANDARD_FILE, "--rejects", rejects)
+    assert result.exit_code == 0, result.output
+    [rejection] = [json.loads(text) for text in rejects.read_text(encoding="utf-8").splitlines()]
+    assert rejection["line"] == 1
+    assert rejection["reason"] == (
+        f"not valid JSON: {constant} is not a JSON value (JSON has no NaN or Infinity)"
+    )
