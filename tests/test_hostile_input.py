@@ -182,6 +182,17 @@ def test_a_waivers_file_with_an_alias_bomb_is_refused(tmp_path: Path) -> None:
     one_error_line(result, waivers, "RULECORE_YAML_MAX_NODES")
 
 
+def test_a_deep_fixture_is_one_located_error(tmp_path: Path) -> None:
+    (tmp_path / STANDARD_FILE.name).write_text(STANDARD_FILE.read_text(encoding="utf-8"))
+    fixture = tmp_path / STANDARD_FILE.name.replace(".yaml", ".test.yaml")
+    fixture.write_text("records: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with bounded():
+        result = run("test", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"error: {fixture}:1:73: this YAML is refused: nested more than 64" in result.output
+
+
 def test_the_limits_are_settable_through_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
