@@ -214,6 +214,15 @@ def test_the_limits_are_settable_through_the_environment(
             assert variable in raised.value.message
 
 
+def test_a_limit_set_wrongly_is_said_once_for_a_folder_of_standards(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RULECORE_YAML_MAX_BYTES", "1 MB")
+    result = run("validate", ROOT / "standards")
+    assert result.exit_code == 2
+    assert result.output.count("RULECORE_YAML_MAX_BYTES must be a positive whole number") == 1
+
+
 def test_the_depth_limit_cannot_be_raised_past_what_validation_survives() -> None:
     limits = YamlLimits.from_environment({"RULECORE_YAML_MAX_DEPTH": "100000"})
     assert limits.max_depth == 100
