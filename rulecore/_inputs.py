@@ -10,7 +10,7 @@ import msgspec
 
 from ._model import Record, record_to_builtins, time_range_problem
 from ._plugins import Registry
-from ._readers import Item, Reader, Rejection
+from ._readers import Item, Reader, Rejection, open_maybe_gzip
 from ._seen import SeenIds
 
 
@@ -51,7 +51,29 @@ def plan_inputs(
             raise InputError(f"{path}: no such file or folder")
     if not planned:
         raise InputError("no input records found in " + ", ".join(map(str, paths)))
+    if all(_holds_nothing(path) for path, _reader in planned):
+        # An audit of nothing would print an all-zero scorecard and exit 0, as if all were
+        # well: say so, and exit as an empty folder does.
+        what = "the file is empty or blank" if len(planned) == 1 else "every file is empty or blank"
+        raise InputError(f"no input records found in {', '.join(map(str, paths))}: {what}")
     return planned
+
+
+#: How much of a file is looked at to tell that it holds nothing but blank space.
+_EMPTY_PROBE_BYTES = 65_536
+
+
+def _holds_nothing(path: Path) -> bool:
+    """Whether ``path`` (un-gzipped) is empty or blank; a file that cannot be read is left for
+    its reader to report."""
+    try:
+        if path.stat().st_size > _EMPTY_PROBE_BYTES:
+            return False
+        with open_maybe_gzip(path) as stream:
+            start = stream.read(_EMPTY_PROBE_BYTES + 1)
+    except (OSError, EOFError):
+        return False
+    return len(start) <= _EMPTY_PROBE_BYTES and not start.strip()
 
 
 def _reader_for(path: Path, readers: Iterable[Reader]) -> Reader | None:

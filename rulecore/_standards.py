@@ -26,7 +26,7 @@ from ._conditions import RecordPredicate, compile_scope
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
 from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
-from ._yaml import Document, Location, SourceError, load_yaml_file
+from ._yaml import Document, Location, SourceError, YamlLimits, load_yaml_file
 
 FIXTURE_SUFFIXES = (".test.yaml", ".test.yml")
 STANDARD_SUFFIXES = (".yaml", ".yml")
@@ -114,9 +114,15 @@ def _kind(document: Document) -> str:
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[SourceError]]:
     """Every YAML document under ``paths`` (fixtures left out), with the files that failed."""
     documents, errors = [], []
-    for path in discover_standard_files(paths):
+    files = discover_standard_files(paths)
+    try:
+        limits = YamlLimits.from_environment()
+    except ValueError as error:  # said once, not once per file
+        where = str(files[0]) if files else "<environment>"
+        return [], [SourceError(Location(where, 1, 1), str(error))]
+    for path in files:
         try:
-            documents.append(load_yaml_file(path))
+            documents.append(load_yaml_file(path, limits))
         except SourceError as error:
             errors.append(error)
     return documents, errors
@@ -485,9 +491,18 @@ def schema_errors(
     """Validate ``data`` (default: the whole document) and word each error at its location."""
     target = document.data if data is None and not prefix else data
     validator = jsonschema.Draft202012Validator(schema)
-    for error in sorted(
-        validator.iter_errors(target), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    try:
+        errors = sorted(
+            validator.iter_errors(target), key=lambda e: list(map(str, e.absolute_path))
+        )
+    except RecursionError:
+        # The YAML depth limit keeps shipped and sensible documents far from this.
+        yield SourceError(
+            document.locate(prefix),
+            "nested too deeply to validate; lower RULECORE_YAML_MAX_DEPTH or flatten it",
+        )
+        return
+    for error in errors:
         yield _word_error(document, list(prefix), error)
 
 

@@ -4,15 +4,31 @@ Standards, schedules, fixtures and mappings are loaded with :class:`SafeLoader` 
 loader), keeping the node tree so that a validation error can name ``file:line:col``.
 Timestamps are left as strings: rulecore parses time itself, with offsets, and a date in a
 scope condition must compare as the text the author wrote.
+
+A file is untrusted until it has loaded, so its size, its nesting and its aliases are capped
+(:class:`YamlLimits`): a ten-thousand-deep list or an alias bomb is refused, at its place in the
+file, before anything walks the document recursively.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
+
+#: The largest YAML file read, in bytes (``RULECORE_YAML_MAX_BYTES``).
+DEFAULT_MAX_BYTES = 1_048_576
+#: The deepest nesting of lists and mappings, aliases expanded (``RULECORE_YAML_MAX_DEPTH``).
+DEFAULT_MAX_DEPTH = 64
+#: The most aliases (``*name``) one file may use (``RULECORE_YAML_MAX_ALIASES``).
+DEFAULT_MAX_ALIASES = 1_000
+#: The most nodes a document may hold once its aliases are expanded (``RULECORE_YAML_MAX_NODES``).
+DEFAULT_MAX_NODES = 200_000
+#: Deeper than this, validating the document would exhaust Python's stack, whatever is asked.
+DEPTH_CEILING = 100
 
 
 class Location(NamedTuple):
@@ -35,8 +51,123 @@ class SourceError(Exception):
         self.message = message
 
 
+class YamlLimits(NamedTuple):
+    """How large a YAML document rulecore agrees to load."""
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_depth: int = DEFAULT_MAX_DEPTH
+    max_aliases: int = DEFAULT_MAX_ALIASES
+    max_nodes: int = DEFAULT_MAX_NODES
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> YamlLimits:
+        """The defaults, each overridden by its ``RULECORE_YAML_MAX_*`` variable if set.
+
+        Raises :class:`ValueError` naming a variable that is not a positive whole number.
+        """
+        environ = os.environ if environ is None else environ
+        values = {
+            field: _positive(environ, f"RULECORE_YAML_{field.upper()}", default)
+            for field, default in cls._field_defaults.items()
+        }
+        values["max_depth"] = min(values["max_depth"], DEPTH_CEILING)
+        return cls(**values)
+
+
+def _positive(environ: Mapping[str, str], name: str, default: int) -> int:
+    text = environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a positive whole number, not {environ[name]!r}")
+    return int(text)
+
+
+class _LimitExceeded(Exception):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.message = message
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps."""
+    """SafeLoader without implicit timestamps, that stops at the nesting and alias limits."""
+
+    def __init__(self, stream: str, limits: YamlLimits) -> None:
+        super().__init__(stream)
+        self.limits = limits
+        self.depth = 0
+        self.aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > self.limits.max_aliases:
+                raise _LimitExceeded(
+                    event.start_mark,
+                    f"this file uses more than {self.limits.max_aliases} aliases "
+                    "(the limit is RULECORE_YAML_MAX_ALIASES)",
+                )
+            return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > self.limits.max_depth:
+                raise _LimitExceeded(event.start_mark, _too_deep(self.limits))
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _too_deep(limits: YamlLimits, aliases: str = "") -> str:
+    return (
+        f"nested more than {limits.max_depth} levels deep{aliases} "
+        "(the limit is RULECORE_YAML_MAX_DEPTH)"
+    )
+
+
+def _check_expansion(node: yaml.Node, limits: YamlLimits) -> None:
+    """Refuse a document whose aliases expand it past the limits, or into itself.
+
+    Aliases make the node tree a graph that shares nodes, so each node's expanded size and
+    height are counted once, bottom up, without recursion.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id(node): (expanded nodes, height)
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if children_done:
+            open_nodes.discard(key)
+            size = 1 + sum(measured[id(child)][0] for child in children)
+            height = 1 + max((measured[id(child)][1] for child in children), default=0)
+            if height > limits.max_depth:
+                raise _LimitExceeded(current.start_mark, _too_deep(limits, " once aliases expand"))
+            if size > limits.max_nodes:
+                raise _LimitExceeded(
+                    current.start_mark,
+                    f"it holds more than {limits.max_nodes} values once its aliases are expanded "
+                    "(the limit is RULECORE_YAML_MAX_NODES)",
+                )
+            measured[key] = (size, height)
+            continue
+        if key in measured:
+            continue
+        if key in open_nodes:
+            raise _LimitExceeded(current.start_mark, "an alias here refers to a value it is in")
+        open_nodes.add(key)
+        stack.append((current, True))
+        stack.extend((child, False) for child in children)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -114,13 +245,32 @@ def _check_duplicate_keys(path: str, node: yaml.Node | None) -> None:
             stack.extend(current.value)
 
 
-def load_yaml_text(text: str, path: str = "<string>") -> Document:
-    """Parse one YAML document safely, keeping locations; raise :class:`SourceError`."""
-    loader = _Loader(text)
+def load_yaml_text(text: str, path: str = "<string>", limits: YamlLimits | None = None) -> Document:
+    """Parse one YAML document safely, keeping locations; raise :class:`SourceError`.
+
+    ``limits`` defaults to :meth:`YamlLimits.from_environment`.
+    """
+    limits = _limits(path, limits)
+    if len(text) > limits.max_bytes:
+        raise SourceError(Location(path, 1, 1), _too_large(len(text), limits))
+    try:
+        loader = _Loader(text, limits)
+    except yaml.reader.ReaderError as error:
+        raise SourceError(_position(text, path, error.position), _unreadable(error)) from None
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, limits)
         _check_duplicate_keys(path, node)
         data = loader.construct_document(node) if node is not None else None
+    except _LimitExceeded as error:
+        location = _mark_location(path, error.mark)
+        raise SourceError(location, f"this YAML is refused: {error.message}") from None
+    except yaml.reader.ReaderError as error:
+        raise SourceError(_position(text, path, error.position), _unreadable(error)) from None
+    except RecursionError:
+        # Only reachable below DEPTH_CEILING when the interpreter's stack is already deep.
+        raise SourceError(Location(path, 1, 1), "this YAML is nested too deeply to read") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
@@ -132,10 +282,66 @@ def load_yaml_text(text: str, path: str = "<string>") -> Document:
     return Document(path, data, node)
 
 
-def load_yaml_file(path: Path) -> Document:
-    """Load a YAML file; a file that cannot be read is a :class:`SourceError` too."""
+def load_yaml_file(path: Path, limits: YamlLimits | None = None) -> Document:
+    """Load a YAML file; a file that cannot be read, is too large or is not UTF-8 is a
+    :class:`SourceError` too."""
+    source = str(path)
+    limits = _limits(source, limits)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(Location(str(path), 1, 1), f"cannot read this file: {error}") from None
-    return load_yaml_text(text, str(path))
+        with path.open("rb") as stream:
+            data = stream.read(limits.max_bytes + 1)
+    except OSError as error:
+        raise SourceError(Location(source, 1, 1), f"cannot read this file: {error}") from None
+    if len(data) > limits.max_bytes:
+        size = max(len(data), _size(path))
+        raise SourceError(Location(source, 1, 1), _too_large(size, limits))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise SourceError(
+            Location(source, line, column),
+            f"this file is not UTF-8: byte {data[error.start]:#04x} cannot be decoded; "
+            "save it as UTF-8",
+        ) from None
+    return load_yaml_text(text, source, limits)
+
+
+def _limits(path: str, limits: YamlLimits | None) -> YamlLimits:
+    if limits is not None:
+        return limits
+    try:
+        return YamlLimits.from_environment()
+    except ValueError as error:
+        raise SourceError(Location(path, 1, 1), str(error)) from None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _too_large(size: int, limits: YamlLimits) -> str:
+    return (
+        f"this file is refused: it is {size} bytes, more than the {limits.max_bytes} allowed "
+        "(the limit is RULECORE_YAML_MAX_BYTES)"
+    )
+
+
+def _position(text: str, path: str, position: int) -> Location:
+    before = text[:position]
+    return Location(path, before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
+
+
+def _mark_location(path: str, mark: Any) -> Location:
+    return Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
+
+
+def _unreadable(error: yaml.reader.ReaderError) -> str:
+    character = error.character if isinstance(error.character, int) else ord(error.character)
+    name = "a NUL byte" if character == 0 else f"the character U+{character:04X}"
+    return f"this is not valid YAML: {name} is not allowed here ({error.reason})"

@@ -41,7 +41,7 @@ def _splits(path: Path, options: Mapping[str, Any]) -> bool:
 def explain_invalid_record(line: bytes, error: Exception) -> str:
     """Word why a line is not a record.  Only runs for a line that failed the fast decoder."""
     try:
-        data = json.loads(line)
+        data = json.loads(line, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as parse_error:
         return f"not valid JSON: {parse_error}"
     except RecursionError:
@@ -57,6 +57,12 @@ def explain_invalid_record(line: bytes, error: Exception) -> str:
             "offset; write it like 2026-04-01T10:00:00+02:00 or 2026-04-01T08:00:00Z"
         )
     return f"not a valid record: at ${where}: {best.message}"
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python's json reads NaN and Infinity, but JSON has neither, and the fast decoder refuses
+    # them: word that as the JSON fault it is, not as a fault of the record.
+    raise ValueError(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
 
 
 @cache

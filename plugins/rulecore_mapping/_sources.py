@@ -12,6 +12,7 @@ import csv
 import difflib
 import io
 import operator
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,11 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
     source = str(path)
     with (
         open_maybe_gzip(path) as binary,
-        io.TextIOWrapper(binary, encoding=mapping.encoding, newline="") as text,
+        # A byte the encoding cannot decode becomes a lone surrogate, so that its row alone
+        # is rejected, with its line, and reading goes on.
+        io.TextIOWrapper(
+            binary, encoding=mapping.encoding, errors="surrogateescape", newline=""
+        ) as text,
     ):
         reader = csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
         header = next(reader, None)
@@ -106,6 +111,10 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
             if not fields:
                 tally.blank_lines += 1
                 continue
+            undecodable = _undecodable(fields)
+            if undecodable is not None:
+                yield _undecodable_row(source, line, fields, undecodable, mapping)
+                continue
             if len(fields) != width:
                 if len(fields) == 1 and not fields[0].strip():
                     tally.blank_lines += 1
@@ -120,6 +129,33 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
             yield SourceRow(line, project(fields), fields)
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _undecodable(fields: Sequence[str]) -> str | None:
+    """The first byte of ``fields`` that its encoding could not decode, as an escape."""
+    for field in fields:
+        if not field.isascii():
+            found = _ESCAPED_BYTE.search(field)
+            if found is not None:
+                return found.group()
+    return None
+
+
+def _undecodable_row(
+    source: str, line: int, fields: Sequence[str], escaped: str, mapping: Mapping
+) -> Rejection:
+    byte = ord(escaped) - 0xDC00
+    raw = _ESCAPED_BYTE.sub("\ufffd", render_raw(fields, mapping.delimiter))
+    return Rejection(
+        source,
+        line,
+        f"byte {byte:#04x} is not valid {mapping.encoding}: if the export is in another "
+        "encoding, name it in the mapping's source.encoding (for example cp1252 or latin-1)",
+        raw,
+    )
+
+
 def _projector(
     header: Sequence[str], mapping: Mapping, source: str
 ) -> Callable[[Sequence[str]], Sequence[Any]]:
@@ -130,7 +166,17 @@ def _projector(
     for column in mapping.columns:
         places = [index for index, name in enumerate(names) if name == column]
         location = mapping.column_locations[column]
-        if not places:
+        if not places and names and names[0].startswith("\ufeff") and column == names[0][1:]:
+            errors.append(
+                SourceError(
+                    location,
+                    f"{source} starts with a byte-order mark (BOM), which encoding "
+                    f"{mapping.encoding!r} keeps as part of the first column's name, "
+                    f"so column {column!r} is not found; set source.encoding: utf-8-sig "
+                    "(the default), which reads UTF-8 with or without a BOM",
+                )
+            )
+        elif not places:
             close = difflib.get_close_matches(column, names, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             errors.append(
