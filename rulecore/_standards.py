@@ -75,9 +75,10 @@ class StandardsInvalid(Exception):
 
 
 def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
-    """The standard files at ``paths`` (files, or folders searched recursively), sorted.
+    """The YAML files at ``paths`` (files, or folders searched recursively), sorted.
 
-    Fixture files (``*.test.yaml``) and files that declare another ``kind`` are left out.
+    Fixture files (``*.test.yaml``) are left out.  Files of every ``kind`` are kept (schedules,
+    mappings, waivers): the loader reads each one's ``kind`` to know what it is.
     """
     found: set[Path] = set()
     for path in paths:
