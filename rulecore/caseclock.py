@@ -29,7 +29,9 @@ record: a record the clock cannot read (no time zone, an unknown one) gives a
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -64,6 +66,7 @@ __all__ = [
     "Pause",
     "ReopenRule",
     "StatusChange",
+    "StatusPatterns",
     "StatusRule",
     "Wait",
     "status_keys",
@@ -140,7 +143,9 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
         "description": (
             "Stop the clock while the case is in one of these statuses, for example "
             "{while: [awaiting_customer, pending]}; it resumes when the status changes to any "
-            "other.  Paused time inside open hours shows in the evidence as `paused`."
+            "other.  Paused time inside open hours shows in the evidence as `paused`.  A status "
+            "with *, ? or [ is a pattern (fnmatch; letter case counts): Wait* pauses in "
+            "every status starting with Wait."
         ),
         "properties": {
             "while": {
@@ -165,7 +170,7 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
                     "Statuses in which the case is resolved or closed.  Leaving one for a "
                     "status outside the list is a reopen, moving between them (resolved → "
                     "closed) is not, and entering one ends an open period (default: resolved, "
-                    "closed)."
+                    "closed).  Patterns such as Closed* match as in pause.while."
                 ),
             },
         },
@@ -173,10 +178,61 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
 }
 
 
+#: The characters that make a listed status a pattern (:func:`fnmatch.fnmatchcase`).
+_WILDCARDS = frozenset("*?[")
+
+
 def status_keys(values: Any) -> frozenset[str]:
-    """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes."""
+    """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes.
+
+    A key with ``*``, ``?`` or ``[`` is a pattern with :func:`fnmatch.fnmatchcase` meaning
+    (``Wait*``, ``awaiting_?``, ``[Pp]ending``; letter case counts), matched against a status's
+    key.  Without any pattern the result is a plain frozenset, so ``status in keys`` stays one
+    hash look-up; with one it is a :class:`StatusPatterns`, whose ``in`` also tries them.
+    """
     listed = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
-    return frozenset(key for key in map(field_key, listed) if key is not None)
+    keys = frozenset(key for key in map(field_key, listed) if key is not None)
+    if any(_WILDCARDS.intersection(key) for key in keys):
+        return StatusPatterns(keys)
+    return keys
+
+
+class StatusPatterns(frozenset[str]):
+    """Statuses as a standard listed them, some of them patterns such as ``Wait*``.
+
+    ``status in patterns`` is true for a status listed as it is, or one that a pattern
+    matches (:func:`fnmatch.fnmatchcase`: ``*``, ``?``, ``[seq]``, ``[!seq]``; case counts).
+    The patterns are compiled once, into one regular expression, and each status's answer is
+    remembered: a timeline repeats a handful of statuses many times.
+    """
+
+    _matcher: re.Pattern[str]
+    _answers: dict[str, bool]
+
+    def __new__(cls, keys: frozenset[str]) -> StatusPatterns:
+        made = super().__new__(cls, keys)
+        patterns = sorted(key for key in keys if _WILDCARDS.intersection(key))
+        made._matcher = re.compile("|".join(map(fnmatch.translate, patterns)))
+        made._answers = {}
+        return made
+
+    def __contains__(self, status: object) -> bool:
+        if not isinstance(status, str):
+            return False
+        answer = self._answers.get(status)
+        if answer is None:
+            answer = frozenset.__contains__(self, status) or bool(self._matcher.match(status))
+            if len(self._answers) < _ANSWERS_KEPT:
+                self._answers[status] = answer
+        return answer
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StatusPatterns, (frozenset(self),))
+
+
+#: How many statuses' answers a :class:`StatusPatterns` remembers (a status field is a short
+#: list of states; this bounds it when a field holds free text).
+_ANSWERS_KEPT = 4096
 
 
 # --- statuses and reopens -----------------------------------------------------------------------

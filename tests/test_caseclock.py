@@ -7,6 +7,7 @@ down the shared mechanism those rest on, with every expected value worked out by
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -32,7 +33,7 @@ from rulecore import (
     known_events,
     owner_changes,
 )
-from rulecore.caseclock import Wait, status_keys
+from rulecore.caseclock import StatusPatterns, Wait, status_keys
 from rulecore.clock import parse_schedule
 from rulecore.testing import findings, make_engine, record
 
@@ -88,6 +89,86 @@ def test_a_field_value_becomes_one_comparable_key(value: Any, key: str | None) -
 def test_statuses_written_in_a_standard_become_the_same_keys() -> None:
     assert status_keys("pending") == {"pending"}
     assert status_keys([2, "3.0", 4.0, ""]) == {"2", "3.0", "4"}
+
+
+@pytest.mark.parametrize(
+    ("listed", "status", "matches"),
+    [
+        (["Wait*"], "Waiting on customer", True),
+        (["Wait*"], "Wait", True),
+        (["Wait*"], "waiting", False),  # letter case counts
+        (["Wait*"], "Awaiting", False),  # the whole key must match
+        (["awaiting_?"], "awaiting_3", True),
+        (["awaiting_?"], "awaiting_33", False),
+        (["[Pp]ending"], "pending", True),
+        (["[!P]ending"], "Pending", False),
+        ([" Wait* "], "Waiting", True),  # the pattern is a key: spaces trimmed
+        (["Wait*", "closed"], "closed", True),  # listed as it is
+        (["Wait[*]"], "Wait*", True),  # a wildcard in brackets is the character itself
+        (["Wait[*]"], "Waiting", False),
+    ],
+)
+def test_a_listed_status_with_a_wildcard_is_a_pattern(
+    listed: list[str], status: str, matches: bool
+) -> None:
+    keys = status_keys(listed)
+
+    assert isinstance(keys, StatusPatterns)
+    assert (status in keys) is matches
+    assert (status in keys) is matches  # the remembered answer is the same
+    assert None not in keys
+
+
+def test_statuses_without_a_wildcard_stay_a_plain_set() -> None:
+    assert type(status_keys(["pending", 2])) is frozenset
+
+
+def test_statuses_with_patterns_survive_a_trip_to_a_worker_process() -> None:
+    keys = status_keys(["Wait*", "pending"])
+
+    copied = pickle.loads(pickle.dumps(keys))
+
+    assert copied == keys
+    assert "Waiting" in copied
+
+
+def test_a_pattern_pauses_the_clock_in_every_status_it_matches() -> None:
+    case = record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer", {"status": "new"}),
+        ("2026-03-02T10:00:00Z", "message", "agent", {"status": "Waiting on customer"}),
+        ("2026-03-02T12:00:00Z", "message", "customer", {"status": "In progress"}),
+        ("2026-03-02T13:00:00Z", "message", "agent", {"status": "Waiting on supplier"}),
+        ("2026-03-02T14:00:00Z", "message", "agent", {"status": "Wait"}),
+        ("2026-03-02T15:00:00Z", "resolved", "agent", {"status": "resolved"}),
+    )
+    case_clock = clock(pause={"while": ["Wait*"]})
+    view = view_of(case_clock, case)
+
+    measured = case_clock.measure(view, at("2026-03-02T09:00:00Z"), at("2026-03-02T15:00:00Z"))
+
+    # 10:00-12:00 and 13:00-15:00 are waits (moving between two of them is one pause).
+    assert [(p.event, p.status) for p in view.pauses] == [
+        (1, "Waiting on customer"),
+        (3, "Waiting on supplier"),
+    ]
+    assert measured.seconds == 2 * HOUR
+
+
+def test_a_pattern_in_resolved_statuses_closes_and_reopens() -> None:
+    case = record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer"),
+        ("2026-03-02T10:00:00Z", "note", "agent", {"status": "Closed - fixed"}),
+        ("2026-03-02T11:00:00Z", "note", "customer", {"status": "Open"}),
+        ("2026-03-02T12:00:00Z", "note", "agent", {"status": "Closed - duplicate"}),
+    )
+    case_clock = clock(reopen={"resolved_statuses": ["Closed*"]})
+    view = view_of(case_clock, case)
+
+    assert view.reopens == (2,)
+    assert case_clock.resolves(view) == {1, 3}
+    assert case_clock.open_periods(view, 0, IS_CLOSING) == (OpenPeriod(0, 1), OpenPeriod(2, 3))
 
 
 def test_status_changes_compare_values_as_keys_and_skip_repeats_and_blanks() -> None:

@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 import rulecore.clock as clock_module
-from rulecore._standards import compile_schedules, load_documents
+from rulecore import collect, get_plugin_manager
+from rulecore._standards import compile_schedules, load_documents, load_standards
 from rulecore.clock import (
     CALENDAR,
     COUNTED,
@@ -635,27 +636,32 @@ def as_json(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
-def doc_schedule_blocks() -> list[str]:
+def doc_yaml_blocks() -> list[str]:
     """Every ```yaml block in docs/clock.md, dedented (one sits inside a list item)."""
     text = DOCS_PATH.read_text(encoding="utf-8")
     return [textwrap.dedent(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
 
 
-def test_every_docs_example_is_a_schedule_file_the_loader_accepts(
+def test_every_docs_example_is_a_file_the_loader_accepts(
     schedule_schema: jsonschema.Draft202012Validator, tmp_path: Path
 ) -> None:
     """Each example, pasted into a file of its own among the standards, loads as it is."""
-    blocks = doc_schedule_blocks()
-    assert len(blocks) >= 4
+    blocks = doc_yaml_blocks()
+    kinds = [yaml.safe_load(block).get("kind") for block in blocks]
+    assert kinds.count("schedule") >= 4
+    assert set(kinds) == {"schedule", "standard"}
     for number, block in enumerate(blocks):
         path = tmp_path / f"example-{number}.yaml"
         path.write_text(block, encoding="utf-8")
+        data = yaml.safe_load(block)
+        if data["kind"] == "standard":
+            (standard,) = load_standards([path], collect(get_plugin_manager()))
+            assert standard.id == data["id"]
+            continue
         documents, errors = load_documents([path])
         schedules, schedule_errors = compile_schedules(documents)
         assert not errors, block
         assert not schedule_errors, f"{block}\n{schedule_errors}"
-        data = yaml.safe_load(block)
-        assert data["kind"] == "schedule"
         assert set(schedules) == {data["name"]}
         keys = {key: value for key, value in data.items() if key not in ("kind", "name")}
         schedule_schema.validate(as_json(keys))
