@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, cast
 
 import jsonschema
 
-from ._checks import CheckCatalog, CompileContext, CrossRecordCheck
+from ._checks import CheckCatalog, CompileContext, CrossRecordCheck, ParamError
 from ._conditions import RecordPredicate, compile_scope
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
@@ -440,8 +440,9 @@ def _compile_rule(
             params, CompileContext(standard_id, data["id"], schedules, thresholds)
         )
     except ValueError as error:
+        at = error.path if isinstance(error, ParamError) else ()
         errors.append(
-            SourceError(document.locate([*where, "params"]), f"check {check_name!r}: {error}")
+            SourceError(document.locate([*where, "params", *at]), f"check {check_name!r}: {error}")
         )
     except Exception as error:  # the plugin's fault, so name the plugin
         errors.append(

@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._checks import CompileContext, Evidence, Measurement
+from ._checks import CompileContext, Evidence, Measurement, ParamError
 from ._durations import format_duration
 from ._model import Event, Record
 from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
@@ -103,6 +103,26 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
             "Name of a business schedule (a `kind: schedule` file beside the standards) to "
             "count business time in: open hours in a time zone, less holidays.  Absent: "
             "calendar time, every second counts."
+        ),
+    },
+    "schedule_attribute": {
+        "type": "string",
+        "minLength": 1,
+        "description": (
+            "Record attribute (such as region or team) whose value chooses the schedule, "
+            "through `schedules`.  A record whose value is not listed, or that lacks the "
+            "attribute, runs on `schedule`; without one it is not_applicable.  Needs "
+            "`schedules`."
+        ),
+    },
+    "schedules": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "description": (
+            "With schedule_attribute: the schedule for each value of the attribute, such as "
+            "{emea: support-emea, apac: support-apac}.  Values compare as keys (2 = '2', "
+            "spaces trimmed, letter case counts)."
         ),
     },
     "timezone_attribute": {
@@ -367,6 +387,9 @@ class CaseView(NamedTuple):
     reopens: tuple[int, ...]  #: indexes of the events that reopened the case
     #: ``pauses`` in epoch seconds, ``(start, end or None)``, for :meth:`CaseClock.seconds`
     pause_times: tuple[tuple[float, float | None], ...] = ()
+    #: the schedule this record runs on (``schedule_attribute`` may choose it); ``None``:
+    #: calendar time
+    schedule: Schedule | None = None
 
     def find(
         self, predicate: EventPredicate, occurrence: str = "first", after: int = -1
@@ -420,6 +443,10 @@ class CaseClock:
     paused_statuses: frozenset[str]
     reopen: ReopenRule
     reads_reopens: bool
+    #: the record attribute that chooses the schedule through :attr:`schedules`
+    schedule_attribute: str | None = None
+    #: the schedule for each value (as a key) of :attr:`schedule_attribute`
+    schedules: Mapping[str, Schedule] = field(default_factory=dict, compare=False)
     #: (record, as_of, view) of the last :meth:`view`: every rule reads the record in turn
     _last_view: tuple[Record | None, datetime | None, CaseView | Measurement | None] = field(
         default=(None, None, None), init=False, repr=False, compare=False
@@ -434,13 +461,17 @@ class CaseClock:
         :param reads_reopens: whether the check needs reopens found, and so open periods
             (reading them costs a little per record, so a check that ignores reopens does not
             pay for it).
-        :raises ValueError: for an unknown schedule, or a ``timezone_attribute`` without a
-            schedule or beside one that has its own zone.
+        :raises ValueError: for an unknown schedule, ``schedule_attribute`` and ``schedules``
+            without each other, or a ``timezone_attribute`` without a schedule or beside one
+            that has its own zone.
         """
         schedule: Schedule | None = context.schedule(params.get("schedule"))
+        schedule_attribute, schedules = _chosen_schedules(params, context)
         timezone_attribute = params.get("timezone_attribute")
         same_clock = (
             schedule,
+            schedule_attribute,
+            tuple(sorted(schedules.items(), key=lambda item: item[0])),
             timezone_attribute,
             *(_spec_key(params.get(key)) for key in ("status", "pause", "reopen")),
             reads_reopens,
@@ -448,18 +479,22 @@ class CaseClock:
         compiled = _COMPILED.get(same_clock)
         if compiled is not None:
             return compiled
-        if timezone_attribute is not None and schedule is None:
+        every_schedule = [*([schedule] if schedule else []), *schedules.values()]
+        if timezone_attribute is not None and not every_schedule:
             raise ValueError(
                 "timezone_attribute chooses the zone a schedule runs in, and this rule names no "
                 "schedule: calendar time is the same in every zone"
             )
-        if timezone_attribute is not None and schedule is not None and schedule.timezone:
+        zoned = [chosen for chosen in every_schedule if chosen.timezone]
+        if timezone_attribute is not None and zoned:
             raise ValueError(
-                f"schedule {schedule.name!r} has its own time zone ({schedule.timezone}); "
+                f"schedule {zoned[0].name!r} has its own time zone ({zoned[0].timezone}); "
                 "timezone_attribute only applies to a schedule that names none"
             )
         compiled = cls(
             schedule=schedule,
+            schedule_attribute=schedule_attribute,
+            schedules=schedules,
             timezone_attribute=timezone_attribute,
             status=StatusRule.compile(params.get("status")),
             paused_statuses=status_keys((params.get("pause") or {}).get("while", ())),
@@ -491,6 +526,9 @@ class CaseClock:
         zone = self._record_zone(record)
         if isinstance(zone, Measurement):
             return zone
+        schedule = self._record_schedule(record)
+        if isinstance(schedule, Measurement):
+            return schedule
         if self.reads_reopens:
             changes, reopens = self._changes_and_reopens(events, considered)
         else:
@@ -499,10 +537,34 @@ class CaseClock:
         pauses = self._pauses(events, changes) if self.paused_statuses else ()
         # Without a zone of its own the clock runs in UTC; show evidence in the record's own
         # offset instead, so that its times read as the record wrote them.
-        shows_own_zone = zone is not None or (self.schedule is not None and self.schedule.timezone)
+        shows_own_zone = zone is not None or (schedule is not None and schedule.timezone)
         display = None if shows_own_zone or not events else events[0].at.tzinfo
         pause_times = tuple(map(_epoch_span, pauses)) if pauses else ()
-        return CaseView(events, considered, zone, display, changes, pauses, reopens, pause_times)
+        return CaseView(
+            events, considered, zone, display, changes, pauses, reopens, pause_times, schedule
+        )
+
+    def _record_schedule(self, record: Record) -> Schedule | Measurement | None:
+        """The schedule ``record`` runs on: the one its attribute chooses, else the rule's."""
+        attribute = self.schedule_attribute
+        if attribute is None:
+            return self.schedule
+        value = record.attribute(attribute)
+        chosen = self.schedules.get(field_key(value) or "")
+        if chosen is not None:
+            return chosen
+        if self.schedule is not None:
+            return self.schedule
+        known = ", ".join(sorted(self.schedules))
+        if field_key(value) is None:
+            return Measurement.not_applicable(
+                f"the record has no {attribute!r} attribute to choose its schedule by, and "
+                "the rule names no schedule for the others"
+            )
+        return Measurement.not_applicable(
+            f"the record's {attribute!r} attribute is {value!r}, which chooses no schedule "
+            f"(schedules are listed for {known}), and the rule names no schedule for the others"
+        )
 
     def _record_zone(self, record: Record) -> str | Measurement | None:
         if self.timezone_attribute is None:
@@ -624,7 +686,7 @@ class CaseClock:
         def segments() -> tuple[Segment, ...]:
             pauses = [(p.start, p.end or end) for p in view.pauses if p.start < end]
             pauses.extend(extra_pauses)
-            return tile_segments(start, end, self.schedule, pauses, view.zone)
+            return tile_segments(start, end, view.schedule, pauses, view.zone)
 
         return Measured(counted, tile=segments)
 
@@ -647,7 +709,7 @@ class CaseClock:
         ]
         if extra_pauses:
             pauses.extend(extra_pauses)
-        return clock_for(self.schedule, view.zone).seconds(start, end, pauses)
+        return clock_for(view.schedule, view.zone).seconds(start, end, pauses)
 
     def counts_wall_time(self, view: CaseView) -> bool:
         """Whether this clock counts every second of ``view``: calendar time (or a schedule
@@ -655,14 +717,15 @@ class CaseClock:
         more wall-clock time, and a check can compare spans without asking the clock."""
         if view.pause_times:
             return False
-        return self.schedule is None or self.schedule._open_around_the_clock
+        return view.schedule is None or view.schedule._open_around_the_clock
 
     def describe(self, view: CaseView) -> str:
         """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
-        if self.schedule is None:
+        schedule = view.schedule
+        if schedule is None:
             return "calendar time"
-        zone = self.schedule.timezone or view.zone or "UTC"
-        return f"business time on {self.schedule.name} ({zone})"
+        zone = schedule.timezone or view.zone or "UTC"
+        return f"business time on {schedule.name} ({zone})"
 
     def evidence(
         self,
@@ -709,6 +772,43 @@ class CaseClock:
             f"{format_duration(measured.seconds)} counted ({self.describe(view)})"
         )
         return summary + (": " + ", ".join(skipped) if skipped else "")
+
+
+def _chosen_schedules(
+    params: Mapping[str, Any], context: CompileContext
+) -> tuple[str | None, dict[str, Schedule]]:
+    """The compiled ``schedule_attribute`` and ``schedules``: each value's schedule, by key."""
+    attribute = params.get("schedule_attribute")
+    listed = params.get("schedules")
+    if attribute is None and listed is None:
+        return None, {}
+    if attribute is None:
+        raise ParamError(
+            "schedules lists a schedule for each value of an attribute, and this rule names no "
+            "schedule_attribute to read the value from",
+            ("schedules",),
+        )
+    if not listed:
+        raise ParamError(
+            f"schedule_attribute {attribute!r} needs schedules: the schedule for each of its "
+            "values, such as {emea: support-emea, apac: support-apac}",
+            ("schedule_attribute",),
+        )
+    chosen: dict[str, Schedule] = {}
+    for value, name in listed.items():
+        key = field_key(value)
+        if key is None:
+            raise ParamError(
+                f"schedules has a blank value {value!r}; name the attribute's value",
+                ("schedules",),
+            )
+        if key in chosen:
+            raise ParamError(f"schedules lists the value {key!r} twice", ("schedules", value))
+        try:
+            chosen[key] = context.schedule(name)
+        except ValueError as error:
+            raise ParamError(f"schedules.{key}: {error}", ("schedules", value)) from None
+    return attribute, chosen
 
 
 def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[Evidence]:

@@ -394,6 +394,94 @@ def test_a_clock_that_cannot_work_is_refused_when_the_rule_compiles(
 
 
 # ---------------------------------------------------------------------------------------------
+# a schedule chosen by a record attribute
+# ---------------------------------------------------------------------------------------------
+
+#: Weekdays 09:00-17:00 in London (UTC+0 in early March) and in Tokyo (UTC+9).
+REGIONAL = CompileContext(
+    "standard",
+    "rule",
+    {
+        "emea": OFFICE,
+        "apac": parse_schedule(
+            "apac", {"timezone": "Asia/Tokyo", "hours": {"mon-fri": "09:00-17:00"}}
+        ),
+        "local": LOCAL,
+    },
+)
+BY_REGION = {
+    "schedule_attribute": "region",
+    "schedules": {"EMEA": "emea", "APAC": "apac", 7: "apac"},
+}
+
+
+def _seconds_by_region(params: dict[str, Any], **attributes: Any) -> float | Measurement:
+    """Opened Monday 2 March 2026 at 08:00Z, resolved at 12:00Z, in a region."""
+    case_clock = CaseClock.compile(params, REGIONAL, reads_reopens=False)
+    case = record(
+        "T1",
+        ("2026-03-02T08:00:00Z", "opened", "customer"),
+        ("2026-03-02T12:00:00Z", "resolved", "agent"),
+        **attributes,
+    )
+    view = case_clock.view(case, None)
+    if isinstance(view, Measurement):
+        return view
+    return case_clock.measure(view, view.events[0].at, view.events[1].at).seconds
+
+
+def test_a_record_attribute_chooses_the_schedule() -> None:
+    # London counts 09:00-12:00, 3h; in Tokyo 08:00Z-12:00Z is 17:00-21:00, after hours.
+    assert _seconds_by_region(BY_REGION, region="EMEA") == 3 * HOUR
+    assert _seconds_by_region(BY_REGION, region="APAC") == 0
+    # values compare as keys: spaces trimmed, 7 and "7" are one value
+    assert _seconds_by_region(BY_REGION, region=" EMEA ") == 3 * HOUR
+    assert _seconds_by_region(BY_REGION, region="7") == 0
+
+
+def test_the_chosen_schedule_is_named_in_the_evidence() -> None:
+    case_clock = CaseClock.compile(BY_REGION, REGIONAL, reads_reopens=False)
+    case = record("T1", ("2026-03-02T08:00:00Z", "opened", "customer"), region="APAC")
+    view = view_of(case_clock, case)
+
+    assert case_clock.describe(view) == "business time on apac (Asia/Tokyo)"
+
+
+def test_an_unlisted_or_missing_value_runs_on_the_fallback_schedule() -> None:
+    with_fallback = {**BY_REGION, "schedule": "emea"}
+
+    assert _seconds_by_region(with_fallback, region="LATAM") == 3 * HOUR
+    assert _seconds_by_region(with_fallback) == 3 * HOUR
+    assert _seconds_by_region(with_fallback, region="APAC") == 0
+
+
+def test_without_a_fallback_an_unlisted_value_is_not_judged_and_says_why() -> None:
+    unlisted = _seconds_by_region(BY_REGION, region="LATAM")
+    missing = _seconds_by_region(BY_REGION)
+
+    assert isinstance(unlisted, Measurement)
+    assert (unlisted.value, unlisted.outcome) == (None, None)  # not applicable
+    assert unlisted.note == (
+        "the record's 'region' attribute is 'LATAM', which chooses no schedule (schedules "
+        "are listed for 7, APAC, EMEA), and the rule names no schedule for the others"
+    )
+    assert isinstance(missing, Measurement)
+    assert (missing.value, missing.outcome) == (None, None)
+    assert "has no 'region' attribute to choose its schedule by" in (missing.note or "")
+
+
+def test_a_chosen_schedule_without_a_zone_runs_in_the_records_zone() -> None:
+    params = {
+        "schedule_attribute": "team",
+        "schedules": {"night": "local"},
+        "timezone_attribute": "tz",
+    }
+
+    assert _seconds_by_region(params, team="night", tz="Asia/Tokyo") == 0
+    assert _seconds_by_region(params, team="night", tz="Europe/London") == 3 * HOUR
+
+
+# ---------------------------------------------------------------------------------------------
 # reopens: restart and continue
 # ---------------------------------------------------------------------------------------------
 

@@ -655,7 +655,16 @@ def test_every_docs_example_is_a_file_the_loader_accepts(
         path.write_text(block, encoding="utf-8")
         data = yaml.safe_load(block)
         if data["kind"] == "standard":
-            (standard,) = load_standards([path], collect(get_plugin_manager()))
+            # beside the page's own schedules (the first of each name), as a user would paste
+            folder = tmp_path / f"standard-{number}"
+            folder.mkdir()
+            for other in blocks:
+                named = yaml.safe_load(other)
+                schedule_file = folder / f"{named.get('name')}.yaml"
+                if named["kind"] == "schedule" and not schedule_file.exists():
+                    schedule_file.write_text(other, encoding="utf-8")
+            (folder / "standard.yaml").write_text(block, encoding="utf-8")
+            (standard,) = load_standards([folder], collect(get_plugin_manager()))
             assert standard.id == data["id"]
             continue
         documents, errors = load_documents([path])

@@ -465,6 +465,41 @@ hours: {mon-fri: "09:00-17:00"}
 """
 
 
+BY_REGION = """\
+id: by-region
+version: 1
+title: Resolution on each region's hours
+dimension: timeliness
+rules:
+  - id: resolution
+    check: elapsed
+    params:
+      from: {type: opened}
+      to: {type: resolved}
+      schedule_attribute: region
+      schedules:
+        emea: office
+        apac: ofice
+    thresholds: {desired: 1h, adequate: 2h}
+"""
+
+
+def test_a_schedule_chosen_by_attribute_validates(tmp_path: Path) -> None:
+    write(tmp_path, "office.yaml", SCHEDULE)
+    write(tmp_path, "region.yaml", BY_REGION.replace("apac: ofice", "apac: office"))
+    result = validate(tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unknown_schedule_chosen_by_attribute_is_located_at_its_value(tmp_path: Path) -> None:
+    write(tmp_path, "office.yaml", SCHEDULE)
+    path = write(tmp_path, "region.yaml", BY_REGION)
+    assert only_error(validate(tmp_path)) == (
+        f"{path}:14:15: check 'elapsed': schedules.apac: unknown schedule 'ofice'; "
+        "known schedules: office"
+    )
+
+
 def test_valid_schedule_beside_a_standard(tmp_path: Path) -> None:
     write(tmp_path, "reply.yaml", VALID)
     write(tmp_path, "office.yaml", SCHEDULE)

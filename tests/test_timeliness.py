@@ -634,6 +634,30 @@ LONDON = {"timezone": "Europe/London", "hours": {"mon-fri": "09:00-17:00"}}
             {},
             "timezone_attribute chooses the zone a schedule runs in",
         ),
+        (
+            {"schedule_attribute": "region", "schedules": {"emea": "lodnon"}},
+            {"london": LONDON},
+            "schedules.emea: unknown schedule 'lodnon'; known schedules: london",
+        ),
+        (
+            {"schedule_attribute": "region"},
+            {"london": LONDON},
+            "schedule_attribute 'region' needs schedules",
+        ),
+        (
+            {"schedules": {"emea": "london"}},
+            {"london": LONDON},
+            "this rule names no schedule_attribute",
+        ),
+        (
+            {
+                "schedule_attribute": "region",
+                "schedules": {"emea": "london"},
+                "timezone_attribute": "tz",
+            },
+            {"london": LONDON},
+            "schedule 'london' has its own time zone",
+        ),
         ({"reopen": {"events": {"type": "reopen"}}}, {}, "without on_reopen (restart or continue)"),
         ({"status": {"field": "state"}}, {}, "which only pause and on_reopen use"),
         ({"pause": {"while": []}}, {}, "should be non-empty"),
@@ -655,7 +679,15 @@ def test_bad_params_are_refused_in_plain_words(
 
 
 def test_update_gap_takes_the_same_clock_keys_as_elapsed() -> None:
-    clock_keys = {"schedule", "timezone_attribute", "status", "pause", "reopen"}
+    clock_keys = {
+        "schedule",
+        "schedule_attribute",
+        "schedules",
+        "timezone_attribute",
+        "status",
+        "pause",
+        "reopen",
+    }
 
     def shape(check: Any, key: str) -> dict[str, Any]:
         return {
