@@ -526,7 +526,7 @@ class CaseClock:
         zone = self._record_zone(record)
         if isinstance(zone, Measurement):
             return zone
-        schedule = self._record_schedule(record)
+        schedule = self.schedule_for(record)
         if isinstance(schedule, Measurement):
             return schedule
         if self.reads_reopens:
@@ -544,8 +544,11 @@ class CaseClock:
             events, considered, zone, display, changes, pauses, reopens, pause_times, schedule
         )
 
-    def _record_schedule(self, record: Record) -> Schedule | Measurement | None:
-        """The schedule ``record`` runs on: the one its attribute chooses, else the rule's."""
+    def schedule_for(self, record: Record) -> Schedule | Measurement | None:
+        """The schedule ``record`` runs on: the one its ``schedule_attribute`` chooses, else the
+        rule's ``schedule`` (``None``: calendar time).  A :class:`Measurement` to return as it
+        is (not applicable, saying why) when the attribute chooses none and there is no
+        fallback."""
         attribute = self.schedule_attribute
         if attribute is None:
             return self.schedule
