@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._checks import CompileContext, Evidence, Measurement, ParamError
 from ._durations import format_duration
-from ._model import Event, Record
+from ._model import Event, Record, outside_plausible_range
 from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
 from ._timeline import field_key, known_events
 from .clock import (
@@ -159,18 +159,37 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
     "pause": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["while"],
+        "minProperties": 1,
         "description": (
             "Stop the clock while the case is in one of these statuses, for example "
             "{while: [awaiting_customer, pending]}; it resumes when the status changes to any "
             "other.  Paused time inside open hours shows in the evidence as `paused`.  A status "
             "with *, ? or [ is a pattern (fnmatch; letter case counts): Wait* pauses in "
-            "every status starting with Wait."
+            "every status starting with Wait.  With until_field, an event that carries "
+            "that field also pauses the clock, from its time (or its from_field) to the "
+            "moment the field holds; overlapping pauses count once."
         ),
         "properties": {
             "while": {
                 **_STATUS_VALUES,
                 "description": "The status, or statuses, during which the clock does not run.",
+            },
+            "until_field": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "An event field holding the end of a pause the record states outright "
+                    "(an RFC 3339 time with an offset, such as 2026-03-09T09:00:00Z): the "
+                    "clock stops from the event's time until then."
+                ),
+            },
+            "from_field": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "With until_field: an event field holding the start of the pause, when it "
+                    "is not the event's own time."
+                ),
             },
         },
     },
@@ -358,7 +377,8 @@ class Pause(NamedTuple):
     start: datetime
     end: datetime | None  #: ``None``: still paused at the last event considered
     event: int  #: index of the event that paused the clock
-    status: str
+    status: str  #: the paused status; for a stated pause, the field that stated it
+    stated: bool = False  #: a pause the record stated outright (``pause.until_field``)
 
 
 class OpenPeriod(NamedTuple):
@@ -443,6 +463,8 @@ class CaseClock:
     paused_statuses: frozenset[str]
     reopen: ReopenRule
     reads_reopens: bool
+    #: ``pause.until_field`` and ``pause.from_field``: the event fields of stated pauses
+    pause_fields: tuple[str, str | None] | None = None
     #: the record attribute that chooses the schedule through :attr:`schedules`
     schedule_attribute: str | None = None
     #: the schedule for each value (as a key) of :attr:`schedule_attribute`
@@ -498,6 +520,7 @@ class CaseClock:
             timezone_attribute=timezone_attribute,
             status=StatusRule.compile(params.get("status")),
             paused_statuses=status_keys((params.get("pause") or {}).get("while", ())),
+            pause_fields=_pause_fields(params.get("pause") or {}),
             reopen=ReopenRule.compile(params.get("reopen")),
             reads_reopens=reads_reopens,
         )
@@ -535,6 +558,10 @@ class CaseClock:
             reopens = ()
             changes = self.status.changes(events, considered) if self.paused_statuses else ()
         pauses = self._pauses(events, changes) if self.paused_statuses else ()
+        if self.pause_fields is not None:
+            stated = _stated_pauses(events, considered, *self.pause_fields)
+            if stated:
+                pauses = tuple(sorted((*pauses, *stated), key=lambda pause: pause.start))
         # Without a zone of its own the clock runs in UTC; show evidence in the record's own
         # offset instead, so that its times read as the record wrote them.
         shows_own_zone = zone is not None or (schedule is not None and schedule.timezone)
@@ -814,18 +841,82 @@ def _chosen_schedules(
     return attribute, chosen
 
 
+def _pause_fields(spec: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The compiled ``pause.until_field`` and ``pause.from_field``; ``None`` without them."""
+    until_field, from_field = spec.get("until_field"), spec.get("from_field")
+    if from_field is not None and until_field is None:
+        raise ParamError(
+            "pause.from_field names where a stated pause starts, and pause.until_field, "
+            "where it ends, is missing",
+            ("pause", "from_field"),
+        )
+    return None if until_field is None else (until_field, from_field)
+
+
+def _stated_pauses(
+    events: Sequence[Event], considered: int, until_field: str, from_field: str | None
+) -> tuple[Pause, ...]:
+    """The pauses the first ``considered`` events state outright, overlapping ones merged.
+
+    A value that is not a time with an offset (from 1970 up to 2100), or an end not after the
+    start, pauses nothing.
+    """
+    stated: list[Pause] = []
+    for index in range(considered):
+        event = events[index]
+        fields = event.fields
+        if fields.get(until_field) is None:
+            continue
+        until = _moment(fields[until_field])
+        start = _moment(fields.get(from_field)) if from_field else event.at
+        if until is None or start is None or until <= start:
+            continue
+        stated.append(Pause(start, until, index, until_field, stated=True))
+    stated.sort(key=lambda pause: pause.start)
+    merged: list[Pause] = []
+    for pause in stated:
+        last = merged[-1] if merged else None
+        if last is not None and last.end is not None and pause.start <= last.end:
+            if pause.end is not None and pause.end > last.end:
+                merged[-1] = last._replace(end=pause.end)
+        else:
+            merged.append(pause)
+    return tuple(merged)
+
+
+def _moment(raw: Any) -> datetime | None:
+    """An RFC 3339 time with an offset, within the years a record's events may fall in, as an
+    aware datetime; ``None`` for anything else (the clock cannot count a year 1 or 9999)."""
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.utcoffset() is None or outside_plausible_range(moment):
+        return None
+    return moment
+
+
 def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[Evidence]:
     for pause in view.pauses:
         until = pause.end or end
         if pause.start < end and until > start:
             still = "" if pause.end else "; still paused at the end of the span"
+            said = f"stated by {pause.status}" if pause.stated else f"status {pause.status}"
             yield Evidence(
                 "event",
                 "pause",
                 pause.start,
                 pause.end,
                 event_index=pause.event,
-                detail=f"status {pause.status}{still}",
+                detail=f"{said}{still}",
             )
 
 

@@ -394,6 +394,107 @@ def test_a_clock_that_cannot_work_is_refused_when_the_rule_compiles(
 
 
 # ---------------------------------------------------------------------------------------------
+# pauses the record states outright
+# ---------------------------------------------------------------------------------------------
+
+
+def _stated(*middle: tuple[str, str, str, dict[str, Any]]) -> Record:
+    """Opened Monday 2 March 2026 at 09:00Z, resolved at 14:00Z (5h), ``middle`` between."""
+    return record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer"),
+        *middle,
+        ("2026-03-02T14:00:00Z", "resolved", "agent"),
+    )
+
+
+def _counted(case_clock: CaseClock, case: Record) -> float:
+    view = view_of(case_clock, case)
+    return case_clock.measure(view, view.events[0].at, view.events[-1].at).seconds
+
+
+def test_an_event_can_state_a_pause_until_a_moment() -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": "2026-03-02T12:00:00Z"})
+    )
+
+    view = view_of(case_clock, case)
+
+    assert [(p.start, p.end, p.event, p.stated) for p in view.pauses] == [
+        (at("2026-03-02T10:00:00Z"), at("2026-03-02T12:00:00Z"), 1, True)
+    ]
+    assert _counted(case_clock, case) == 3 * HOUR
+    measured = case_clock.measure(view, view.events[0].at, view.events[-1].at)
+    pause = next(
+        e
+        for e in case_clock.evidence(view, measured, view.events[0].at, view.events[-1].at)
+        if e.label == "pause"
+    )
+    assert pause.detail == "stated by paused_until"
+
+
+def test_overlapping_stated_pauses_are_merged_into_one() -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": "2026-03-02T12:00:00Z"}),
+        ("2026-03-02T11:00:00Z", "note", "agent", {"paused_until": "2026-03-02T13:00:00Z"}),
+        ("2026-03-02T11:30:00Z", "note", "agent", {"paused_until": "2026-03-02T11:45:00Z"}),
+    )
+
+    view = view_of(case_clock, case)
+
+    assert [(p.start, p.end) for p in view.pauses] == [
+        (at("2026-03-02T10:00:00Z"), at("2026-03-02T13:00:00Z"))
+    ]
+    assert _counted(case_clock, case) == 2 * HOUR
+
+
+def test_a_stated_pause_may_say_when_it_started() -> None:
+    case_clock = clock(pause={"until_field": "hold_until", "from_field": "hold_from"})
+    case = _stated(
+        (
+            "2026-03-02T13:00:00Z",
+            "note",
+            "agent",
+            {"hold_from": "2026-03-02T10:00:00+01:00", "hold_until": "2026-03-02T11:00:00Z"},
+        )
+    )
+
+    # 09:00Z-11:00Z on hold (10:00+01:00 is 09:00Z): 3h of 5h count.
+    assert _counted(case_clock, case) == 3 * HOUR
+
+
+def test_a_stated_pause_and_a_status_pause_that_overlap_count_once() -> None:
+    case_clock = clock(pause={"while": ["awaiting_customer"], "until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"status": "awaiting_customer"}),
+        ("2026-03-02T11:00:00Z", "note", "agent", {"paused_until": "2026-03-02T13:00:00Z"}),
+        ("2026-03-02T12:00:00Z", "note", "customer", {"status": "open"}),
+    )
+
+    # paused 10:00-12:00 by status and 11:00-13:00 as stated: 10:00-13:00, so 2h count.
+    assert _counted(case_clock, case) == 2 * HOUR
+
+
+@pytest.mark.parametrize(
+    "until",
+    ["soon", "2026-03-02T12:00:00", "2026-03-02T09:30:00Z", "9999-12-31T00:00:00Z", 42, ""],
+)
+def test_a_stated_pause_that_cannot_be_read_pauses_nothing(until: Any) -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": until}))
+
+    assert view_of(case_clock, case).pauses == ()
+    assert _counted(case_clock, case) == 5 * HOUR
+
+
+def test_a_stated_pause_needs_its_end_field() -> None:
+    with pytest.raises(ValueError, match=r"pause\.until_field, where it ends, is missing"):
+        clock(pause={"from_field": "hold_from"})
+
+
+# ---------------------------------------------------------------------------------------------
 # a schedule chosen by a record attribute
 # ---------------------------------------------------------------------------------------------
 
