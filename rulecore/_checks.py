@@ -71,6 +71,18 @@ class Measurement(NamedTuple):
         return evidence() if callable(evidence) else evidence
 
 
+class ParamError(ValueError):
+    """A rule's params refused by a check's compile step, at the param the fault is in.
+
+    ``path`` leads from ``params`` to the value (``("schedules", "apac")``), so the loader
+    points at that line; a plain ``ValueError`` is located at ``params`` itself.
+    """
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class CompileContext(NamedTuple):
     """What a check may use while compiling a rule, besides the rule's params.
 

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, cast
 
 import jsonschema
 
-from ._checks import CheckCatalog, CompileContext, CrossRecordCheck
+from ._checks import CheckCatalog, CompileContext, CrossRecordCheck, ParamError
 from ._conditions import RecordPredicate, compile_scope
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
@@ -75,9 +75,10 @@ class StandardsInvalid(Exception):
 
 
 def discover_standard_files(paths: Iterable[Path]) -> list[Path]:
-    """The standard files at ``paths`` (files, or folders searched recursively), sorted.
+    """The YAML files at ``paths`` (files, or folders searched recursively), sorted.
 
-    Fixture files (``*.test.yaml``) and files that declare another ``kind`` are left out.
+    Fixture files (``*.test.yaml``) are left out.  Files of every ``kind`` are kept (schedules,
+    mappings, waivers): the loader reads each one's ``kind`` to know what it is.
     """
     found: set[Path] = set()
     for path in paths:
@@ -439,8 +440,9 @@ def _compile_rule(
             params, CompileContext(standard_id, data["id"], schedules, thresholds)
         )
     except ValueError as error:
+        at = error.path if isinstance(error, ParamError) else ()
         errors.append(
-            SourceError(document.locate([*where, "params"]), f"check {check_name!r}: {error}")
+            SourceError(document.locate([*where, "params", *at]), f"check {check_name!r}: {error}")
         )
     except Exception as error:  # the plugin's fault, so name the plugin
         errors.append(

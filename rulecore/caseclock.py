@@ -29,7 +29,9 @@ record: a record the clock cannot read (no time zone, an unknown one) gives a
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -37,9 +39,9 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._checks import CompileContext, Evidence, Measurement
+from ._checks import CompileContext, Evidence, Measurement, ParamError
 from ._durations import format_duration
-from ._model import Event, Record
+from ._model import Event, Record, outside_plausible_range
 from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
 from ._timeline import field_key, known_events
 from .clock import (
@@ -64,6 +66,7 @@ __all__ = [
     "Pause",
     "ReopenRule",
     "StatusChange",
+    "StatusPatterns",
     "StatusRule",
     "Wait",
     "status_keys",
@@ -102,6 +105,26 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
             "calendar time, every second counts."
         ),
     },
+    "schedule_attribute": {
+        "type": "string",
+        "minLength": 1,
+        "description": (
+            "Record attribute (such as region or team) whose value chooses the schedule, "
+            "through `schedules`.  A record whose value is not listed, or that lacks the "
+            "attribute, runs on `schedule`; without one it is not_applicable.  Needs "
+            "`schedules`."
+        ),
+    },
+    "schedules": {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "description": (
+            "With schedule_attribute: the schedule for each value of the attribute, such as "
+            "{emea: support-emea, apac: support-apac}.  Values compare as keys (2 = '2', "
+            "spaces trimmed, letter case counts)."
+        ),
+    },
     "timezone_attribute": {
         "type": "string",
         "minLength": 1,
@@ -136,16 +159,37 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
     "pause": {
         "type": "object",
         "additionalProperties": False,
-        "required": ["while"],
+        "minProperties": 1,
         "description": (
             "Stop the clock while the case is in one of these statuses, for example "
             "{while: [awaiting_customer, pending]}; it resumes when the status changes to any "
-            "other.  Paused time inside open hours shows in the evidence as `paused`."
+            "other.  Paused time inside open hours shows in the evidence as `paused`.  A status "
+            "with *, ? or [ is a pattern (fnmatch; letter case counts): Wait* pauses in "
+            "every status starting with Wait.  With until_field, an event that carries "
+            "that field also pauses the clock, from its time (or its from_field) to the "
+            "moment the field holds; overlapping pauses count once."
         ),
         "properties": {
             "while": {
                 **_STATUS_VALUES,
                 "description": "The status, or statuses, during which the clock does not run.",
+            },
+            "until_field": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "An event field holding the end of a pause the record states outright "
+                    "(an RFC 3339 time with an offset, such as 2026-03-09T09:00:00Z): the "
+                    "clock stops from the event's time until then."
+                ),
+            },
+            "from_field": {
+                "type": "string",
+                "minLength": 1,
+                "description": (
+                    "With until_field: an event field holding the start of the pause, when it "
+                    "is not the event's own time."
+                ),
             },
         },
     },
@@ -165,7 +209,7 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
                     "Statuses in which the case is resolved or closed.  Leaving one for a "
                     "status outside the list is a reopen, moving between them (resolved → "
                     "closed) is not, and entering one ends an open period (default: resolved, "
-                    "closed)."
+                    "closed).  Patterns such as Closed* match as in pause.while."
                 ),
             },
         },
@@ -173,10 +217,61 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
 }
 
 
+#: The characters that make a listed status a pattern (:func:`fnmatch.fnmatchcase`).
+_WILDCARDS = frozenset("*?[")
+
+
 def status_keys(values: Any) -> frozenset[str]:
-    """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes."""
+    """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes.
+
+    A key with ``*``, ``?`` or ``[`` is a pattern with :func:`fnmatch.fnmatchcase` meaning
+    (``Wait*``, ``awaiting_?``, ``[Pp]ending``; letter case counts), matched against a status's
+    key.  Without any pattern the result is a plain frozenset, so ``status in keys`` stays one
+    hash look-up; with one it is a :class:`StatusPatterns`, whose ``in`` also tries them.
+    """
     listed = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
-    return frozenset(key for key in map(field_key, listed) if key is not None)
+    keys = frozenset(key for key in map(field_key, listed) if key is not None)
+    if any(_WILDCARDS.intersection(key) for key in keys):
+        return StatusPatterns(keys)
+    return keys
+
+
+class StatusPatterns(frozenset[str]):
+    """Statuses as a standard listed them, some of them patterns such as ``Wait*``.
+
+    ``status in patterns`` is true for a status listed as it is, or one that a pattern
+    matches (:func:`fnmatch.fnmatchcase`: ``*``, ``?``, ``[seq]``, ``[!seq]``; case counts).
+    The patterns are compiled once, into one regular expression, and each status's answer is
+    remembered: a timeline repeats a handful of statuses many times.
+    """
+
+    _matcher: re.Pattern[str]
+    _answers: dict[str, bool]
+
+    def __new__(cls, keys: frozenset[str]) -> StatusPatterns:
+        made = super().__new__(cls, keys)
+        patterns = sorted(key for key in keys if _WILDCARDS.intersection(key))
+        made._matcher = re.compile("|".join(map(fnmatch.translate, patterns)))
+        made._answers = {}
+        return made
+
+    def __contains__(self, status: object) -> bool:
+        if not isinstance(status, str):
+            return False
+        answer = self._answers.get(status)
+        if answer is None:
+            answer = frozenset.__contains__(self, status) or bool(self._matcher.match(status))
+            if len(self._answers) < _ANSWERS_KEPT:
+                self._answers[status] = answer
+        return answer
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StatusPatterns, (frozenset(self),))
+
+
+#: How many statuses' answers a :class:`StatusPatterns` remembers (a status field is a short
+#: list of states; this bounds it when a field holds free text).
+_ANSWERS_KEPT = 4096
 
 
 # --- statuses and reopens -----------------------------------------------------------------------
@@ -282,7 +377,8 @@ class Pause(NamedTuple):
     start: datetime
     end: datetime | None  #: ``None``: still paused at the last event considered
     event: int  #: index of the event that paused the clock
-    status: str
+    status: str  #: the paused status; for a stated pause, the field that stated it
+    stated: bool = False  #: a pause the record stated outright (``pause.until_field``)
 
 
 class OpenPeriod(NamedTuple):
@@ -311,6 +407,9 @@ class CaseView(NamedTuple):
     reopens: tuple[int, ...]  #: indexes of the events that reopened the case
     #: ``pauses`` in epoch seconds, ``(start, end or None)``, for :meth:`CaseClock.seconds`
     pause_times: tuple[tuple[float, float | None], ...] = ()
+    #: the schedule this record runs on (``schedule_attribute`` may choose it); ``None``:
+    #: calendar time
+    schedule: Schedule | None = None
 
     def find(
         self, predicate: EventPredicate, occurrence: str = "first", after: int = -1
@@ -364,6 +463,12 @@ class CaseClock:
     paused_statuses: frozenset[str]
     reopen: ReopenRule
     reads_reopens: bool
+    #: ``pause.until_field`` and ``pause.from_field``: the event fields of stated pauses
+    pause_fields: tuple[str, str | None] | None = None
+    #: the record attribute that chooses the schedule through :attr:`schedules`
+    schedule_attribute: str | None = None
+    #: the schedule for each value (as a key) of :attr:`schedule_attribute`
+    schedules: Mapping[str, Schedule] = field(default_factory=dict, compare=False)
     #: (record, as_of, view) of the last :meth:`view`: every rule reads the record in turn
     _last_view: tuple[Record | None, datetime | None, CaseView | Measurement | None] = field(
         default=(None, None, None), init=False, repr=False, compare=False
@@ -378,13 +483,17 @@ class CaseClock:
         :param reads_reopens: whether the check needs reopens found, and so open periods
             (reading them costs a little per record, so a check that ignores reopens does not
             pay for it).
-        :raises ValueError: for an unknown schedule, or a ``timezone_attribute`` without a
-            schedule or beside one that has its own zone.
+        :raises ValueError: for an unknown schedule, ``schedule_attribute`` and ``schedules``
+            without each other, or a ``timezone_attribute`` without a schedule or beside one
+            that has its own zone.
         """
         schedule: Schedule | None = context.schedule(params.get("schedule"))
+        schedule_attribute, schedules = _chosen_schedules(params, context)
         timezone_attribute = params.get("timezone_attribute")
         same_clock = (
             schedule,
+            schedule_attribute,
+            tuple(sorted(schedules.items(), key=lambda item: item[0])),
             timezone_attribute,
             *(_spec_key(params.get(key)) for key in ("status", "pause", "reopen")),
             reads_reopens,
@@ -392,21 +501,26 @@ class CaseClock:
         compiled = _COMPILED.get(same_clock)
         if compiled is not None:
             return compiled
-        if timezone_attribute is not None and schedule is None:
+        every_schedule = [*([schedule] if schedule else []), *schedules.values()]
+        if timezone_attribute is not None and not every_schedule:
             raise ValueError(
                 "timezone_attribute chooses the zone a schedule runs in, and this rule names no "
                 "schedule: calendar time is the same in every zone"
             )
-        if timezone_attribute is not None and schedule is not None and schedule.timezone:
+        zoned = [chosen for chosen in every_schedule if chosen.timezone]
+        if timezone_attribute is not None and zoned:
             raise ValueError(
-                f"schedule {schedule.name!r} has its own time zone ({schedule.timezone}); "
+                f"schedule {zoned[0].name!r} has its own time zone ({zoned[0].timezone}); "
                 "timezone_attribute only applies to a schedule that names none"
             )
         compiled = cls(
             schedule=schedule,
+            schedule_attribute=schedule_attribute,
+            schedules=schedules,
             timezone_attribute=timezone_attribute,
             status=StatusRule.compile(params.get("status")),
             paused_statuses=status_keys((params.get("pause") or {}).get("while", ())),
+            pause_fields=_pause_fields(params.get("pause") or {}),
             reopen=ReopenRule.compile(params.get("reopen")),
             reads_reopens=reads_reopens,
         )
@@ -435,18 +549,52 @@ class CaseClock:
         zone = self._record_zone(record)
         if isinstance(zone, Measurement):
             return zone
+        schedule = self.schedule_for(record)
+        if isinstance(schedule, Measurement):
+            return schedule
         if self.reads_reopens:
             changes, reopens = self._changes_and_reopens(events, considered)
         else:
             reopens = ()
             changes = self.status.changes(events, considered) if self.paused_statuses else ()
         pauses = self._pauses(events, changes) if self.paused_statuses else ()
+        if self.pause_fields is not None:
+            stated = _stated_pauses(events, considered, *self.pause_fields)
+            if stated:
+                pauses = tuple(sorted((*pauses, *stated), key=lambda pause: pause.start))
         # Without a zone of its own the clock runs in UTC; show evidence in the record's own
         # offset instead, so that its times read as the record wrote them.
-        shows_own_zone = zone is not None or (self.schedule is not None and self.schedule.timezone)
+        shows_own_zone = zone is not None or (schedule is not None and schedule.timezone)
         display = None if shows_own_zone or not events else events[0].at.tzinfo
         pause_times = tuple(map(_epoch_span, pauses)) if pauses else ()
-        return CaseView(events, considered, zone, display, changes, pauses, reopens, pause_times)
+        return CaseView(
+            events, considered, zone, display, changes, pauses, reopens, pause_times, schedule
+        )
+
+    def schedule_for(self, record: Record) -> Schedule | Measurement | None:
+        """The schedule ``record`` runs on: the one its ``schedule_attribute`` chooses, else the
+        rule's ``schedule`` (``None``: calendar time).  A :class:`Measurement` to return as it
+        is (not applicable, saying why) when the attribute chooses none and there is no
+        fallback."""
+        attribute = self.schedule_attribute
+        if attribute is None:
+            return self.schedule
+        value = record.attribute(attribute)
+        chosen = self.schedules.get(field_key(value) or "")
+        if chosen is not None:
+            return chosen
+        if self.schedule is not None:
+            return self.schedule
+        known = ", ".join(sorted(self.schedules))
+        if field_key(value) is None:
+            return Measurement.not_applicable(
+                f"the record has no {attribute!r} attribute to choose its schedule by, and "
+                "the rule names no schedule for the others"
+            )
+        return Measurement.not_applicable(
+            f"the record's {attribute!r} attribute is {value!r}, which chooses no schedule "
+            f"(schedules are listed for {known}), and the rule names no schedule for the others"
+        )
 
     def _record_zone(self, record: Record) -> str | Measurement | None:
         if self.timezone_attribute is None:
@@ -568,7 +716,7 @@ class CaseClock:
         def segments() -> tuple[Segment, ...]:
             pauses = [(p.start, p.end or end) for p in view.pauses if p.start < end]
             pauses.extend(extra_pauses)
-            return tile_segments(start, end, self.schedule, pauses, view.zone)
+            return tile_segments(start, end, view.schedule, pauses, view.zone)
 
         return Measured(counted, tile=segments)
 
@@ -591,7 +739,7 @@ class CaseClock:
         ]
         if extra_pauses:
             pauses.extend(extra_pauses)
-        return clock_for(self.schedule, view.zone).seconds(start, end, pauses)
+        return clock_for(view.schedule, view.zone).seconds(start, end, pauses)
 
     def counts_wall_time(self, view: CaseView) -> bool:
         """Whether this clock counts every second of ``view``: calendar time (or a schedule
@@ -599,14 +747,15 @@ class CaseClock:
         more wall-clock time, and a check can compare spans without asking the clock."""
         if view.pause_times:
             return False
-        return self.schedule is None or self.schedule._open_around_the_clock
+        return view.schedule is None or view.schedule._open_around_the_clock
 
     def describe(self, view: CaseView) -> str:
         """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
-        if self.schedule is None:
+        schedule = view.schedule
+        if schedule is None:
             return "calendar time"
-        zone = self.schedule.timezone or view.zone or "UTC"
-        return f"business time on {self.schedule.name} ({zone})"
+        zone = schedule.timezone or view.zone or "UTC"
+        return f"business time on {schedule.name} ({zone})"
 
     def evidence(
         self,
@@ -655,18 +804,119 @@ class CaseClock:
         return summary + (": " + ", ".join(skipped) if skipped else "")
 
 
+def _chosen_schedules(
+    params: Mapping[str, Any], context: CompileContext
+) -> tuple[str | None, dict[str, Schedule]]:
+    """The compiled ``schedule_attribute`` and ``schedules``: each value's schedule, by key."""
+    attribute = params.get("schedule_attribute")
+    listed = params.get("schedules")
+    if attribute is None and listed is None:
+        return None, {}
+    if attribute is None:
+        raise ParamError(
+            "schedules lists a schedule for each value of an attribute, and this rule names no "
+            "schedule_attribute to read the value from",
+            ("schedules",),
+        )
+    if not listed:
+        raise ParamError(
+            f"schedule_attribute {attribute!r} needs schedules: the schedule for each of its "
+            "values, such as {emea: support-emea, apac: support-apac}",
+            ("schedule_attribute",),
+        )
+    chosen: dict[str, Schedule] = {}
+    for value, name in listed.items():
+        key = field_key(value)
+        if key is None:
+            raise ParamError(
+                f"schedules has a blank value {value!r}; name the attribute's value",
+                ("schedules",),
+            )
+        if key in chosen:
+            raise ParamError(f"schedules lists the value {key!r} twice", ("schedules", value))
+        try:
+            chosen[key] = context.schedule(name)
+        except ValueError as error:
+            raise ParamError(f"schedules.{key}: {error}", ("schedules", value)) from None
+    return attribute, chosen
+
+
+def _pause_fields(spec: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """The compiled ``pause.until_field`` and ``pause.from_field``; ``None`` without them."""
+    until_field, from_field = spec.get("until_field"), spec.get("from_field")
+    if from_field is not None and until_field is None:
+        raise ParamError(
+            "pause.from_field names where a stated pause starts, and pause.until_field, "
+            "where it ends, is missing",
+            ("pause", "from_field"),
+        )
+    return None if until_field is None else (until_field, from_field)
+
+
+def _stated_pauses(
+    events: Sequence[Event], considered: int, until_field: str, from_field: str | None
+) -> tuple[Pause, ...]:
+    """The pauses the first ``considered`` events state outright, overlapping ones merged.
+
+    A value that is not a time with an offset (from 1970 up to 2100), or an end not after the
+    start, pauses nothing.
+    """
+    stated: list[Pause] = []
+    for index in range(considered):
+        event = events[index]
+        fields = event.fields
+        if fields.get(until_field) is None:
+            continue
+        until = _moment(fields[until_field])
+        start = _moment(fields.get(from_field)) if from_field else event.at
+        if until is None or start is None or until <= start:
+            continue
+        stated.append(Pause(start, until, index, until_field, stated=True))
+    stated.sort(key=lambda pause: pause.start)
+    merged: list[Pause] = []
+    for pause in stated:
+        last = merged[-1] if merged else None
+        if last is not None and last.end is not None and pause.start <= last.end:
+            if pause.end is not None and pause.end > last.end:
+                merged[-1] = last._replace(end=pause.end)
+        else:
+            merged.append(pause)
+    return tuple(merged)
+
+
+def _moment(raw: Any) -> datetime | None:
+    """An RFC 3339 time with an offset, within the years a record's events may fall in, as an
+    aware datetime; ``None`` for anything else (the clock cannot count a year 1 or 9999)."""
+    if isinstance(raw, datetime):
+        moment = raw
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if text[-1:] in ("Z", "z"):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.utcoffset() is None or outside_plausible_range(moment):
+        return None
+    return moment
+
+
 def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[Evidence]:
     for pause in view.pauses:
         until = pause.end or end
         if pause.start < end and until > start:
             still = "" if pause.end else "; still paused at the end of the span"
+            said = f"stated by {pause.status}" if pause.stated else f"status {pause.status}"
             yield Evidence(
                 "event",
                 "pause",
                 pause.start,
                 pause.end,
                 event_index=pause.event,
-                detail=f"status {pause.status}{still}",
+                detail=f"{said}{still}",
             )
 
 

@@ -35,7 +35,7 @@ from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
 from ._sampling import SEVERITY_ORDER, draw_sample
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
-from ._standards import StandardsInvalid, discover_standard_files, load_standards, unknown_check
+from ._standards import StandardsInvalid, load_standards, unknown_check
 from ._summary import Summary
 from ._waivers import Waivers, load_waivers
 from ._writers import ReportSink, rejection_to_dict
@@ -639,7 +639,7 @@ def validate(paths: tuple[Path, ...]) -> None:
     registry = _registry()
     engine = _standards_or_exit(paths, registry)
     rules = sum(len(standard.rules) for standard in engine.standards)
-    files = len(discover_standard_files(paths))
+    files = len({standard.path for standard in engine.standards})  # not schedules or mappings
     click.echo(
         f"ok: {_count(len(engine.standards), 'standard')} with {_count(rules, 'rule')} "
         f"in {_count(files, 'file')}"

@@ -159,6 +159,43 @@ def test_a_schedule_the_rule_names_must_exist(tmp_path: Path) -> None:
         )
 
 
+def test_a_record_attribute_chooses_the_schedule_a_promise_is_due_on(tmp_path: Path) -> None:
+    for name, hours in (("london", "09:00-17:00"), ("late", "12:00-20:00")):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"kind: schedule\nname: {name}\ntimezone: UTC\nhours: {{mon-fri: '{hours}'}}\n"
+        )
+    engine = engine_for(
+        tmp_path,
+        """\
+        - id: p
+          check: promises_kept
+          params:
+            schedule_attribute: team
+            schedules: {early: london, evening: late}
+        """,
+    )
+
+    def promise(id: str, **attributes: str) -> Record:
+        # Promised on Monday at 16:00Z within 2h, called back on Tuesday at 10:00Z.
+        return record(
+            id,
+            ("2026-03-02T16:00:00Z", "promise", "agent", {"within": "2h"}),
+            ("2026-03-03T10:00:00Z", "callback", "agent", {}),
+            **attributes,
+        )
+
+    early, evening, unlisted = audit(
+        engine, [promise("E", team="early"), promise("V", team="evening"), promise("U", team="x")]
+    )
+
+    # early: 1h on Monday to 17:00, 1h on Tuesday from 09:00 -> due 10:00, kept.
+    assert (early.outcome, early.evidence[0].label) == ("pass", "kept")
+    # evening: 16:00 + 2h -> due Monday 18:00, so Tuesday's call-back broke it.
+    assert (evening.outcome, evening.evidence[0].label) == ("fail", "broken")
+    assert unlisted.outcome == "not_applicable"
+    assert "chooses no schedule" in unlisted.message
+
+
 # ---------------------------------------------------------------------------------------------
 # first_contact_resolution
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ down the shared mechanism those rest on, with every expected value worked out by
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -32,7 +33,7 @@ from rulecore import (
     known_events,
     owner_changes,
 )
-from rulecore.caseclock import Wait, status_keys
+from rulecore.caseclock import StatusPatterns, Wait, status_keys
 from rulecore.clock import parse_schedule
 from rulecore.testing import findings, make_engine, record
 
@@ -88,6 +89,86 @@ def test_a_field_value_becomes_one_comparable_key(value: Any, key: str | None) -
 def test_statuses_written_in_a_standard_become_the_same_keys() -> None:
     assert status_keys("pending") == {"pending"}
     assert status_keys([2, "3.0", 4.0, ""]) == {"2", "3.0", "4"}
+
+
+@pytest.mark.parametrize(
+    ("listed", "status", "matches"),
+    [
+        (["Wait*"], "Waiting on customer", True),
+        (["Wait*"], "Wait", True),
+        (["Wait*"], "waiting", False),  # letter case counts
+        (["Wait*"], "Awaiting", False),  # the whole key must match
+        (["awaiting_?"], "awaiting_3", True),
+        (["awaiting_?"], "awaiting_33", False),
+        (["[Pp]ending"], "pending", True),
+        (["[!P]ending"], "Pending", False),
+        ([" Wait* "], "Waiting", True),  # the pattern is a key: spaces trimmed
+        (["Wait*", "closed"], "closed", True),  # listed as it is
+        (["Wait[*]"], "Wait*", True),  # a wildcard in brackets is the character itself
+        (["Wait[*]"], "Waiting", False),
+    ],
+)
+def test_a_listed_status_with_a_wildcard_is_a_pattern(
+    listed: list[str], status: str, matches: bool
+) -> None:
+    keys = status_keys(listed)
+
+    assert isinstance(keys, StatusPatterns)
+    assert (status in keys) is matches
+    assert (status in keys) is matches  # the remembered answer is the same
+    assert None not in keys
+
+
+def test_statuses_without_a_wildcard_stay_a_plain_set() -> None:
+    assert type(status_keys(["pending", 2])) is frozenset
+
+
+def test_statuses_with_patterns_survive_a_trip_to_a_worker_process() -> None:
+    keys = status_keys(["Wait*", "pending"])
+
+    copied = pickle.loads(pickle.dumps(keys))
+
+    assert copied == keys
+    assert "Waiting" in copied
+
+
+def test_a_pattern_pauses_the_clock_in_every_status_it_matches() -> None:
+    case = record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer", {"status": "new"}),
+        ("2026-03-02T10:00:00Z", "message", "agent", {"status": "Waiting on customer"}),
+        ("2026-03-02T12:00:00Z", "message", "customer", {"status": "In progress"}),
+        ("2026-03-02T13:00:00Z", "message", "agent", {"status": "Waiting on supplier"}),
+        ("2026-03-02T14:00:00Z", "message", "agent", {"status": "Wait"}),
+        ("2026-03-02T15:00:00Z", "resolved", "agent", {"status": "resolved"}),
+    )
+    case_clock = clock(pause={"while": ["Wait*"]})
+    view = view_of(case_clock, case)
+
+    measured = case_clock.measure(view, at("2026-03-02T09:00:00Z"), at("2026-03-02T15:00:00Z"))
+
+    # 10:00-12:00 and 13:00-15:00 are waits (moving between two of them is one pause).
+    assert [(p.event, p.status) for p in view.pauses] == [
+        (1, "Waiting on customer"),
+        (3, "Waiting on supplier"),
+    ]
+    assert measured.seconds == 2 * HOUR
+
+
+def test_a_pattern_in_resolved_statuses_closes_and_reopens() -> None:
+    case = record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer"),
+        ("2026-03-02T10:00:00Z", "note", "agent", {"status": "Closed - fixed"}),
+        ("2026-03-02T11:00:00Z", "note", "customer", {"status": "Open"}),
+        ("2026-03-02T12:00:00Z", "note", "agent", {"status": "Closed - duplicate"}),
+    )
+    case_clock = clock(reopen={"resolved_statuses": ["Closed*"]})
+    view = view_of(case_clock, case)
+
+    assert view.reopens == (2,)
+    assert case_clock.resolves(view) == {1, 3}
+    assert case_clock.open_periods(view, 0, IS_CLOSING) == (OpenPeriod(0, 1), OpenPeriod(2, 3))
 
 
 def test_status_changes_compare_values_as_keys_and_skip_repeats_and_blanks() -> None:
@@ -310,6 +391,195 @@ def test_a_clock_that_cannot_work_is_refused_when_the_rule_compiles(
 ) -> None:
     with pytest.raises(ValueError, match=error.replace("(", r"\(").replace(")", r"\)")):
         clock(**params)
+
+
+# ---------------------------------------------------------------------------------------------
+# pauses the record states outright
+# ---------------------------------------------------------------------------------------------
+
+
+def _stated(*middle: tuple[str, str, str, dict[str, Any]]) -> Record:
+    """Opened Monday 2 March 2026 at 09:00Z, resolved at 14:00Z (5h), ``middle`` between."""
+    return record(
+        "T1",
+        ("2026-03-02T09:00:00Z", "opened", "customer"),
+        *middle,
+        ("2026-03-02T14:00:00Z", "resolved", "agent"),
+    )
+
+
+def _counted(case_clock: CaseClock, case: Record) -> float:
+    view = view_of(case_clock, case)
+    return case_clock.measure(view, view.events[0].at, view.events[-1].at).seconds
+
+
+def test_an_event_can_state_a_pause_until_a_moment() -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": "2026-03-02T12:00:00Z"})
+    )
+
+    view = view_of(case_clock, case)
+
+    assert [(p.start, p.end, p.event, p.stated) for p in view.pauses] == [
+        (at("2026-03-02T10:00:00Z"), at("2026-03-02T12:00:00Z"), 1, True)
+    ]
+    assert _counted(case_clock, case) == 3 * HOUR
+    measured = case_clock.measure(view, view.events[0].at, view.events[-1].at)
+    pause = next(
+        e
+        for e in case_clock.evidence(view, measured, view.events[0].at, view.events[-1].at)
+        if e.label == "pause"
+    )
+    assert pause.detail == "stated by paused_until"
+
+
+def test_overlapping_stated_pauses_are_merged_into_one() -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": "2026-03-02T12:00:00Z"}),
+        ("2026-03-02T11:00:00Z", "note", "agent", {"paused_until": "2026-03-02T13:00:00Z"}),
+        ("2026-03-02T11:30:00Z", "note", "agent", {"paused_until": "2026-03-02T11:45:00Z"}),
+    )
+
+    view = view_of(case_clock, case)
+
+    assert [(p.start, p.end) for p in view.pauses] == [
+        (at("2026-03-02T10:00:00Z"), at("2026-03-02T13:00:00Z"))
+    ]
+    assert _counted(case_clock, case) == 2 * HOUR
+
+
+def test_a_stated_pause_may_say_when_it_started() -> None:
+    case_clock = clock(pause={"until_field": "hold_until", "from_field": "hold_from"})
+    case = _stated(
+        (
+            "2026-03-02T13:00:00Z",
+            "note",
+            "agent",
+            {"hold_from": "2026-03-02T10:00:00+01:00", "hold_until": "2026-03-02T11:00:00Z"},
+        )
+    )
+
+    # 09:00Z-11:00Z on hold (10:00+01:00 is 09:00Z): 3h of 5h count.
+    assert _counted(case_clock, case) == 3 * HOUR
+
+
+def test_a_stated_pause_and_a_status_pause_that_overlap_count_once() -> None:
+    case_clock = clock(pause={"while": ["awaiting_customer"], "until_field": "paused_until"})
+    case = _stated(
+        ("2026-03-02T10:00:00Z", "note", "agent", {"status": "awaiting_customer"}),
+        ("2026-03-02T11:00:00Z", "note", "agent", {"paused_until": "2026-03-02T13:00:00Z"}),
+        ("2026-03-02T12:00:00Z", "note", "customer", {"status": "open"}),
+    )
+
+    # paused 10:00-12:00 by status and 11:00-13:00 as stated: 10:00-13:00, so 2h count.
+    assert _counted(case_clock, case) == 2 * HOUR
+
+
+@pytest.mark.parametrize(
+    "until",
+    ["soon", "2026-03-02T12:00:00", "2026-03-02T09:30:00Z", "9999-12-31T00:00:00Z", 42, ""],
+)
+def test_a_stated_pause_that_cannot_be_read_pauses_nothing(until: Any) -> None:
+    case_clock = clock(pause={"until_field": "paused_until"})
+    case = _stated(("2026-03-02T10:00:00Z", "note", "agent", {"paused_until": until}))
+
+    assert view_of(case_clock, case).pauses == ()
+    assert _counted(case_clock, case) == 5 * HOUR
+
+
+def test_a_stated_pause_needs_its_end_field() -> None:
+    with pytest.raises(ValueError, match=r"pause\.until_field, where it ends, is missing"):
+        clock(pause={"from_field": "hold_from"})
+
+
+# ---------------------------------------------------------------------------------------------
+# a schedule chosen by a record attribute
+# ---------------------------------------------------------------------------------------------
+
+#: Weekdays 09:00-17:00 in London (UTC+0 in early March) and in Tokyo (UTC+9).
+REGIONAL = CompileContext(
+    "standard",
+    "rule",
+    {
+        "emea": OFFICE,
+        "apac": parse_schedule(
+            "apac", {"timezone": "Asia/Tokyo", "hours": {"mon-fri": "09:00-17:00"}}
+        ),
+        "local": LOCAL,
+    },
+)
+BY_REGION = {
+    "schedule_attribute": "region",
+    "schedules": {"EMEA": "emea", "APAC": "apac", 7: "apac"},
+}
+
+
+def _seconds_by_region(params: dict[str, Any], **attributes: Any) -> float | Measurement:
+    """Opened Monday 2 March 2026 at 08:00Z, resolved at 12:00Z, in a region."""
+    case_clock = CaseClock.compile(params, REGIONAL, reads_reopens=False)
+    case = record(
+        "T1",
+        ("2026-03-02T08:00:00Z", "opened", "customer"),
+        ("2026-03-02T12:00:00Z", "resolved", "agent"),
+        **attributes,
+    )
+    view = case_clock.view(case, None)
+    if isinstance(view, Measurement):
+        return view
+    return case_clock.measure(view, view.events[0].at, view.events[1].at).seconds
+
+
+def test_a_record_attribute_chooses_the_schedule() -> None:
+    # London counts 09:00-12:00, 3h; in Tokyo 08:00Z-12:00Z is 17:00-21:00, after hours.
+    assert _seconds_by_region(BY_REGION, region="EMEA") == 3 * HOUR
+    assert _seconds_by_region(BY_REGION, region="APAC") == 0
+    # values compare as keys: spaces trimmed, 7 and "7" are one value
+    assert _seconds_by_region(BY_REGION, region=" EMEA ") == 3 * HOUR
+    assert _seconds_by_region(BY_REGION, region="7") == 0
+
+
+def test_the_chosen_schedule_is_named_in_the_evidence() -> None:
+    case_clock = CaseClock.compile(BY_REGION, REGIONAL, reads_reopens=False)
+    case = record("T1", ("2026-03-02T08:00:00Z", "opened", "customer"), region="APAC")
+    view = view_of(case_clock, case)
+
+    assert case_clock.describe(view) == "business time on apac (Asia/Tokyo)"
+
+
+def test_an_unlisted_or_missing_value_runs_on_the_fallback_schedule() -> None:
+    with_fallback = {**BY_REGION, "schedule": "emea"}
+
+    assert _seconds_by_region(with_fallback, region="LATAM") == 3 * HOUR
+    assert _seconds_by_region(with_fallback) == 3 * HOUR
+    assert _seconds_by_region(with_fallback, region="APAC") == 0
+
+
+def test_without_a_fallback_an_unlisted_value_is_not_judged_and_says_why() -> None:
+    unlisted = _seconds_by_region(BY_REGION, region="LATAM")
+    missing = _seconds_by_region(BY_REGION)
+
+    assert isinstance(unlisted, Measurement)
+    assert (unlisted.value, unlisted.outcome) == (None, None)  # not applicable
+    assert unlisted.note == (
+        "the record's 'region' attribute is 'LATAM', which chooses no schedule (schedules "
+        "are listed for 7, APAC, EMEA), and the rule names no schedule for the others"
+    )
+    assert isinstance(missing, Measurement)
+    assert (missing.value, missing.outcome) == (None, None)
+    assert "has no 'region' attribute to choose its schedule by" in (missing.note or "")
+
+
+def test_a_chosen_schedule_without_a_zone_runs_in_the_records_zone() -> None:
+    params = {
+        "schedule_attribute": "team",
+        "schedules": {"night": "local"},
+        "timezone_attribute": "tz",
+    }
+
+    assert _seconds_by_region(params, team="night", tz="Asia/Tokyo") == 0
+    assert _seconds_by_region(params, team="night", tz="Europe/London") == 3 * HOUR
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
@@ -23,6 +24,8 @@ import pytest
 import yaml
 
 import rulecore.clock as clock_module
+from rulecore import collect, get_plugin_manager
+from rulecore._standards import compile_schedules, load_documents, load_standards
 from rulecore.clock import (
     CALENDAR,
     COUNTED,
@@ -633,25 +636,44 @@ def as_json(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
-def doc_schedules() -> list[tuple[str, Any]]:
-    """Every ```yaml block in docs/clock.md that starts with a `schedules:` mapping."""
-    blocks = re.findall(r"```yaml\n(.*?)```", DOCS_PATH.read_text(encoding="utf-8"), re.DOTALL)
-    found = []
-    for block in blocks:
-        document = yaml.safe_load(block)
-        if isinstance(document, dict) and "schedules" in document:
-            found.extend(document["schedules"].items())
-    return found
+def doc_yaml_blocks() -> list[str]:
+    """Every ```yaml block in docs/clock.md, dedented (one sits inside a list item)."""
+    text = DOCS_PATH.read_text(encoding="utf-8")
+    return [textwrap.dedent(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
 
 
-def test_docs_examples_parse_and_match_the_schema(
-    schedule_schema: jsonschema.Draft202012Validator,
+def test_every_docs_example_is_a_file_the_loader_accepts(
+    schedule_schema: jsonschema.Draft202012Validator, tmp_path: Path
 ) -> None:
-    examples = doc_schedules()
-    assert len(examples) >= 3
-    for name, data in examples:
-        parse_schedule(name, data)
-        schedule_schema.validate(as_json(data))
+    """Each example, pasted into a file of its own among the standards, loads as it is."""
+    blocks = doc_yaml_blocks()
+    kinds = [yaml.safe_load(block).get("kind") for block in blocks]
+    assert kinds.count("schedule") >= 4
+    assert set(kinds) == {"schedule", "standard"}
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example-{number}.yaml"
+        path.write_text(block, encoding="utf-8")
+        data = yaml.safe_load(block)
+        if data["kind"] == "standard":
+            # beside the page's own schedules (the first of each name), as a user would paste
+            folder = tmp_path / f"standard-{number}"
+            folder.mkdir()
+            for other in blocks:
+                named = yaml.safe_load(other)
+                schedule_file = folder / f"{named.get('name')}.yaml"
+                if named["kind"] == "schedule" and not schedule_file.exists():
+                    schedule_file.write_text(other, encoding="utf-8")
+            (folder / "standard.yaml").write_text(block, encoding="utf-8")
+            (standard,) = load_standards([folder], collect(get_plugin_manager()))
+            assert standard.id == data["id"]
+            continue
+        documents, errors = load_documents([path])
+        schedules, schedule_errors = compile_schedules(documents)
+        assert not errors, block
+        assert not schedule_errors, f"{block}\n{schedule_errors}"
+        assert set(schedules) == {data["name"]}
+        keys = {key: value for key, value in data.items() if key not in ("kind", "name")}
+        schedule_schema.validate(as_json(keys))
 
 
 @pytest.mark.parametrize(

@@ -153,6 +153,15 @@ def test_valid_standard_validates(tmp_path: Path) -> None:
     assert result.stdout.strip() == "ok: 1 standard with 1 rule in 1 file"
 
 
+def test_validate_counts_only_the_files_that_hold_standards(tmp_path: Path) -> None:
+    write(tmp_path, "reply.yaml", VALID)
+    write(tmp_path, "export.mapping.yaml", "kind: mapping\nid: id\n")
+    write(tmp_path, "office.yaml", "kind: schedule\nname: office\nhours: {mon-fri: 09:00-17:00}\n")
+    result = validate(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "ok: 1 standard with 1 rule in 1 file"
+
+
 # ---------------------------------------------------------------------------------------------
 # the standard schema
 # ---------------------------------------------------------------------------------------------
@@ -456,12 +465,47 @@ hours: {mon-fri: "09:00-17:00"}
 """
 
 
+BY_REGION = """\
+id: by-region
+version: 1
+title: Resolution on each region's hours
+dimension: timeliness
+rules:
+  - id: resolution
+    check: elapsed
+    params:
+      from: {type: opened}
+      to: {type: resolved}
+      schedule_attribute: region
+      schedules:
+        emea: office
+        apac: ofice
+    thresholds: {desired: 1h, adequate: 2h}
+"""
+
+
+def test_a_schedule_chosen_by_attribute_validates(tmp_path: Path) -> None:
+    write(tmp_path, "office.yaml", SCHEDULE)
+    write(tmp_path, "region.yaml", BY_REGION.replace("apac: ofice", "apac: office"))
+    result = validate(tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unknown_schedule_chosen_by_attribute_is_located_at_its_value(tmp_path: Path) -> None:
+    write(tmp_path, "office.yaml", SCHEDULE)
+    path = write(tmp_path, "region.yaml", BY_REGION)
+    assert only_error(validate(tmp_path)) == (
+        f"{path}:14:15: check 'elapsed': schedules.apac: unknown schedule 'ofice'; "
+        "known schedules: office"
+    )
+
+
 def test_valid_schedule_beside_a_standard(tmp_path: Path) -> None:
     write(tmp_path, "reply.yaml", VALID)
     write(tmp_path, "office.yaml", SCHEDULE)
     result = validate(tmp_path)
     assert result.exit_code == 0, result.output
-    assert "in 2 files" in result.stdout
+    assert "in 1 file" in result.stdout  # the file that holds the standard
 
 
 def test_schedule_file_with_an_unknown_key(tmp_path: Path) -> None:

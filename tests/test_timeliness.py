@@ -405,6 +405,27 @@ def test_the_longest_gap_is_named_with_its_events() -> None:
     )
 
 
+def test_when_every_event_is_an_update_the_evidence_names_each_by_its_type() -> None:
+    gaps = compile_update_gap({"updates": {}}, CompileContext("s", "r", {}))
+    case = record(
+        "ANY",
+        ("2026-03-02T09:00:00Z", "opened", "customer"),
+        ("2026-03-02T10:00:00Z", "note", "agent"),
+        ("2026-03-02T15:00:00Z", "message", "agent"),
+        ("2026-03-02T16:00:00Z", "resolved", "agent"),
+    )
+
+    measured = gaps(case, EvaluationContext(None))
+
+    assert measured.value == 5 * HOUR
+    assert measured.note == (
+        "longest wait: from the event (note) at 2026-03-02T10:00:00+00:00 "
+        "to the event (message) at 2026-03-02T15:00:00+00:00"
+    )
+    evidence = measured.evidence() if callable(measured.evidence) else measured.evidence
+    assert "any event" not in " ".join(str(item.detail) for item in evidence)
+
+
 def test_an_open_case_says_the_wait_after_its_last_event_is_not_judged() -> None:
     finding = run_plugin_fixture("update-gap.test.yaml")[("still-open", "gap-calendar")]
 
@@ -613,6 +634,30 @@ LONDON = {"timezone": "Europe/London", "hours": {"mon-fri": "09:00-17:00"}}
             {},
             "timezone_attribute chooses the zone a schedule runs in",
         ),
+        (
+            {"schedule_attribute": "region", "schedules": {"emea": "lodnon"}},
+            {"london": LONDON},
+            "schedules.emea: unknown schedule 'lodnon'; known schedules: london",
+        ),
+        (
+            {"schedule_attribute": "region"},
+            {"london": LONDON},
+            "schedule_attribute 'region' needs schedules",
+        ),
+        (
+            {"schedules": {"emea": "london"}},
+            {"london": LONDON},
+            "this rule names no schedule_attribute",
+        ),
+        (
+            {
+                "schedule_attribute": "region",
+                "schedules": {"emea": "london"},
+                "timezone_attribute": "tz",
+            },
+            {"london": LONDON},
+            "schedule 'london' has its own time zone",
+        ),
         ({"reopen": {"events": {"type": "reopen"}}}, {}, "without on_reopen (restart or continue)"),
         ({"status": {"field": "state"}}, {}, "which only pause and on_reopen use"),
         ({"pause": {"while": []}}, {}, "should be non-empty"),
@@ -634,7 +679,15 @@ def test_bad_params_are_refused_in_plain_words(
 
 
 def test_update_gap_takes_the_same_clock_keys_as_elapsed() -> None:
-    clock_keys = {"schedule", "timezone_attribute", "status", "pause", "reopen"}
+    clock_keys = {
+        "schedule",
+        "schedule_attribute",
+        "schedules",
+        "timezone_attribute",
+        "status",
+        "pause",
+        "reopen",
+    }
 
     def shape(check: Any, key: str) -> dict[str, Any]:
         return {

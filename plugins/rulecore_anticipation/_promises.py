@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
     SELECTOR_SCHEMA,
+    CaseClock,
     Check,
     CompileContext,
     EvaluationContext,
@@ -63,6 +65,8 @@ PROMISES_KEPT_SCHEMA: dict[str, Any] = {
             "description": "A named business schedule: durations (within, default_within) "
             "count business time under it (default: calendar time).",
         },
+        "schedule_attribute": CASE_CLOCK_PROPERTIES["schedule_attribute"],
+        "schedules": CASE_CLOCK_PROPERTIES["schedules"],
         "timezone_attribute": {
             "type": "string",
             "minLength": 1,
@@ -102,16 +106,30 @@ def compile_promises_kept(params: Mapping[str, Any], context: CompileContext) ->
     is_fulfilment = compile_selector(fulfilment_spec)
     fulfilment_words = describe_selector(fulfilment_spec)
     match_field: str | None = params.get("match_field")
-    due_of = _due_reader(params, context.schedule(params.get("schedule")))
+    # The schedule keys only: timezone_attribute keeps this check's own, looser meaning.
+    schedule_keys = ("schedule", "schedule_attribute", "schedules")
+    clock = CaseClock.compile(
+        {key: params[key] for key in schedule_keys if key in params}, context, reads_reopens=False
+    )
+    due_of = _due_reader(params, clock.schedule)
+    #: with schedule_attribute: a reader for each schedule the attribute may choose
+    due_on = {chosen.name: _due_reader(params, chosen) for chosen in clock.schedules.values()}
 
     def promises_kept(record: Record, context: EvaluationContext) -> Measurement:
+        read_due = due_of
+        if due_on:
+            chosen = clock.schedule_for(record)
+            if isinstance(chosen, Measurement):
+                return chosen
+            if chosen is not None and chosen is not clock.schedule:
+                read_due = due_on[chosen.name]
         events = record.events[: known_events(record, context.as_of)]
         evidence: list[Evidence] = []
         judged = broken = pending = 0
         for index, event in enumerate(events):
             if not is_promise(event):
                 continue
-            due = due_of(record, event)
+            due = read_due(record, event)
             if due.at is not None and due.at < event.at:
                 due = _Due(None, f"due {due.at.isoformat()} is before the promise was made")
             if due.at is None:

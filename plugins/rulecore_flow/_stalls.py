@@ -111,7 +111,7 @@ class _Stalls:
 
     def _longest(self, view: CaseView, spans: list[tuple[datetime, datetime]]) -> int:
         """Which span counts the most time; of equals, the earliest."""
-        if self.clock.schedule is None and not view.pauses:
+        if view.schedule is None and not view.pauses:
             # Plain calendar time: every second counts, so the clock is needed only once, for
             # the segments of the longest.  Timestamps, not subtraction: two times in one zone
             # subtract by their wall clocks, which is wrong across a change of clocks.

@@ -89,7 +89,8 @@ class _UpdateGap:
     is_update: EventPredicate
     is_closing: EventPredicate
     clock: CaseClock
-    update_words: str
+    update_spec: Mapping[str, Any]
+    update_words: str  #: "reply by agent"; "event" when the updates name no type
     update_types: frozenset[str] | None  #: set when updates are picked by type alone
     every_event_updates: bool  #: ``updates: {}``: every event is an update
 
@@ -207,7 +208,11 @@ class _UpdateGap:
     def _event_words(self, view: CaseView, index: int) -> str:
         event = view.events[index]
         if self.is_update(event):
-            return f"the {self.update_words} at {event.at.isoformat()}"
+            if "type" in self.update_spec:
+                return f"the {self.update_words} at {event.at.isoformat()}"
+            # Any type is an update: say which one this was ("the event (note) at ...").
+            named = describe_selector({**self.update_spec, "type": f"event ({event.type})"})
+            return f"the {named} at {event.at.isoformat()}"
         return f"the {event.type} event at {event.at.isoformat()}"
 
     def _gap_evidence(
@@ -282,7 +287,10 @@ def compile_update_gap(params: Mapping[str, Any], context: CompileContext) -> Ev
         is_update=compile_selector(updates),
         is_closing=compile_selector(params.get("closed", DEFAULT_CLOSED)),
         clock=CaseClock.compile(params, context, reads_reopens=True),
-        update_words=describe_selector(updates),
+        update_spec=updates,
+        update_words=describe_selector(
+            updates if "type" in updates else {**updates, "type": "event"}
+        ),
         update_types=selector_types(updates),
         every_event_updates=not updates,
     )
