@@ -331,6 +331,8 @@ def standards(draw: st.DrawFn) -> str:
         "rules": draw(st.lists(rules(), min_size=1, max_size=4)),
     }
     for number, rule in enumerate(standard["rules"]):
+        if not isinstance(rule, dict):
+            continue
         if not once_in(draw, 16):
             rule["id"] = f"r{number}"
         else:
