@@ -421,6 +421,12 @@ cells = st.one_of(
 )
 
 
+source_options = st.sampled_from(["encoding", "delimiter", "quotechar"])
+source_values = st.sampled_from(
+    ["utf-8", "latin-1", "cp1252", "utf-16", "rot13", "base64", "nope", ";", "\t", '"', "\n", ""]
+)
+
+
 @st.composite
 def mapping_cases(draw: st.DrawFn) -> tuple[str, str, str]:
     """``(mapping YAML, export text, export suffix)``: a shipped mapping, now and then bent,
@@ -429,6 +435,8 @@ def mapping_cases(draw: st.DrawFn) -> tuple[str, str, str]:
     mapping = json.loads(mapping_json)
     suffix = ".csv" if not once_in(draw, 3) else ".jsonl"
     mapping.setdefault("source", {})["format"] = "csv" if suffix == ".csv" else "jsonl"
+    if once_in(draw, 4):
+        mapping["source"][draw(source_options)] = draw(source_values)
     if once_in(draw, 6):
         mapping = draw(bent(mapping, budget=2))
     header = list(header)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -20,6 +22,8 @@ from strategies import (
     waivers,
     write_case,
 )
+
+from rulecore.cli import main
 
 CI = settings(
     derandomize=True,
@@ -64,3 +68,43 @@ def test_any_mapping_and_export_is_mapped_or_refused_in_one_line(
 _FIRST_REPLY = (
     Path(__file__).resolve().parent.parent / "standards" / "timeliness-first-reply.yaml"
 ).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# what fuzzing found, kept
+# ---------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+NYC = ROOT / "examples" / "nyc-311"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "words"),
+    [
+        ("rot13", "'rot13' is not a text encoding"),
+        ("base64", "'base64' is not a text encoding"),
+        ("nope", "'nope' is not an encoding"),
+    ],
+)
+@pytest.mark.parametrize("command", ["map", "audit"])
+def test_a_mapping_whose_encoding_cannot_read_text_is_one_located_error(
+    tmp_path: Path, encoding: str, words: str, command: str
+) -> None:
+    # Was a LookupError traceback and exit 1, once the export was opened.
+    text = (NYC / "nyc-311.mapping.yaml").read_text(encoding="utf-8")
+    mapping = tmp_path / "nyc.mapping.yaml"
+    mapping.write_text(
+        text.replace("  format: csv\n", f"  format: csv\n  encoding: {encoding}\n"), "utf-8"
+    )
+    line = mapping.read_text(encoding="utf-8").splitlines().index(f"  encoding: {encoding}") + 1
+    export = NYC / "311-2011-slice.csv"
+    args = {
+        "map": ["map", str(export), "-m", str(mapping)],
+        "audit": ["audit", str(export), "-m", str(mapping), "-s", str(NYC)],
+    }[command]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {mapping}:{line}:13: {words} Python knows; use one such as utf-8, utf-8-sig, "
+        "cp1252 or latin-1"
+    ]
