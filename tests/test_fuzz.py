@@ -6,6 +6,7 @@ CI runs a few hundred examples with a fixed seed; ``bench/fuzz.py`` runs many mo
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -108,3 +109,51 @@ def test_a_mapping_whose_encoding_cannot_read_text_is_one_located_error(
         f"error: {mapping}:{line}:13: {words} Python knows; use one such as utf-8, utf-8-sig, "
         "cp1252 or latin-1"
     ]
+
+
+SELECTING_STANDARD = """\
+id: selecting
+version: 1
+title: Reply to an open case
+dimension: timeliness
+rules:
+  - id: reply
+    check: elapsed
+    params: {from: {type: opened}, to: {type: status, where: {status: [open, pending]}}}
+    thresholds: {target: 1d}
+"""
+
+
+@pytest.mark.parametrize("value", [{"x": 1}, [1, 2], [], {}])
+def test_an_event_field_holding_a_list_or_object_does_not_match_a_where(
+    tmp_path: Path, value: object
+) -> None:
+    # Was an `error` outcome, "raised TypeError: unhashable type", on every rule whose
+    # selector has a `where`: the shipped required_steps rules among them.
+    (tmp_path / "standards").mkdir()
+    (tmp_path / "standards" / "selecting.yaml").write_text(SELECTING_STANDARD, "utf-8")
+    events = [
+        {"at": "2026-03-18T10:00:00Z", "type": "opened"},
+        {"at": "2026-03-18T10:01:00Z", "type": "status", "fields": {"status": value}},
+        {"at": "2026-03-18T10:02:00Z", "type": "status", "fields": {"status": "open"}},
+    ]
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps({"id": "a", "events": events}) + "\n", "utf-8")
+    result = CliRunner().invoke(
+        main, ["audit", str(records), "-s", str(tmp_path / "standards"), "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(result.stdout)["summary"]["outcomes"]
+    assert (outcomes["pass"], outcomes["error"]) == (1, 0), outcomes  # replied in 2 minutes
+
+
+def test_a_where_value_that_is_an_object_is_one_located_error(tmp_path: Path) -> None:
+    # Was "failed to compile this rule: TypeError: unhashable type: 'dict'".
+    standard = tmp_path / "selecting.yaml"
+    standard.write_text(SELECTING_STANDARD.replace("[open, pending]", "{a: 1}"), "utf-8")
+    result = CliRunner().invoke(main, ["validate", str(standard)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(f"error: {standard}:8:")
+    assert "params.to.where.status should be" in line
+    assert "not a mapping" in line
