@@ -491,6 +491,14 @@ def assert_clean(result: Result, what: str) -> None:
         )
 
 
+def assert_same(first: Result, second: Result, what: str) -> None:
+    """The second run of the same command answered as the first, byte for byte."""
+    assert (second.exit_code, second.output) == (first.exit_code, first.output), (
+        f"{what} answered differently the second time: exit {first.exit_code}, then "
+        f"{second.exit_code} ({second.exception!r})\n{first.output}\n---\n{second.output}"
+    )
+
+
 def audit_holds(folder: Path, extra: list[str]) -> None:
     """``rulecore audit`` on ``folder``'s records: clean, reconciled, and deterministic."""
     args = [
@@ -516,8 +524,7 @@ def audit_holds(folder: Path, extra: list[str]) -> None:
     crashed = [f["message"] for f in report["findings"] if CRASHED.search(f.get("message", ""))]
     assert not crashed, f"a check crashed on a record it was given: {crashed[0]}"
     second = invoke(args)
-    assert second.exit_code == first.exit_code
-    assert second.stdout == first.stdout, "the same audit printed different reports"
+    assert_same(first, second, "audit")
 
 
 def write_case(folder: Path, records: str, standard: str, with_schedule: bool) -> None:
@@ -539,5 +546,5 @@ def map_holds(folder: Path, mapping: str, export: str, suffix: str) -> None:
     first = invoke(args)
     assert_clean(first, "map")
     second = invoke(args)
-    assert (second.exit_code, second.output) == (first.exit_code, first.output)
+    assert_same(first, second, "map")
     assert_clean(invoke(["validate", str(mapping_path)]), "validate")
