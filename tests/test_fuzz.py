@@ -157,3 +157,18 @@ def test_a_where_value_that_is_an_object_is_one_located_error(tmp_path: Path) ->
     assert line.startswith(f"error: {standard}:8:")
     assert "params.to.where.status should be" in line
     assert "not a mapping" in line
+
+
+@pytest.mark.parametrize("outcome", [[], {}, ["fail"]])
+def test_a_baseline_finding_whose_outcome_is_a_list_or_object_is_not_tracked(
+    tmp_path: Path, outcome: object
+) -> None:
+    # Was a TypeError traceback ("unhashable type") and exit 1.
+    finding = {"fingerprint": "x", "record": "T-000001", "rule": "a/b", "outcome": outcome}
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"findings": [finding]}), encoding="utf-8")
+    records = ROOT / "examples" / "records" / "service-desk.jsonl"
+    args = ["audit", str(records), "-s", str(ROOT / "standards"), "-f", "json"]
+    result = CliRunner().invoke(main, [*args, "--baseline", str(baseline), "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["baseline"]["resolved"] == 0
