@@ -7,6 +7,7 @@ CI runs a few hundred examples with a fixed seed; ``bench/fuzz.py`` runs many mo
 from __future__ import annotations
 
 import json
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -172,3 +173,17 @@ def test_a_baseline_finding_whose_outcome_is_a_list_or_object_is_not_tracked(
     result = CliRunner().invoke(main, [*args, "--baseline", str(baseline), "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["summary"]["baseline"]["resolved"] == 0
+
+
+def test_a_history_whose_tables_are_another_programs_is_one_located_error(tmp_path: Path) -> None:
+    # Was an sqlite3.OperationalError traceback ("no such column: id") and exit 1.
+    store = tmp_path / "history.db"
+    connection = sqlite3.connect(store)
+    connection.execute("CREATE TABLE audits (x)")
+    connection.commit()
+    connection.close()
+    result = CliRunner().invoke(main, ["history", "--store", str(store)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        f"error: {store}:1:1: this is not a rulecore history (an SQLite file): no such column: id"
+    ]
