@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from strategies import (  # noqa: E402
     audit_holds,
+    baselines,
     map_holds,
     mapping_cases,
     records_text,
@@ -52,6 +53,14 @@ def audit_with_waivers(records: str, waiver_text: str) -> None:
         audit_holds(folder, ["--waivers", str(folder / "waivers.yaml")])
 
 
+def audit_with_baseline(records: str, baseline: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        write_case(folder, records, FIRST_REPLY, with_schedule=False)
+        (folder / "baseline.json").write_text(baseline, encoding="utf-8")
+        audit_holds(folder, ["--baseline", str(folder / "baseline.json")])
+
+
 def mapping(case: tuple[str, str, str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         map_holds(Path(scratch), *case)
@@ -64,6 +73,7 @@ PROPERTIES: dict[str, tuple[Callable[..., None], dict[str, st.SearchStrategy[obj
     ),
     "waivers": (audit_with_waivers, {"records": records_text(), "waiver_text": waivers()}),
     "mapping": (mapping, {"case": mapping_cases()}),
+    "baseline": (audit_with_baseline, {"records": records_text(), "baseline": baselines()}),
 }
 
 

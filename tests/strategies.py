@@ -372,6 +372,31 @@ def waivers(draw: st.DrawFn) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# baselines
+# ---------------------------------------------------------------------------------------------
+
+
+@st.composite
+def baselines(draw: st.DrawFn) -> str:
+    """A previous JSON report, as ``--baseline`` reads it: its findings, often bent."""
+    finding = st.fixed_dictionaries(
+        {
+            "fingerprint": st.sampled_from(["d79367ac5e46e5430f02", "0" * 20, ""]),
+            "record": record_ids(),
+            "rule": st.sampled_from(["timeliness-first-reply/resolution-time", "a/b", ""]),
+            "outcome": st.sampled_from(["fail", "warn", "error", "pass", "waived"]),
+        }
+    )
+    data: Any = {"findings": draw(st.lists(finding, max_size=4))}
+    if once_in(draw, 3):
+        data = draw(bent(data, budget=2))
+    text = json.dumps(data)
+    if once_in(draw, 20):
+        text = draw(st.sampled_from(["", "{", "NaN", "\x00", "[]"]))
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
 # mappings and their exports
 # ---------------------------------------------------------------------------------------------
 

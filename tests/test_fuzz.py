@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import (
     audit_holds,
+    baselines,
     map_holds,
     mapping_cases,
     records_text,
@@ -56,6 +57,16 @@ def test_any_waivers_file_is_applied_or_refused_in_one_line(records: str, waiver
         (folder / "waivers.yaml").write_text(waiver_text, encoding="utf-8")
         options = ["--waivers", str(folder / "waivers.yaml"), "--as-of", "2026-06-01T00:00:00Z"]
         audit_holds(folder, options)
+
+
+@CI
+@given(records=records_text(), baseline=baselines())
+def test_any_baseline_is_compared_with_or_refused_in_one_line(records: str, baseline: str) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        write_case(folder, records, _FIRST_REPLY, with_schedule=False)
+        (folder / "baseline.json").write_text(baseline, encoding="utf-8")
+        audit_holds(folder, ["--baseline", str(folder / "baseline.json")])
 
 
 @CI
