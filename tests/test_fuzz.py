@@ -198,3 +198,33 @@ def test_a_history_whose_tables_are_another_programs_is_one_located_error(tmp_pa
     assert result.output.strip().splitlines() == [
         f"error: {store}:1:1: this is not a rulecore history (an SQLite file): no such column: id"
     ]
+
+
+PROMISES_STANDARD = """\
+id: promises
+version: 1
+title: Promises are kept
+dimension: anticipation
+rules:
+  - id: kept
+    check: promises_kept
+    params: {promise: {type: promise}, fulfilment: {type: message, actor: agent}}
+"""
+
+
+@pytest.mark.parametrize("within", [10**19, 1e300])
+def test_a_promise_due_past_any_date_is_not_a_crash(tmp_path: Path, within: float) -> None:
+    # Found by bench/fuzz.py (seed 20261419): an OverflowError, as an `error` outcome.
+    (tmp_path / "standards").mkdir()
+    (tmp_path / "standards" / "promises.yaml").write_text(PROMISES_STANDARD, "utf-8")
+    events = [
+        {"at": "2026-03-18T10:00:00Z", "type": "opened"},
+        {"at": "2026-03-18T10:01:00Z", "type": "promise", "fields": {"within": within}},
+    ]
+    records = tmp_path / "records.jsonl"
+    records.write_text(json.dumps({"id": "a", "events": events}) + "\n", "utf-8")
+    args = ["audit", str(records), "-s", str(tmp_path / "standards"), "-f", "json"]
+    result = CliRunner().invoke(main, [*args, "--all-outcomes"])
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["outcome"] == "not_applicable", finding
