@@ -90,6 +90,7 @@ def load_baseline(path: Path) -> Baseline:
             raise SourceError(
                 where, f"finding {index} in this baseline has no fingerprint or record"
             )
-        if finding.get("outcome") in TRACKED:
+        outcome = finding.get("outcome")
+        if isinstance(outcome, str) and outcome in TRACKED:
             previous[finding["fingerprint"]] = finding["record"]
     return Baseline(str(path), previous)

@@ -180,15 +180,22 @@ class SqliteHistory:
         """The most recent ``limit`` audits (all by default), oldest first."""
         if not self.path.exists():
             return []
-        with self._connect() as connection:
-            rows = connection.execute(
-                "SELECT id, recorded_at, label, as_of, records_read, compliance FROM audits"
-                " ORDER BY id DESC LIMIT ?",
-                (-1 if limit is None else limit,),
-            ).fetchall()
-            scores = connection.execute(
-                "SELECT audit_id, dimension, compliance FROM dimension_scores"
-            ).fetchall()
+        try:
+            with self._connect() as connection:
+                rows = connection.execute(
+                    "SELECT id, recorded_at, label, as_of, records_read, compliance FROM audits"
+                    " ORDER BY id DESC LIMIT ?",
+                    (-1 if limit is None else limit,),
+                ).fetchall()
+                scores = connection.execute(
+                    "SELECT audit_id, dimension, compliance FROM dimension_scores"
+                ).fetchall()
+        except sqlite3.DatabaseError as error:
+            # Another program's tables of the same names, say, without rulecore's columns.
+            raise SourceError(
+                Location(str(self.path), 1, 1),
+                f"this is not a rulecore history (an SQLite file): {error}",
+            ) from None
         by_audit: dict[int, dict[str, float | None]] = {}
         for audit_id, dimension, compliance in scores:
             by_audit.setdefault(audit_id, {})[dimension] = compliance

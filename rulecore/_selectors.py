@@ -27,6 +27,12 @@ SELECTOR_SCHEMA: dict[str, Any] = {
         "where": {
             "type": "object",
             "description": "Event fields that must equal these values (a list means any of).",
+            "additionalProperties": {
+                "oneOf": [
+                    {"type": ["string", "number", "boolean", "null"]},
+                    {"type": "array", "items": {"type": ["string", "number", "boolean", "null"]}},
+                ]
+            },
         },
     },
     "$defs": {
@@ -76,9 +82,18 @@ def compile_selector(spec: Mapping[str, Any] | None) -> EventPredicate:
         if actors is not None and event.actor not in actors:
             return False
         fields = event.fields
-        return all(fields.get(name) in allowed for name, allowed in where)
+        return all(_is_one_of(fields.get(name), allowed) for name, allowed in where)
 
     return matches
+
+
+def _is_one_of(value: Any, allowed: frozenset[Any]) -> bool:
+    """Whether an event field's value is one of ``allowed``; a list or an object in the
+    record (which cannot be hashed) is never equal to the text or number a standard gives."""
+    try:
+        return value in allowed
+    except TypeError:
+        return False
 
 
 def selector_types(spec: Mapping[str, Any] | None) -> frozenset[str] | None:

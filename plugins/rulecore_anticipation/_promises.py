@@ -232,7 +232,10 @@ def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueRead
     if schedule is None and zone_attribute is None:
         # Calendar time needs no clock: keep the hot path to one addition.
         def after(record: Record, event: Event, seconds: float) -> _Due:
-            return _Due(event.at + timedelta(seconds=seconds))
+            try:
+                return _Due(event.at + timedelta(seconds=seconds))
+            except OverflowError:
+                return _Due(None, f"{format_duration(seconds)} after it is past any date")
 
     else:
 
@@ -240,7 +243,7 @@ def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueRead
             zone = record.attribute(zone_attribute) if zone_attribute else None
             try:
                 due = add_business_seconds(event.at, seconds, schedule, str(zone) if zone else None)
-            except ValueError as error:
+            except (ValueError, OverflowError) as error:
                 return _Due(None, f"cannot count {format_duration(seconds)} after it: {error}")
             return _Due(due)
 

@@ -7,6 +7,7 @@ all at once.  A compiled :class:`Mapping` refers to columns by position in a pro
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence
@@ -185,6 +186,7 @@ class _Compiler:
         assignment = self._assignment() if "assignment" in data else None
         timeline = self._timeline() if "timeline" in data else None
         self._shape_rules(shape)
+        self._check_encoding(source)
         attributes = tuple(
             (name, self.value(spec, ("attributes", name), default_pick="last"))
             for name, spec in (data.get("attributes") or {}).items()
@@ -216,6 +218,27 @@ class _Compiler:
         )
 
     # -- pieces ---------------------------------------------------------------------------
+
+    def _check_encoding(self, source: dict[str, Any]) -> None:
+        """An encoding Python does not know, or one that is not for text (rot13, base64),
+        would only fail once the export is opened, as a traceback."""
+        name = source.get("encoding")
+        if not isinstance(name, str):
+            return
+        try:
+            # CodecInfo says whether text can be read with it; TextIOWrapper asks the same.
+            is_text = getattr(codecs.lookup(name), "_is_text_encoding", True)
+        except LookupError:
+            is_text = None
+        if not is_text:
+            problem = "is not a text encoding" if is_text is False else "is not an encoding"
+            self.errors.append(
+                SourceError(
+                    self.document.locate(["source", "encoding"]),
+                    f"{name!r} {problem} Python knows; use one such as utf-8, utf-8-sig, "
+                    "cp1252 or latin-1",
+                )
+            )
 
     def _shape_rules(self, shape: str) -> None:
         data = self.data
