@@ -39,10 +39,8 @@ from rulecore._model import record_from_mapping
 from rulecore._yaml import load_yaml_file
 
 #: Pages another change is rewriting; their blocks are skipped until it lands.
-IN_FLUX = {
-    "docs/clock.md": "the `schedules:` examples are being rewritten as `kind: schedule` files "
-    "(issue 11, 'the clock docs made pasteable') on another branch",
-}
+#: Pages whose examples are being rewritten, with the reason; their blocks are skipped.
+IN_FLUX: dict[str, str] = {}
 
 _DIRECTIVE = re.compile(r"<!--\s*yaml:\s*(invalid|fragment)\s*-->")
 _COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
