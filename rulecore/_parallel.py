@@ -69,6 +69,10 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+#: More workers than this for each usable core only share the cores and multiply the memory.
+MAX_JOBS_PER_CORE = 4
+
+
 def resolve_jobs(jobs: int | str) -> int:
     """``jobs`` as a number of processes: a positive integer, or ``auto`` for the cores."""
     if jobs == "auto":
@@ -79,6 +83,14 @@ def resolve_jobs(jobs: int | str) -> int:
         raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}") from None
     if number < 1 or str(number) != str(jobs).strip():
         raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}")
+    cores = usable_cores()
+    if number > MAX_JOBS_PER_CORE * cores:
+        # Each worker holds its own engine: hundreds of them would only share the same cores
+        # and exhaust memory.
+        raise ValueError(
+            f"jobs {number} is more than {MAX_JOBS_PER_CORE} processes for each of the {cores} "
+            "cores this process may use; use 'auto'"
+        )
     return number
 
 

@@ -171,8 +171,8 @@ def _parse_as_of(value: str | None) -> datetime | None:
 def _parse_jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
     try:
         return resolve_jobs(value.strip().lower())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a positive whole number or 'auto'") from None
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 # Options shared by the commands that read records.

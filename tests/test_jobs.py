@@ -345,6 +345,17 @@ def test_jobs_must_be_a_positive_number_or_auto(value: str) -> None:
     assert "--jobs" in result.output
 
 
+def test_more_jobs_than_the_cores_can_share_is_refused() -> None:
+    from rulecore._parallel import MAX_JOBS_PER_CORE, usable_cores
+
+    too_many = str(MAX_JOBS_PER_CORE * usable_cores() + 1)
+    result = CliRunner().invoke(
+        main, ["audit", str(RECORDS), "-s", str(STANDARDS), "--jobs", too_many]
+    )
+    assert result.exit_code == 2
+    assert f"jobs {too_many} is more than {MAX_JOBS_PER_CORE} processes" in result.output
+
+
 def test_jobs_auto_uses_the_cores(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
