@@ -169,22 +169,26 @@ def _id_reader(mapping: Mapping) -> Callable[[Row], str]:
     plain = _bare(mapping.case_id)
     if plain is None or plain.kind != "text":
         return lambda values: case_id_of(values, mapping)
+    return _text_reader(plain, 0, MAX_ID, lambda values: case_id_of(values, mapping))
+
+
+def _text_reader(
+    plain: Plain, shortest: int, longest: int, general: Callable[[Row], str]
+) -> Callable[[Row], str]:
+    """A plain text column read inline: trimmed, neither a missing marker nor of a length
+    outside ``shortest``..``longest``; anything else goes to the ``general`` reader, which
+    words the problem or applies the rest of the value's spec."""
     index, markers = plain.position, plain.missing
 
-    def read_id(values: Row) -> str:
+    def read_text(values: Row) -> str:
         raw = values[index]
         if type(raw) is str:
             text = raw.strip()
-            if text not in markers and len(text) <= MAX_ID:
+            if shortest <= len(text) <= longest and text not in markers:
                 return text
-        return case_id_of(values, mapping)
+        return general(values)
 
-    return read_id
-
-
-# ---------------------------------------------------------------------------------------------
-# the timeline
-# ---------------------------------------------------------------------------------------------
+    return read_text
 
 
 def _events_reader(timeline: Timeline) -> ReadEvents:
@@ -404,17 +408,7 @@ def _type_reader(spec: Value) -> Callable[[Row], str]:
     plain = _bare(spec)
     if plain is None or plain.kind != "text":
         return lambda values: event_type(spec, values)
-    index, missing = plain.position, plain.missing
-
-    def read_type(values: Row) -> str:
-        raw = values[index]
-        if type(raw) is str:
-            text = raw.strip()
-            if 0 < len(text) <= MAX_NAME and text not in missing:
-                return text
-        return event_type(spec, values)
-
-    return read_type
+    return _text_reader(plain, 1, MAX_NAME, lambda values: event_type(spec, values))
 
 
 def _actor_reader(spec: Value | None) -> Callable[[Row], str]:
