@@ -7,19 +7,39 @@ words around them::
     from ._i18n import _
     raise UsageFailure(_("cannot read {path}: {why}").format(path=path, why=why))
 
-JSON field names and outcome values are an interface and are never translated.
+A text needed before the language is known (a column name in a module-level tuple) is marked
+with :func:`N_`, which only lets the catalog tools find it, and translated with :func:`_` where
+it is shown.
+
+JSON field names and outcome values are an interface and are never translated.  The catalogs
+are managed with Babel (see docs/translating.md); at run time only the standard library's
+gettext reads the compiled ``.mo`` files.
 """
 
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["LANGUAGES", "_", "language", "ngettext", "set_language"]
+__all__ = [
+    "LANGUAGES",
+    "N_",
+    "_",
+    "choose_language",
+    "dimension_label",
+    "language",
+    "localized",
+    "ngettext",
+    "outcome_label",
+    "set_language",
+]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "rulecore"
 LANGUAGES = ("en", "zh")
+#: Environment variables that choose the language, strongest first, after ``--lang``.
+LANGUAGE_VARIABLES = ("RULECORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
 _state: dict[str, object] = {"lang": "en", "catalog": gettext.NullTranslations()}
 
@@ -42,6 +62,34 @@ def language() -> str:
     return str(_state["lang"])
 
 
+def choose_language(option: str | None, environ: Mapping[str, str]) -> str:
+    """The language to speak: ``option`` (``--lang``), else ``RULECORE_LANG``, else the locale.
+
+    The locale is the first of ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set, as POSIX
+    reads it; one starting with ``zh`` (``zh_CN.UTF-8``, ``zh_TW``...) means Chinese, any other
+    English.  ``RULECORE_LANG`` must name a language rulecore speaks (``zh_CN`` counts as
+    ``zh``); anything else raises :class:`ValueError`.
+    """
+    if option:
+        return _normalised(option, "--lang")
+    wanted = environ.get("RULECORE_LANG", "").strip()
+    if wanted:
+        return _normalised(wanted, "RULECORE_LANG")
+    for variable in LANGUAGE_VARIABLES[1:]:
+        value = environ.get(variable, "").strip()
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _normalised(value: str, source: str) -> str:
+    lang = value.lower().replace("-", "_").split("_")[0].split(".")[0]
+    if lang not in LANGUAGES:
+        problem = _("{source}={value} is not a language rulecore speaks; choose one of {choices}")
+        raise ValueError(problem.format(source=source, value=value, choices=", ".join(LANGUAGES)))
+    return lang
+
+
 def _(message: str) -> str:
     """``message`` in the current language."""
     catalog = _state["catalog"]
@@ -49,8 +97,66 @@ def _(message: str) -> str:
     return catalog.gettext(message)
 
 
+def N_(message: str) -> str:
+    """``message`` unchanged: marks it for the catalog, to be translated where it is shown."""
+    return message
+
+
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message, for ``count``, in the current language."""
     catalog = _state["catalog"]
     assert isinstance(catalog, gettext.NullTranslations)
     return catalog.ngettext(singular, plural, count)
+
+
+def localized(text: str | Mapping[str, str] | None) -> str:
+    """A standard's text in the current language.
+
+    A standard may write ``title``, ``description`` and ``message`` as a plain string (spoken
+    in every language) or as ``{en: ..., zh: ...}``; a language it leaves out falls back to
+    English, then to the first one given.
+    """
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    for lang in (language(), "en"):
+        if text.get(lang):
+            return text[lang]
+    return next(iter(text.values()), "")
+
+
+#: Dimensions people read under their own name: the four of the design card, Martin's other
+#: procedural three, and the personal side.  Another plugin's dimension is shown as it is named.
+DIMENSIONS = (
+    N_("timeliness"),
+    N_("flow"),
+    N_("adaptability"),
+    N_("anticipation"),
+    N_("communication"),
+    N_("feedback"),
+    N_("supervision"),
+    N_("courtesy"),
+)
+
+#: Outcome values stay English in data; these are their labels in tables and reports.
+OUTCOMES = {
+    "pass": N_("pass"),
+    "warn": N_("warn"),
+    "fail": N_("fail"),
+    "not_applicable": N_("not applicable"),
+    "error": N_("error"),
+    "waived": N_("waived"),
+}
+
+
+def dimension_label(name: str) -> str:
+    """A dimension's name as people read it, in the current language."""
+    return _(name) if name in DIMENSIONS else name
+
+
+def outcome_label(outcome: str, *, upper: bool = False) -> str:
+    """An outcome as a table shows it; ``upper`` for the English capitals of a findings list."""
+    if language() == "en":
+        return outcome.upper() if upper else outcome.replace("_", " ")
+    return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome

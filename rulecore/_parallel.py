@@ -38,6 +38,7 @@ from typing import IO, Any, NamedTuple
 
 from ._baseline import Baseline
 from ._engine import AuditRun, Engine, _NullSink
+from ._i18n import language, set_language
 from ._findings import Finding
 from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
@@ -233,6 +234,7 @@ class _Setup(NamedTuple):
     group_by: tuple[str, ...]
     waivers: Waivers | None
     with_evidence: bool
+    language: str = "en"  #: findings are rendered in the worker, in the language of the audit
 
 
 #: A shard's output, in order: a finding, a rejection, or the end of a record (its id; or the
@@ -310,6 +312,7 @@ def _work(connection: Connection, setup: _Setup) -> None:
     """
     # Ctrl-C reaches the whole process group: this process decides, and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_language(setup.language)
     outbox: queue.Queue[bytes | None] = queue.Queue()
     sender = threading.Thread(target=_send_all, args=(connection, outbox), daemon=True)
     sender.start()
@@ -528,6 +531,7 @@ def audit_planned(
         tuple(group_by),
         waivers,
         bool(getattr(sink, "needs_evidence", True)),
+        language(),
     )
     run = AuditRun(
         engine,

@@ -9,9 +9,11 @@ from typing import IO
 
 from rich.console import Console
 from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 
 from ._findings import Finding
+from ._i18n import N_, _, dimension_label, outcome_label
 from ._summary import Counts, Summary
 
 #: How a shell reports a process ended by a closed pipe (128 + SIGPIPE).
@@ -51,28 +53,51 @@ def _counts_row(counts: Counts) -> list[Text | str]:
     ]
 
 
+#: The count columns of every compliance table, translated where they are drawn.
+COUNT_COLUMNS = (
+    N_("compliance"),
+    N_("in tolerance"),
+    N_("pass"),
+    N_("warn"),
+    N_("fail"),
+    N_("n/a"),
+    N_("error"),
+    N_("waived"),
+)
+SERVICE_LEVEL_COLUMNS = (
+    N_("standard"),
+    N_("rule"),
+    N_("group"),
+    N_("target"),
+    N_("actual"),
+    N_("judged"),
+    N_("met"),
+)
+
+
 def _table(title: str, first: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left", expand=False)
     for name in first:
         table.add_column(name, overflow="fold")
-    for name in ("compliance", "in tolerance", "pass", "warn", "fail", "n/a", "error", "waived"):
+    for name in COUNT_COLUMNS:
+        label = _(name)
         # Numbers never shrink; on a narrow screen the ids wrap instead.
-        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+        table.add_column(label, justify="right", no_wrap=True, min_width=cell_len(label))
     return table
 
 
 def _service_level_table(summary: Summary) -> Table:
-    table = Table(title="Service levels", title_justify="left")
-    for name in ("standard", "rule", "group", "target", "actual", "judged", "met"):
-        table.add_column(name, justify="right" if name in ("actual", "judged") else "left")
+    table = Table(title=_("Service levels"), title_justify="left")
+    for name in SERVICE_LEVEL_COLUMNS:
+        table.add_column(_(name), justify="right" if name in ("actual", "judged") else "left")
     for level in summary.service_levels:
         met = level["met"]
         verdict = (
             Text("—", style="dim")
             if met is None
-            else Text("yes", style="green")
+            else Text(_("yes"), style="green")
             if met
-            else Text("no", style="red")
+            else Text(_("no"), style="red")
         )
         group = level["group"] if level["by"] is None else f"{level['by']}={level['group']}"
         table.add_row(
@@ -103,17 +128,27 @@ def render_scorecard(
         highlight=False,
     )
     console.print(
-        f"[bold]rulecore audit[/bold]: {summary.read} records read, {summary.evaluated} evaluated, "
-        f"{summary.rejected} rejected"
-        + (f", as of {summary.as_of.isoformat()}" if summary.as_of else "")
+        _(
+            "[bold]rulecore audit[/bold]: {read} records read, {evaluated} evaluated, "
+            "{rejected} rejected"
+        ).format(
+            read=summary.read,
+            evaluated=summary.evaluated,
+            rejected=summary.rejected,
+        )
+        + (
+            _(", as of {moment}").format(moment=summary.as_of.isoformat())
+            if summary.as_of
+            else ""
+        )
     )
-    dimensions = _table("Compliance by dimension", ["dimension"])
+    dimensions = _table(_("Compliance by dimension"), [_("dimension")])
     for name, counts in summary.dimensions:
-        dimensions.add_row(name, *_counts_row(counts))
-    dimensions.add_row(Text("all", style="bold"), *_counts_row(summary.outcomes))
+        dimensions.add_row(dimension_label(name), *_counts_row(counts))
+    dimensions.add_row(Text(_("all"), style="bold"), *_counts_row(summary.outcomes))
     console.print(dimensions)
 
-    rules = _table("Compliance by rule", ["standard", "rule"])
+    rules = _table(_("Compliance by rule"), [_("standard"), _("rule")])
     for rule in summary.rules:
         rules.add_row(rule.standard, rule.rule, *_counts_row(rule.counts))
     console.print(rules)
@@ -121,7 +156,7 @@ def render_scorecard(
     if summary.service_levels:
         console.print(_service_level_table(summary))
     for attribute in sorted({breakdown.by for breakdown in summary.breakdowns}):
-        table = _table(f"Compliance by {attribute}", [attribute])
+        table = _table(_("Compliance by {attribute}").format(attribute=attribute), [attribute])
         for breakdown in summary.breakdowns:
             if breakdown.by == attribute:
                 table.add_row(breakdown.value, *_counts_row(breakdown.counts))
@@ -130,24 +165,38 @@ def render_scorecard(
     if summary.baseline is not None:
         base = summary.baseline
         console.print(
-            f"Against the baseline {base['source']}: {base['new']} new, "
-            f"{base['persisting']} persisting, {base['resolved']} resolved",
+            _(
+                "Against the baseline {source}: {new} new, {persisting} persisting, "
+                "{resolved} resolved"
+            ).format(
+                source=base["source"],
+                new=base["new"],
+                persisting=base["persisting"],
+                resolved=base["resolved"],
+            ),
             markup=False,
         )
     if summary.waivers is not None:
         waived = summary.waivers
         console.print(
-            f"Waivers: {waived['used']} of {waived['in_force']} in force applied, "
-            f"{len(waived['expired'])} expired, {len(waived['unused'])} unused",
+            _("Waivers: {used} of {in_force} in force applied, {expired} expired, {unused} unused")
+            .format(
+                used=waived["used"],
+                in_force=waived["in_force"],
+                expired=len(waived["expired"]),
+                unused=len(waived["unused"]),
+            ),
             markup=False,
         )
         for expired in waived["expired"]:
             console.print(
-                f"  expired {expired['expires']}: {expired['source']} ({expired['reason']})",
+                _("  expired {expires}: {source} ({reason})").format(
+                    expires=expired["expires"], source=expired["source"], reason=expired["reason"]
+                ),
                 markup=False,
             )
     if worst:
-        console.print(Text("First failures to look at", style="bold"))
+        console.print(Text(_("First failures to look at"), style="bold"))
         # A grid, so that a long message wraps under itself rather than under the record id.
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
@@ -156,13 +205,13 @@ def render_scorecard(
         grid.add_column()
         for finding in worst:
             grid.add_row(
-                f"  {finding.outcome.upper()}",
+                f"  {outcome_label(finding.outcome, upper=True)}",
                 finding.record,
                 f"{finding.standard}/{finding.rule}",
                 Text(finding.message),
             )
         console.print(grid)
     if rejection_reasons:
-        console.print(Text("Rejected input", style="bold"))
+        console.print(Text(_("Rejected input"), style="bold"))
         for reason, count in sorted(rejection_reasons.items()):
             console.print(f"  {count:6}  {reason}", markup=False)

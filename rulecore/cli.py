@@ -28,6 +28,7 @@ from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
+from ._i18n import LANGUAGES, _, choose_language, ngettext, set_language
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
@@ -142,8 +143,17 @@ def _stopped_by(ctx: click.Context, which: signal.Signals) -> SystemExit:
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rulecore")
-def main() -> None:
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    help="Speak this language (en, zh); else RULECORE_LANG, else the locale (LANG...).",
+)
+def main(lang: str | None) -> None:
     """Audit service interactions against YAML service standards."""
+    try:
+        set_language(choose_language(lang, os.environ))
+    except ValueError as error:
+        raise UsageFailure(str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------
