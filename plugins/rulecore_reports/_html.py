@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import jinja2
+from markupsafe import Markup
 
 import rulecore
 from rulecore import Finding, Rejection, Summary
+from rulecore._i18n import N_, _, dimension_label, language, outcome_label
 
 from ._collect import FindingsByRule
 
@@ -61,10 +63,19 @@ def render(
     )
     environment.filters["share"] = _share
     environment.filters["value"] = _value
+    environment.filters["dimension"] = dimension_label
+    environment.filters["outcome"] = outcome_label
+    environment.filters["evidence_kind"] = lambda kind: _(EVIDENCE_KINDS.get(kind, kind))
+    environment.filters["baseline_state"] = lambda state: _(BASELINE_STATES.get(state, state))
     template = environment.get_template("report.html.j2")
     history = _history(options.get("history"))
     return template.render(
-        title=options.get("title") or "rulecore audit",
+        _=_markup_text,
+        code=_code,
+        html_lang="zh-Hans" if language() == "zh" else "en",
+        titles={standard.standard: standard.title for standard in summary.standards},
+        chart_text=_script_json(chart_text()),
+        title=options.get("title") or _("rulecore audit"),
         version=rulecore.__version__,
         summary=summary,
         rules=[
@@ -104,6 +115,46 @@ def chart_data(summary: Summary, history: list[dict[str, Any]]) -> dict[str, Any
         "quadrant": list(summary.service_types),
         "history": history,
     }
+
+
+EVIDENCE_KINDS = {"event": N_("event"), "segment": N_("segment"), "note": N_("note")}
+BASELINE_STATES = {"new": N_("new"), "persisting": N_("persisting")}
+SERVICE_TYPES = {
+    "freezer": N_("freezer"),
+    "factory": N_("factory"),
+    "friendly zoo": N_("friendly zoo"),
+    "quality": N_("quality"),
+}
+PERIODS = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
+
+
+def chart_text() -> dict[str, Any]:
+    """The words the charts draw, in the report's language."""
+    from rulecore._i18n import DIMENSIONS
+
+    return {
+        "compliance": _("Compliance"),
+        "within_tolerance": _("Within tolerance"),
+        "compliance_by": _("Compliance by {by}"),
+        "over_past_audits": _("Compliance over past audits"),
+        "audit_n": _("audit {id}"),
+        "quadrant": _("Procedural (x) against personal (y) compliance"),
+        "procedural": _("procedural"),
+        "personal": _("personal"),
+        "types": {name: _(label) for name, label in SERVICE_TYPES.items()},
+        "periods": {name: _(label) for name, label in PERIODS.items()},
+        "dimensions": {name: _(name) for name in DIMENSIONS},
+    }
+
+
+def _markup_text(message: str) -> Markup:
+    """A template's text in the report's language, as markup: ``.format()`` then escapes
+    what it is given, except the markup :func:`_code` makes."""
+    return Markup.escape(_(message))
+
+
+def _code(text: str) -> Markup:
+    return Markup("<code>{}</code>").format(text)
 
 
 def _history(path: Any) -> list[dict[str, Any]]:
