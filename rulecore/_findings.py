@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from ._checks import Evidence, Measurement
+from ._i18n import _
 from ._thresholds import ThresholdMatrix, Thresholds, format_value
 from ._yaml import Location
 
@@ -474,8 +475,10 @@ def render_finding_message(
         outcome = "fail" if thresholds is None else classify(measurement, thresholds)
     if outcome == "not_applicable":
         if measurement.value is not None and thresholds is None:
-            return f"no thresholds for this record's {ref.matrix_by} and no 'otherwise' zone"
-        return measurement.note or "the events this rule needs are not in the record"
+            return _("no thresholds for this record's {attribute} and no 'otherwise' zone").format(
+                attribute=ref.matrix_by
+            )
+        return measurement.note or _("the events this rule needs are not in the record")
     unit = thresholds.unit if thresholds else "count"
     measured = format_value(measurement.value, unit)
     expected = thresholds.describe() if thresholds else ""
@@ -491,8 +494,8 @@ def render_finding_message(
             "outcome": outcome,
         }
         return render_message(ref.message, values)
-    text = f"measured {measured}; {expected}"
-    return f"{text} ({measurement.note})" if measurement.note else text
+    text = _("measured {measured}; {expected}").format(measured=measured, expected=expected)
+    return _("{message} ({note})").format(message=text, note=measurement.note) if measurement.note else text
 
 
 def evidence_of(
@@ -511,8 +514,10 @@ def evidence_of(
             Evidence(
                 "note",
                 "evidence failed",
-                detail=f"check {ref.check!r} from plugin {ref.plugin!r} could not give its "
-                f"evidence: {type(error).__name__}: {error}",
+                detail=_(
+                    "check {check!r} from plugin {plugin!r} could not give its evidence: "
+                    "{kind}: {error}"
+                ).format(check=ref.check, plugin=ref.plugin, kind=type(error).__name__, error=error),
             ),
         )
     return (*evidence, REORDERED) if reordered else evidence

@@ -109,12 +109,13 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return catalog.ngettext(singular, plural, count)
 
 
-def localized(text: str | Mapping[str, str] | None) -> str:
+def localized(text: str | Mapping[str, str] | None, *, fallback: bool = True) -> str:
     """A standard's text in the current language.
 
     A standard may write ``title``, ``description`` and ``message`` as a plain string (spoken
     in every language) or as ``{en: ..., zh: ...}``; a language it leaves out falls back to
-    English, then to the first one given.
+    English, then (with ``fallback``) to the first one given.  A message falls back no further
+    than English: ``message: {zh: ...}`` keeps rulecore's own message in English.
     """
     if text is None:
         return ""
@@ -123,7 +124,7 @@ def localized(text: str | Mapping[str, str] | None) -> str:
     for lang in (language(), "en"):
         if text.get(lang):
             return text[lang]
-    return next(iter(text.values()), "")
+    return next((value for value in text.values() if value), "") if fallback else ""
 
 
 #: Dimensions people read under their own name: the four of the design card, Martin's other

@@ -64,6 +64,8 @@ COUNT_COLUMNS = (
     N_("error"),
     N_("waived"),
 )
+#: Group names that are rulecore's own words, not a record's value.
+GROUP_NAMES = {"(all)": N_("(all)"), "(none)": N_("(none)")}
 SERVICE_LEVEL_COLUMNS = (
     N_("standard"),
     N_("rule"),
@@ -99,7 +101,11 @@ def _service_level_table(summary: Summary) -> Table:
             if met
             else Text(_("no"), style="red")
         )
-        group = level["group"] if level["by"] is None else f"{level['by']}={level['group']}"
+        group = (
+            _(GROUP_NAMES.get(level["group"], level["group"]))
+            if level["by"] is None
+            else f"{level['by']}={level['group']}"
+        )
         table.add_row(
             level["standard"],
             level["rule"],

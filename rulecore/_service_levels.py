@@ -19,6 +19,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._i18n import _
 from ._model import Record
 from ._thresholds import format_value, parse_amount
 
@@ -78,8 +79,8 @@ class ServiceLevel:
         if self.percentile is not None:
             sign = "≤" if self.better == "lower" else "≥"
             return f"p{self.percentile:g} {sign} {format_value(self.target, self.unit)}"
-        what = "pass" if self.meets == "pass" else "within tolerance"
-        return f"≥ {self.target:.0%} {what}"
+        what = _("pass") if self.meets == "pass" else _("within tolerance")
+        return _("≥ {share} {what}").format(share=f"{self.target:.0%}", what=what)
 
 
 def parse_service_level(spec: dict[str, Any], unit: str, better: str) -> ServiceLevel:

@@ -23,6 +23,7 @@ import jsonschema
 
 from ._checks import CheckCatalog, CompileContext, CrossRecordCheck, ParamError
 from ._conditions import RecordPredicate, compile_scope
+from ._i18n import localized
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
 from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
@@ -361,10 +362,10 @@ def compile_standard(
     standard = Standard(
         id=data["id"],
         version=str(data["version"]),
-        title=data["title"],
+        title=localized(data["title"]),
         dimension=data["dimension"],
         side=data.get("side", "procedural"),
-        description=data.get("description", "").strip(),
+        description=localized(data.get("description")).strip(),
         applies=applies,
         rules=tuple(rules),
         path=document.path,
@@ -460,7 +461,7 @@ def _compile_rule(
         plugin=plugin,
         params=params,
         severity=data.get("severity", "major"),
-        message=data.get("message", "").strip(),
+        message=localized(data.get("message"), fallback=False).strip(),
         thresholds=thresholds,
         applies=applies,
         compiled=compiled,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._durations import format_duration, parse_duration
+from ._i18n import _
 from ._model import Record
 
 
@@ -62,7 +63,9 @@ class Thresholds:
         )
         if self.desired == self.adequate:
             return f"{sign} {desired}"
-        return f"desired {sign} {desired}, adequate {sign} {adequate}"
+        return _("desired {sign} {desired}, adequate {sign} {adequate}").format(
+            sign=sign, desired=desired, adequate=adequate
+        )
 
 
 @dataclass(frozen=True)

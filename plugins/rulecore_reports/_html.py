@@ -19,6 +19,7 @@ from markupsafe import Markup
 import rulecore
 from rulecore import Finding, Rejection, Summary
 from rulecore._i18n import N_, _, dimension_label, language, outcome_label
+from rulecore._scorecard import GROUP_NAMES
 
 from ._collect import FindingsByRule
 
@@ -66,6 +67,7 @@ def render(
     environment.filters["dimension"] = dimension_label
     environment.filters["outcome"] = outcome_label
     environment.filters["evidence_kind"] = lambda kind: _(EVIDENCE_KINDS.get(kind, kind))
+    environment.filters["group_name"] = lambda group: _(GROUP_NAMES.get(group, group))
     environment.filters["baseline_state"] = lambda state: _(BASELINE_STATES.get(state, state))
     template = environment.get_template("report.html.j2")
     history = _history(options.get("history"))
