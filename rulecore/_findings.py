@@ -495,7 +495,9 @@ def render_finding_message(
         }
         return render_message(ref.message, values)
     text = _("measured {measured}; {expected}").format(measured=measured, expected=expected)
-    return _("{message} ({note})").format(message=text, note=measurement.note) if measurement.note else text
+    if not measurement.note:
+        return text
+    return _("{message} ({note})").format(message=text, note=measurement.note)
 
 
 def evidence_of(
@@ -517,7 +519,9 @@ def evidence_of(
                 detail=_(
                     "check {check!r} from plugin {plugin!r} could not give its evidence: "
                     "{kind}: {error}"
-                ).format(check=ref.check, plugin=ref.plugin, kind=type(error).__name__, error=error),
+                ).format(
+                    check=ref.check, plugin=ref.plugin, kind=type(error).__name__, error=error
+                ),
             ),
         )
     return (*evidence, REORDERED) if reordered else evidence

@@ -161,3 +161,6 @@ def outcome_label(outcome: str, *, upper: bool = False) -> str:
     if language() == "en":
         return outcome.upper() if upper else outcome.replace("_", " ")
     return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
+
+#: A check's unit and direction, as ``rulecore explain`` says them.
+MEASURES = (N_("seconds"), N_("count"), N_("ratio"), N_("lower"), N_("higher"))

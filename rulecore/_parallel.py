@@ -38,8 +38,8 @@ from typing import IO, Any, NamedTuple
 
 from ._baseline import Baseline
 from ._engine import AuditRun, Engine, _NullSink
-from ._i18n import language, set_language
 from ._findings import Finding
+from ._i18n import language, set_language
 from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
 from ._plugins import get_plugin_manager

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
-from rich.cells import cell_len
 from rich.text import Text
 
 from ._findings import Finding

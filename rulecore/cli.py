@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+from rich.cells import cell_len
 
 from . import __version__
 from ._baseline import Baseline, load_baseline
@@ -28,7 +29,7 @@ from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
-from ._i18n import LANGUAGES, _, choose_language, ngettext, set_language
+from ._i18n import LANGUAGES, _, choose_language, dimension_label, ngettext, set_language
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
@@ -55,7 +56,12 @@ def _registry() -> Registry:
     manager: PluginManager = get_plugin_manager()
     registry = collect(manager)
     for problem in registry.problems:
-        click.echo(f"warning: plugin {problem.plugin!r}: {problem.message}", err=True)
+        click.echo(
+            _("warning: plugin {plugin!r}: {message}").format(
+                plugin=problem.plugin, message=problem.message
+            ),
+            err=True,
+        )
     return registry
 
 
@@ -71,10 +77,10 @@ def _exit_on_source_errors() -> Iterator[None]:
         yield
     except StandardsInvalid as invalid:
         for error in invalid.errors:
-            click.echo(f"error: {error}", err=True)
+            click.echo(_("error: {error}").format(error=error), err=True)
         raise SystemExit(2) from None
     except SourceError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(_("error: {error}").format(error=error), err=True)
         raise SystemExit(2) from None
 
 
@@ -136,8 +142,11 @@ def _stopped_by(ctx: click.Context, which: signal.Signals) -> SystemExit:
     Every file being written was a temporary one and has been removed on the way here.
     """
     read = ctx.meta.get(_READ_SO_FAR)
-    got = "" if read is None else f" after {_count(read, 'record')} read"
-    click.echo(f"stopped by {which.name}{got}; no file was written", err=True)
+    got = "" if read is None else _(" after {records} read").format(records=_records(read))
+    click.echo(
+        _("stopped by {signal}{got}; no file was written").format(signal=which.name, got=got),
+        err=True,
+    )
     return SystemExit(128 + which.value)
 
 
@@ -167,13 +176,19 @@ def _parse_as_of(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageFailure(f"--as-of {value!r} is not an ISO 8601 timestamp") from None
+        raise UsageFailure(
+            _("--as-of {value!r} is not an ISO 8601 timestamp").format(value=value)
+        ) from None
     if moment.tzinfo is None:
-        raise UsageFailure(f"--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
+        raise UsageFailure(
+            _("--as-of {value!r} needs a UTC offset, such as +00:00 or Z").format(value=value)
+        )
     if outside_plausible_range(moment):
         # The in-flight clock works its way to the moment: centuries away would take minutes.
         raise UsageFailure(
-            f"--as-of {value!r} is outside the dates rulecore audits, {PLAUSIBLE_RANGE}"
+            _("--as-of {value!r} is outside the dates rulecore audits, {range}").format(
+                value=value, range=PLAUSIBLE_RANGE
+            )
         )
     return moment
 
@@ -318,9 +333,11 @@ def audit(
     for name, _path in outputs:
         if name not in registry.writers:
             known = ", ".join(registry.writers)
-            raise UsageFailure(f"unknown format {name!r}; known formats: {known}")
+            raise UsageFailure(
+                _("unknown format {name!r}; known formats: {known}").format(name=name, known=known)
+            )
     if new_only and baseline is None:
-        raise UsageFailure("--new-only needs --baseline")
+        raise UsageFailure(_("--new-only needs --baseline"))
     for path in (*(path for _name, path in outputs), rejects):
         _writable_or_exit(path)
     engine = _standards_or_exit(standards, registry)
@@ -365,7 +382,12 @@ def audit(
                 if history_store is not None:
                     # Recorded before the reports are written, so a trend includes this audit.
                     entry = history_store.record(summary, label or ", ".join(map(str, records)))
-                    click.echo(f"recorded as audit {entry} in {history_path}", err=True)
+                    click.echo(
+                        _("recorded as audit {entry} in {path}").format(
+                            entry=entry, path=history_path
+                        ),
+                        err=True,
+                    )
                 for sink in sinks:
                     sink.close(summary)
 
@@ -386,10 +408,19 @@ def audit(
                 baseline=baseline_set,
             )
     for name, path in outputs[1:]:
-        click.echo(f"wrote the {name} report to {path}", err=True)
+        click.echo(_("wrote the {name} report to {path}").format(name=name, path=path), err=True)
     if summary.rejected:
-        where = f"; written to {rejects}" if rejects else "; keep them with --rejects FILE"
-        click.echo(f"{summary.rejected} of {summary.read} records rejected{where}", err=True)
+        where = (
+            _("; written to {path}").format(path=rejects)
+            if rejects
+            else _("; keep them with --rejects FILE")
+        )
+        click.echo(
+            _("{rejected} of {read} records rejected{where}").format(
+                rejected=summary.rejected, read=summary.read, where=where
+            ),
+            err=True,
+        )
     raise SystemExit(1 if reached else 0)
 
 
@@ -399,7 +430,7 @@ def _exit_on_worker_failure() -> Iterator[None]:
     try:
         yield
     except ShardFailed as failure:
-        click.echo(f"error: {failure}", err=True)
+        click.echo(_("error: {error}").format(error=failure), err=True)
         raise SystemExit(2) from None
 
 
@@ -411,10 +442,12 @@ def _write_reject(stream: IO[str], rejection: Rejection) -> None:
 def _parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     reports = []
     for value in values:
-        name, _, path = value.partition(":")
+        name, _colon, path = value.partition(":")
         if not name or not path:
             raise UsageFailure(
-                f"--report {value!r}: write it as FORMAT:FILE, like html:report.html"
+                _("--report {value!r}: write it as FORMAT:FILE, like html:report.html").format(
+                    value=value
+                )
             )
         reports.append((name, Path(path)))
     return reports
@@ -506,7 +539,12 @@ def map_records(
                 continue
             stream.write(msgspec.json.encode(record_to_builtins(item)).decode() + "\n")
             written += 1
-    click.echo(f"{read} read, {written} written, {rejected} rejected", err=True)
+    click.echo(
+        _("{read} read, {written} written, {rejected} rejected").format(
+            read=read, written=written, rejected=rejected
+        ),
+        err=True,
+    )
 
 
 @contextmanager
@@ -566,8 +604,9 @@ def _writable_or_exit(path: Path | None) -> None:
         return
     if path.is_dir():
         raise UsageFailure(
-            f"cannot write {path}: it is a folder; name a file inside it, "
-            f"like {path / 'report.json'}"
+            _("cannot write {path}: it is a folder; name a file inside it, like {example}").format(
+                path=path, example=path / "report.json"
+            )
         )
     if path.exists():
         return  # a file is replaced through its folder; a device or pipe is written to
@@ -575,15 +614,16 @@ def _writable_or_exit(path: Path | None) -> None:
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir():
-        raise _cannot_write(path, f"{folder} is a file, not a folder")
+        raise _cannot_write(path, _("{folder} is a file, not a folder").format(folder=folder))
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise _cannot_write(path, f"the folder {folder} is not writable")
+        raise _cannot_write(path, _("the folder {folder} is not writable").format(folder=folder))
 
 
 def _cannot_write(path: Path, why: str | None) -> UsageFailure:
     return UsageFailure(
-        f"cannot write {path}: {why or 'the system refused'}; "
-        "choose a file in a folder you can write to"
+        _("cannot write {path}: {why}; choose a file in a folder you can write to").format(
+            path=path, why=why or _("the system refused")
+        )
     )
 
 
@@ -619,9 +659,9 @@ def _progress() -> Iterator[Callable[[], None]]:
 
     columns = (
         SpinnerColumn(),
-        TextColumn("auditing"),
+        TextColumn(_("auditing")),
         MofNCompleteColumn(),
-        TextColumn("records"),
+        TextColumn(_("records")),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
@@ -651,13 +691,18 @@ def validate(paths: tuple[Path, ...]) -> None:
     rules = sum(len(standard.rules) for standard in engine.standards)
     files = len({standard.path for standard in engine.standards})  # not schedules or mappings
     click.echo(
-        f"ok: {_count(len(engine.standards), 'standard')} with {_count(rules, 'rule')} "
-        f"in {_count(files, 'file')}"
+        _("ok: {standards} with {rules} in {files}").format(
+            standards=ngettext("{n} standard", "{n} standards", len(engine.standards)).format(
+                n=len(engine.standards)
+            ),
+            rules=ngettext("{n} rule", "{n} rules", rules).format(n=rules),
+            files=ngettext("{n} file", "{n} files", files).format(n=files),
+        )
     )
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+def _records(number: int) -> str:
+    return ngettext("{n} record", "{n} records", number).format(n=number)
 
 
 @main.command()
@@ -674,30 +719,38 @@ def explain(name: str) -> None:
 
 def describe_check(plugin: str, check: AnyCheck) -> str:
     """A check's documentation as ``rulecore explain`` prints it."""
-    kind = "cross-record check" if isinstance(check, CrossRecordCheck) else "check"
+    kind = _("cross-record check") if isinstance(check, CrossRecordCheck) else _("check")
     lines = [
-        f"{check.name} — {check.dimension} {kind} from plugin {plugin!r}",
+        _("{name} — {dimension} {kind} from plugin {plugin!r}").format(
+            name=check.name, dimension=dimension_label(check.dimension), kind=kind, plugin=plugin
+        ),
         "",
         check.doc,
         "",
-        f"Measures: {check.unit}; {check.better} is better.",
+        _("Measures: {unit}; {better} is better.").format(
+            unit=_(check.unit), better=_(check.better)
+        ),
     ]
     if check.default_thresholds:
-        lines.append(f"Default thresholds: {json.dumps(dict(check.default_thresholds))}")
+        lines.append(
+            _("Default thresholds: {thresholds}").format(
+                thresholds=json.dumps(dict(check.default_thresholds))
+            )
+        )
     else:
-        lines.append("Default thresholds: none; every rule must give its own.")
-    lines += ["", "Parameters:"]
+        lines.append(_("Default thresholds: none; every rule must give its own."))
+    lines += ["", _("Parameters:")]
     properties = check.params_schema.get("properties", {})
     required = set(check.params_schema.get("required", ()))
     for key, spec in properties.items():
-        flag = " (required)" if key in required else ""
+        flag = _(" (required)") if key in required else ""
         lines.append(f"  {key}{flag}: {spec.get('description', '')}".rstrip())
     if not properties:
-        lines.append("  none")
+        lines.append(_("  none"))
     if check.example:
         lines += [
             "",
-            "Example rule:",
+            _("Example rule:"),
             *("  " + line for line in check.example.rstrip().splitlines()),
         ]
     return "\n".join(lines)
@@ -723,27 +776,34 @@ def plugins(output_format: str) -> None:
     def width(rows: list[dict[str, Any]], key: str = "name") -> int:
         return max((len(str(row[key])) for row in rows), default=0)
 
-    click.echo("Plugins:")
+    click.echo(_("Plugins:"))
     names = width(data["plugins"])
     for plugin in data["plugins"]:
-        blocked = "  (blocked)" if plugin["blocked"] else ""
+        blocked = _("  (blocked)") if plugin["blocked"] else ""
         click.echo(
             f"  {plugin['name']:{names}}  {plugin['distribution']} {plugin['version']}"
             f"  ({plugin['entry_point']}){blocked}"
         )
-    click.echo("Checks:")
-    names, dimensions = width(data["checks"]), width(data["checks"], "dimension")
-    for check in data["checks"]:
+    click.echo(_("Checks:"))
+    names = width(data["checks"])
+    labels = [dimension_label(check["dimension"]) for check in data["checks"]]
+    dimensions = max(map(cell_len, labels), default=0)
+    for check, label in zip(data["checks"], labels, strict=True):
         click.echo(
-            f"  {check['name']:{names}}  {check['dimension']:{dimensions}}  from {check['plugin']}"
+            f"  {check['name']:{names}}  {label}{' ' * (dimensions - cell_len(label))}  "
+            + _("from {plugin}").format(plugin=check["plugin"])
         )
-    for title, rows in (("Readers:", data["readers"]), ("Writers:", data["writers"])):
+    for title, rows in ((_("Readers:"), data["readers"]), (_("Writers:"), data["writers"])):
         click.echo(title)
         names = width(rows)
         for row in rows:
             click.echo(f"  {row['name']:{names}}  {row['description']}")
     for problem in data["problems"]:
-        click.echo(f"problem: {problem['plugin']}: {problem['message']}")
+        click.echo(
+            _("problem: {plugin}: {message}").format(
+                plugin=problem["plugin"], message=problem["message"]
+            )
+        )
 
 
 def plugins_as_data(manager: PluginManager, registry: Registry) -> dict[str, Any]:
@@ -797,17 +857,25 @@ def plugins_as_data(manager: PluginManager, registry: Registry) -> dict[str, Any
 def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     weights: dict[str, float] = {}
     for value in values:
-        outcome, _, amount = value.partition("=")
+        outcome, _equals, amount = value.partition("=")
         if outcome not in SEVERITY_ORDER:
-            raise UsageFailure(f"--weight {value!r}: {outcome!r} is not an outcome")
+            raise UsageFailure(
+                _("--weight {value!r}: {outcome!r} is not an outcome").format(
+                    value=value, outcome=outcome
+                )
+            )
         try:
             weights[outcome] = float(amount)
         except ValueError:
             raise UsageFailure(
-                f"--weight {value!r}: write it as OUTCOME=NUMBER, like fail=3"
+                _("--weight {value!r}: write it as OUTCOME=NUMBER, like fail=3").format(
+                    value=value
+                )
             ) from None
         if weights[outcome] < 0:
-            raise UsageFailure(f"--weight {value!r}: a weight cannot be negative")
+            raise UsageFailure(
+                _("--weight {value!r}: a weight cannot be negative").format(value=value)
+            )
     return weights
 
 
@@ -899,7 +967,10 @@ def sample(
             writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-    click.echo(f"drew {len(rows)} records for review (seed {seed})", err=True)
+    click.echo(
+        _("drew {count} records for review (seed {seed})").format(count=len(rows), seed=seed),
+        err=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -925,7 +996,9 @@ def sample(
 def history(store: Path, limit: int | None, output_format: str) -> None:
     """Show compliance per dimension over past audits, oldest first."""
     if not store.exists():
-        raise UsageFailure(f"{store}: no such history; record audits with audit --history")
+        raise UsageFailure(
+            _("{store}: no such history; record audits with audit --history").format(store=store)
+        )
     with _exit_on_source_errors():
         entries = SqliteHistory(store).entries(limit)
     if output_format == "json":
@@ -934,9 +1007,11 @@ def history(store: Path, limit: int | None, output_format: str) -> None:
     from rich.table import Table
 
     dimensions = sorted({name for entry in entries for name in entry.dimensions})
-    table = Table(title=f"Audit history ({store})", title_justify="left")
-    for column in ("audit", "recorded", "label", "records", "all", *dimensions):
+    table = Table(title=_("Audit history ({store})").format(store=store), title_justify="left")
+    for column in (_("audit"), _("recorded"), _("label"), _("records"), _("all")):
         table.add_column(column)
+    for column in dimensions:
+        table.add_column(dimension_label(column))
     for entry in entries:
         shares = [entry.compliance, *(entry.dimensions.get(name) for name in dimensions)]
         table.add_row(
@@ -961,7 +1036,11 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
     registry = _registry()
     fixtures = discover_fixtures(paths)
     if not fixtures:
-        raise UsageFailure("no fixtures (*.test.yaml) found in " + ", ".join(map(str, paths)))
+        raise UsageFailure(
+            _("no fixtures (*.test.yaml) found in {paths}").format(
+                paths=", ".join(map(str, paths))
+            )
+        )
     results: list[CaseResult] = []
     invalid = False
     for fixture in fixtures:
@@ -970,17 +1049,25 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
         except StandardsInvalid as problems:
             invalid = True
             for error in problems.errors:
-                click.echo(f"error: {error}", err=True)
+                click.echo(_("error: {error}").format(error=error), err=True)
         except SourceError as error:
             invalid = True
-            click.echo(f"error: {error}", err=True)
+            click.echo(_("error: {error}").format(error=error), err=True)
     failed = [result for result in results if not result.passed]
     for result in failed:
-        click.echo(f"FAIL {result.location} {result.name} (record {result.record})")
+        click.echo(
+            _("FAIL {location} {name} (record {record})").format(
+                location=result.location, name=result.name, record=result.record
+            )
+        )
         for line in result.mismatches():
             click.echo(f"     {line}")
     passed = len(results) - len(failed)
-    click.echo(f"{passed} passed, {len(failed)} failed in {len(fixtures)} fixture files")
+    click.echo(
+        _("{passed} passed, {failed} failed in {files} fixture files").format(
+            passed=passed, failed=len(failed), files=len(fixtures)
+        )
+    )
     if invalid:
         raise SystemExit(2)
     raise SystemExit(1 if failed else 0)

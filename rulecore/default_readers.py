@@ -11,6 +11,7 @@ from typing import Any
 import jsonschema
 import msgspec
 
+from ._i18n import _
 from ._model import decode_record
 from ._plugins import hookimpl
 from ._readers import MAX_LINE_BYTES, Item, Reader, Rejection, is_gzip, open_lines
@@ -79,7 +80,7 @@ def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
     register(
         Reader(
             name="jsonl",
-            description="rulecore interaction records, one JSON object per line (plain or gzip)",
+            description=_("rulecore interaction records, one JSON object per line (plain or gzip)"),
             suffixes=(".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"),
             read=read_jsonl,
             splits=_splits,

@@ -13,6 +13,7 @@ import msgspec
 
 from . import __version__
 from ._findings import Finding, finding_json
+from ._i18n import _
 from ._plugins import hookimpl
 from ._readers import Rejection
 from ._summary import Summary
@@ -154,15 +155,15 @@ class TableSink:
 
 @hookimpl
 def rulecore_register_writers(register: Callable[[Writer], None]) -> None:
-    register(Writer("table", "a scorecard for the terminal (the default)", TableSink))
+    register(Writer("table", _("a scorecard for the terminal (the default)"), TableSink))
     register(
-        Writer("json", "one JSON document, described by the published report schema", JsonSink)
+        Writer("json", _("one JSON document, described by the published report schema"), JsonSink)
     )
     register(
         Writer(
             "jsonl",
-            "JSON lines: one finding or rejection per line, the summary last",
+            _("JSON lines: one finding or rejection per line, the summary last"),
             JsonLinesSink,
         )
     )
-    register(Writer("csv", "one row per finding, for spreadsheets", CsvSink))
+    register(Writer("csv", _("one row per finding, for spreadsheets"), CsvSink))

@@ -4,7 +4,6 @@ compiled catalog matches its source, and the language is chosen as the docs say.
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rulecore import Reader, hookimpl
+from rulecore._i18n import _
 
 from ._read import read_mapped, splits_mapped
 
@@ -16,8 +17,9 @@ def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
     register(
         Reader(
             name="mapping",
-            description="exports (CSV, JSON lines; plain or gzip) through a field mapping: "
-            "--mapping FILE",
+            description=_(
+                "exports (CSV, JSON lines; plain or gzip) through a field mapping: --mapping FILE"
+            ),
             suffixes=SUFFIXES,
             read=read_mapped,
             splits=splits_mapped,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rulecore import Writer, hookimpl
+from rulecore._i18n import _
 
 from ._html import HtmlSink
 from ._junit import JunitSink
@@ -20,9 +21,9 @@ def rulecore_register_writers(register: Callable[[Writer], None]) -> None:
     register(
         Writer(
             "html",
-            "a self-contained HTML report with charts and drill-down (works offline)",
+            _("a self-contained HTML report with charts and drill-down (works offline)"),
             HtmlSink,
         )
     )
-    register(Writer("junit", "JUnit XML, one test case per rule, for CI gates", JunitSink))
-    register(Writer("sarif", "SARIF 2.1.0, for code-scanning dashboards", SarifSink))
+    register(Writer("junit", _("JUnit XML, one test case per rule, for CI gates"), JunitSink))
+    register(Writer("sarif", _("SARIF 2.1.0, for code-scanning dashboards"), SarifSink))

@@ -66,9 +66,9 @@ def render(
     environment.filters["value"] = _value
     environment.filters["dimension"] = dimension_label
     environment.filters["outcome"] = outcome_label
-    environment.filters["evidence_kind"] = lambda kind: _(EVIDENCE_KINDS.get(kind, kind))
-    environment.filters["group_name"] = lambda group: _(GROUP_NAMES.get(group, group))
-    environment.filters["baseline_state"] = lambda state: _(BASELINE_STATES.get(state, state))
+    environment.filters["evidence_kind"] = lambda kind: _word(EVIDENCE_KINDS, kind)
+    environment.filters["group_name"] = lambda group: _word(GROUP_NAMES, group)
+    environment.filters["baseline_state"] = lambda state: _word(BASELINE_STATES, state)
     template = environment.get_template("report.html.j2")
     history = _history(options.get("history"))
     return template.render(
@@ -147,6 +147,11 @@ def chart_text() -> dict[str, Any]:
         "periods": {name: _(label) for name, label in PERIODS.items()},
         "dimensions": {name: _(name) for name in DIMENSIONS},
     }
+
+
+def _word(words: Mapping[str, str], value: str) -> str:
+    """``value`` translated when it is one of rulecore's own ``words``, else as it is."""
+    return _(words[value]) if value in words else value
 
 
 def _markup_text(message: str) -> Markup:
