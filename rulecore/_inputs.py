@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from ._i18n import _
 from ._model import Record, record_to_builtins, time_range_problem
 from ._plugins import Registry
 from ._readers import Item, Reader, Rejection, open_maybe_gzip
@@ -28,8 +29,12 @@ def plan_inputs(
     readers = [reader for _plugin, reader in registry.readers.values()]
     if reader_name is not None:
         if reader_name not in registry.readers:
-            known = ", ".join(registry.readers) or "none"
-            raise InputError(f"unknown reader {reader_name!r}; known readers: {known}")
+            known = ", ".join(registry.readers) or _("none")
+            raise InputError(
+                _("unknown reader {name!r}; known readers: {known}").format(
+                    name=reader_name, known=known
+                )
+            )
         readers = [registry.readers[reader_name][1]]
     planned: list[tuple[Path, Reader]] = []
     for path in paths:
@@ -43,19 +48,31 @@ def plan_inputs(
             if reader is None:
                 suffixes = sorted({s for r in readers for s in r.suffixes})
                 raise InputError(
-                    f"{path}: no reader for this kind of file (known endings: "
-                    f"{', '.join(suffixes)}); name one with --reader"
+                    _(
+                        "{path}: no reader for this kind of file (known endings: "
+                        "{endings}); name one with --reader"
+                    ).format(path=path, endings=", ".join(suffixes))
                 )
             planned.append((path, reader))
         else:
-            raise InputError(f"{path}: no such file or folder")
+            raise InputError(_("{path}: no such file or folder").format(path=path))
     if not planned:
-        raise InputError("no input records found in " + ", ".join(map(str, paths)))
+        raise InputError(
+            _("no input records found in {paths}").format(paths=", ".join(map(str, paths)))
+        )
     if all(_holds_nothing(path) for path, _reader in planned):
         # An audit of nothing would print an all-zero scorecard and exit 0, as if all were
         # well: say so, and exit as an empty folder does.
-        what = "the file is empty or blank" if len(planned) == 1 else "every file is empty or blank"
-        raise InputError(f"no input records found in {', '.join(map(str, paths))}: {what}")
+        what = (
+            _("the file is empty or blank")
+            if len(planned) == 1
+            else _("every file is empty or blank")
+        )
+        raise InputError(
+            _("no input records found in {paths}: {why}").format(
+                paths=", ".join(map(str, paths)), why=what
+            )
+        )
     return planned
 
 
@@ -81,13 +98,15 @@ def _reader_for(path: Path, readers: Iterable[Reader]) -> Reader | None:
 
 
 def _duplicate(record: Record, source: str, position: int, earlier: str) -> Rejection:
-    where = "earlier in this file" if earlier == source else f"in {earlier}"
+    where = _("earlier in this file") if earlier == source else _("in {path}").format(path=earlier)
     raw = msgspec.json.encode(record_to_builtins(record)).decode("utf-8")
     return Rejection(
         source,
         0,
-        f"duplicate record id {record.id!r} (item {position} of this file): a record with "
-        f"this id was read {where}, and the first one is kept",
+        _(
+            "duplicate record id {id!r} (item {position} of this file): a record with "
+            "this id was read {where}, and the first one is kept"
+        ).format(id=record.id, position=position, where=where),
         raw,
     )
 
@@ -95,7 +114,12 @@ def _duplicate(record: Record, source: str, position: int, earlier: str) -> Reje
 def _out_of_range(record: Record, source: str, position: int, problem: str) -> Rejection:
     raw = msgspec.json.encode(record_to_builtins(record)).decode("utf-8")
     return Rejection(
-        source, 0, f"record {record.id!r} (item {position} of this file): {problem}", raw
+        source,
+        0,
+        _("record {id!r} (item {position} of this file): {problem}").format(
+            id=record.id, position=position, problem=problem
+        ),
+        raw,
     )
 
 
@@ -151,6 +175,7 @@ def read_file(
         yield Rejection(
             str(path),
             0,
-            f"the {reader.name} reader could not read this file past item {items}: "
-            f"{type(error).__name__}: {error}",
+            _(
+                "the {reader} reader could not read this file past item {items}: {kind}: {error}"
+            ).format(reader=reader.name, items=items, kind=type(error).__name__, error=error),
         )

@@ -23,7 +23,7 @@ import jsonschema
 
 from ._checks import CheckCatalog, CompileContext, CrossRecordCheck, ParamError
 from ._conditions import RecordPredicate, compile_scope
-from ._i18n import localized
+from ._i18n import _, localized
 from ._schemas import load_schema
 from ._service_levels import ServiceLevel, parse_service_level
 from ._thresholds import ThresholdMatrix, Thresholds, parse_thresholds
@@ -104,8 +104,14 @@ KNOWN_KINDS = ("standard", "schedule", *sorted(OTHER_KINDS))
 
 def _unknown_kind(document: Document, kind: str) -> SourceError:
     close = difflib.get_close_matches(kind, KNOWN_KINDS, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(KNOWN_KINDS)}"
-    return SourceError(document.locate(["kind"]), f"unknown kind {kind!r}; {hint}")
+    hint = (
+        _("did you mean {name!r}?").format(name=close[0])
+        if close
+        else _("use one of {names}").format(names=", ".join(KNOWN_KINDS))
+    )
+    return SourceError(
+        document.locate(["kind"]), _("unknown kind {kind!r}; {hint}").format(kind=kind, hint=hint)
+    )
 
 
 def _kind(document: Document) -> str:
@@ -147,7 +153,10 @@ def compile_schedules(documents: Iterable[Document]) -> tuple[dict[str, Any], li
         name = data["name"]
         if name in schedules:
             errors.append(
-                SourceError(document.locate(["name"]), f"schedule {name!r} is defined twice")
+                SourceError(
+                    document.locate(["name"]),
+                    _("schedule {name!r} is defined twice").format(name=name),
+                )
             )
             continue
         spec = {key: value for key, value in data.items() if key not in ("kind", "name")}
@@ -179,7 +188,9 @@ def load_standards(paths: Iterable[Path], registry: CheckCatalog) -> tuple[Stand
     paths = list(paths)
     missing = [path for path in paths if not path.exists()]
     documents, errors = load_documents(paths)
-    errors += [SourceError(Location(str(path), 1, 1), "no such file or folder") for path in missing]
+    errors += [
+        SourceError(Location(str(path), 1, 1), _("no such file or folder")) for path in missing
+    ]
     schedules, schedule_errors = compile_schedules(documents)
     errors += schedule_errors
     standard_documents: list[Document] = []
@@ -202,7 +213,7 @@ def load_standards(paths: Iterable[Path], registry: CheckCatalog) -> tuple[Stand
         raise StandardsInvalid(errors)
     if not standards and not missing:
         where = ", ".join(str(path) for path in paths)
-        raise StandardsInvalid([SourceError(Location(where, 1, 1), "no standards found here")])
+        raise StandardsInvalid([SourceError(Location(where, 1, 1), _("no standards found here"))])
     return tuple(sorted(standards, key=lambda standard: standard.id))
 
 
@@ -226,7 +237,9 @@ def _duplicate_ids(standards: Sequence[Standard]) -> Iterator[SourceError]:
         if standard.id in first_seen:
             yield SourceError(
                 Location(standard.path, 1, 1),
-                f"standard id {standard.id!r} is already used by {first_seen[standard.id].path}",
+                _("standard id {id!r} is already used by {path}").format(
+                    id=standard.id, path=first_seen[standard.id].path
+                ),
             )
         else:
             first_seen[standard.id] = standard
@@ -265,14 +278,20 @@ def _resolve(
     base_document = bases.get(base_id)
     if base_id in chain or base_id == data["id"]:
         where = " -> ".join((*chain, data["id"], base_id))
-        return None, [SourceError(document.locate(["extends"]), f"extends goes round: {where}")]
+        return None, [
+            SourceError(
+                document.locate(["extends"]), _("extends goes round: {chain}").format(chain=where)
+            )
+        ]
     if base_document is None:
         close = difflib.get_close_matches(base_id, sorted(bases), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = _("; did you mean {name!r}?").format(name=close[0]) if close else ""
         return None, [
             SourceError(
                 document.locate(["extends"]),
-                f"no standard {base_id!r} to extend among those loaded{hint}",
+                _("no standard {id!r} to extend among those loaded{hint}").format(
+                    id=base_id, hint=hint
+                ),
             )
         ]
     base, errors = _resolve(base_document, bases, (*chain, data["id"]))
@@ -292,7 +311,9 @@ def _resolve(
     errors = [
         SourceError(
             document.locate_key(["overrides", rule_id]),
-            f"the standard {base_id!r} has no rule {rule_id!r} to override",
+            _("the standard {id!r} has no rule {rule!r} to override").format(
+                id=base_id, rule=rule_id
+            ),
         )
         for rule_id in overrides
         if rule_id not in inherited
@@ -342,7 +363,7 @@ def compile_standard(
             errors.append(
                 SourceError(
                     source.document.locate([*where, "id"]),
-                    f"rule id {rule_data['id']!r} appears twice in this standard",
+                    _("rule id {id!r} appears twice in this standard").format(id=rule_data["id"]),
                 )
             )
             continue
@@ -401,8 +422,10 @@ def _compile_rule(
         errors.append(
             SourceError(
                 document.locate(list(where)),
-                f"check {check_name!r} has no default thresholds; give this rule 'thresholds' "
-                "(for example {desired: 1h, adequate: 4h})",
+                _(
+                    "check {check!r} has no default thresholds; give this rule 'thresholds' "
+                    "(for example {{desired: 1h, adequate: 4h}})"
+                ).format(check=check_name),
             )
         )
     else:
@@ -414,8 +437,10 @@ def _compile_rule(
             errors.append(
                 SourceError(
                     document.locate([*where, "thresholds", "by"]),
-                    f"check {check_name!r} looks across records and takes one zone of "
-                    "tolerance, not a matrix 'by' an attribute",
+                    _(
+                        "check {check!r} looks across records and takes one zone of "
+                        "tolerance, not a matrix 'by' an attribute"
+                    ).format(check=check_name),
                 )
             )
     try:
@@ -432,8 +457,10 @@ def _compile_rule(
             errors.append(
                 SourceError(
                     document.locate([*where, "service_level", "by"]),
-                    f"check {check_name!r} looks across records; its service level is judged "
-                    "over the whole population, not 'by' an attribute",
+                    _(
+                        "check {check!r} looks across records; its service level is judged "
+                        "over the whole population, not 'by' an attribute"
+                    ).format(check=check_name),
                 )
             )
     try:
@@ -443,14 +470,19 @@ def _compile_rule(
     except ValueError as error:
         at = error.path if isinstance(error, ParamError) else ()
         errors.append(
-            SourceError(document.locate([*where, "params", *at]), f"check {check_name!r}: {error}")
+            SourceError(
+                document.locate([*where, "params", *at]),
+                _("check {check!r}: {error}").format(check=check_name, error=error),
+            )
         )
     except Exception as error:  # the plugin's fault, so name the plugin
         errors.append(
             SourceError(
                 document.locate([*where, "check"]),
-                f"check {check_name!r} from plugin {plugin!r} failed to compile this rule: "
-                f"{type(error).__name__}: {error}",
+                _(
+                    "check {check!r} from plugin {plugin!r} failed to compile this rule: "
+                    "{kind}: {error}"
+                ).format(check=check_name, plugin=plugin, kind=type(error).__name__, error=error),
             )
         )
     if errors or thresholds is None:  # no thresholds only ever comes with an error saying why
@@ -477,12 +509,12 @@ def unknown_check(name: str, registry: CheckCatalog) -> str:
     known = list(registry.checks)
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     if close:
-        hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+        hint = _("did you mean {names}?").format(names=_(" or ").join(repr(c) for c in close))
     elif known:
-        hint = "known checks: " + ", ".join(known)
+        hint = _("known checks: {names}").format(names=", ".join(known))
     else:
-        hint = "no checks are registered (is a plugin blocked or broken? see `rulecore plugins`)"
-    return f"unknown check {name!r}; {hint}"
+        hint = _("no checks are registered (is a plugin blocked or broken? see `rulecore plugins`)")
+    return _("unknown check {name!r}; {hint}").format(name=name, hint=hint)
 
 
 def schema_errors(
@@ -502,7 +534,7 @@ def schema_errors(
         # The YAML depth limit keeps shipped and sensible documents far from this.
         yield SourceError(
             document.locate(prefix),
-            "nested too deeply to validate; lower RULECORE_YAML_MAX_DEPTH or flatten it",
+            _("nested too deeply to validate; lower RULECORE_YAML_MAX_DEPTH or flatten it"),
         )
         return
     for error in errors:
@@ -528,46 +560,70 @@ def _word_error(
             key = unexpected[0]
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = (
-                f"; did you mean {close[0]!r}?"
+                _("; did you mean {name!r}?").format(name=close[0])
                 if close
-                else (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+                else (
+                    _("; expected one of: {names}").format(names=", ".join(allowed))
+                    if allowed
+                    else ""
+                )
             )
-            return SourceError(document.locate_key([*path, key]), f"unknown key {key!r}{hint}")
+            return SourceError(
+                document.locate_key([*path, key]),
+                _("unknown key {key!r}{hint}").format(key=key, hint=hint),
+            )
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        return SourceError(document.locate(path), f"missing required key {name!r}{_at(path)}")
+        return SourceError(
+            document.locate(path),
+            _("missing required key {name!r}{where}").format(name=name, where=_at(path)),
+        )
     if validator == "dependentRequired":
         needed = re.findall(r"'([^']+)' is a dependency of '([^']+)'", error.message)
         if needed:
             wanted, key = needed[0]
             return SourceError(
-                document.locate(path), f"{key!r} needs {wanted!r} beside it{_at(path)}"
+                document.locate(path),
+                _("{key!r} needs {wanted!r} beside it{where}").format(
+                    key=key, wanted=wanted, where=_at(path)
+                ),
             )
     if validator == "enum":
         options = ", ".join(map(repr, expected))
         return SourceError(
-            document.locate(path), f"{error.instance!r} is not allowed here; use one of {options}"
+            document.locate(path),
+            _("{value!r} is not allowed here; use one of {options}").format(
+                value=error.instance, options=options
+            ),
         )
     if validator == "type":
         return SourceError(
             document.locate(path),
-            f"{_at(path, 'the value')} should be {_type_words(expected)}, "
-            f"not {_json_type(error.instance)}",
+            _("{what} should be {expected}, not {actual}").format(
+                what=_at(path, _("the value")),
+                expected=_type_words(expected),
+                actual=_json_type(error.instance),
+            ),
         )
     if validator == "pattern" and expected == "\\S":
-        return SourceError(document.locate(path), f"{_at(path, 'the value')} must not be empty")
+        return SourceError(
+            document.locate(path),
+            _("{what} must not be empty").format(what=_at(path, _("the value"))),
+        )
     if validator == "pattern" and path and path[-1] == "id":
         return SourceError(
             document.locate(path),
-            f"{error.instance!r} is not a valid id; "
-            "use lower-case letters, digits, '.', '_' and '-'",
+            _(
+                "{value!r} is not a valid id; use lower-case letters, digits, '.', '_' and '-'"
+            ).format(value=error.instance),
         )
     if validator == "not":
         return SourceError(
             document.locate(path),
-            "these keys cannot be combined: "
-            + ", ".join(sorted(map(str, cast(Mapping[str, Any], error.instance)))),
+            _("these keys cannot be combined: {keys}").format(
+                keys=", ".join(sorted(map(str, cast(Mapping[str, Any], error.instance))))
+            ),
         )
     return SourceError(document.locate(path), error.message)
 
@@ -583,32 +639,32 @@ def _at(path: Sequence[str | int], default: str = "") -> str:
     if not path:
         return default
     words = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
-    return f" in {words.lstrip('.')}" if not default else words.lstrip(".")
+    return _(" in {path}").format(path=words.lstrip(".")) if not default else words.lstrip(".")
 
 
 def _type_words(expected: Any) -> str:
     names = [expected] if isinstance(expected, str) else list(expected)
     words = {
-        "object": "a mapping",
-        "array": "a list",
-        "string": "text",
-        "integer": "a whole number",
-        "number": "a number",
-        "boolean": "true or false",
-        "null": "empty",
+        "object": _("a mapping"),
+        "array": _("a list"),
+        "string": _("text"),
+        "integer": _("a whole number"),
+        "number": _("a number"),
+        "boolean": _("true or false"),
+        "null": _("empty"),
     }
-    return " or ".join(words.get(name, name) for name in names)
+    return _(" or ").join(words.get(name, name) for name in names)
 
 
 def _json_type(value: Any) -> str:
     if isinstance(value, Mapping):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, bool):
-        return "true/false"
+        return _("true/false")
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return _("the number {value}").format(value=value)
     if value is None:
-        return "empty"
-    return f"the text {value!r}"
+        return _("empty")
+    return _("the text {value!r}").format(value=value)

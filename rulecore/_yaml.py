@@ -19,6 +19,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from ._i18n import _
+
 #: The largest YAML file read, in bytes (``RULECORE_YAML_MAX_BYTES``).
 DEFAULT_MAX_BYTES = 1_048_576
 #: The deepest nesting of lists and mappings, aliases expanded (``RULECORE_YAML_MAX_DEPTH``).
@@ -106,8 +108,10 @@ class _Loader(yaml.SafeLoader):
             if self.aliases > self.limits.max_aliases:
                 raise _LimitExceeded(
                     event.start_mark,
-                    f"this file uses more than {self.limits.max_aliases} aliases "
-                    "(the limit is RULECORE_YAML_MAX_ALIASES)",
+                    _(
+                        "this file uses more than {limit} aliases "
+                        "(the limit is RULECORE_YAML_MAX_ALIASES)"
+                    ).format(limit=self.limits.max_aliases),
                 )
             return super().compose_node(parent, index)
         self.depth += 1
@@ -120,10 +124,9 @@ class _Loader(yaml.SafeLoader):
 
 
 def _too_deep(limits: YamlLimits, aliases: str = "") -> str:
-    return (
-        f"nested more than {limits.max_depth} levels deep{aliases} "
-        "(the limit is RULECORE_YAML_MAX_DEPTH)"
-    )
+    return _(
+        "nested more than {limit} levels deep{aliases} (the limit is RULECORE_YAML_MAX_DEPTH)"
+    ).format(limit=limits.max_depth, aliases=aliases)
 
 
 def _check_expansion(node: yaml.Node, limits: YamlLimits) -> None:
@@ -144,19 +147,24 @@ def _check_expansion(node: yaml.Node, limits: YamlLimits) -> None:
             size = 1 + sum(measured[id(child)][0] for child in children)
             height = 1 + max((measured[id(child)][1] for child in children), default=0)
             if height > limits.max_depth:
-                raise _LimitExceeded(current.start_mark, _too_deep(limits, " once aliases expand"))
+                deep = _too_deep(limits, _(" once aliases expand"))
+                raise _LimitExceeded(current.start_mark, deep)
             if size > limits.max_nodes:
                 raise _LimitExceeded(
                     current.start_mark,
-                    f"it holds more than {limits.max_nodes} values once its aliases are expanded "
-                    "(the limit is RULECORE_YAML_MAX_NODES)",
+                    _(
+                        "it holds more than {limit} values once its aliases are expanded "
+                        "(the limit is RULECORE_YAML_MAX_NODES)"
+                    ).format(limit=limits.max_nodes),
                 )
             measured[key] = (size, height)
             continue
         if key in measured:
             continue
         if key in open_nodes:
-            raise _LimitExceeded(current.start_mark, "an alias here refers to a value it is in")
+            raise _LimitExceeded(
+                current.start_mark, _("an alias here refers to a value it is in")
+            )
         open_nodes.add(key)
         stack.append((current, True))
         stack.extend((child, False) for child in children)
@@ -237,7 +245,9 @@ def _check_duplicate_keys(path: str, node: yaml.Node | None) -> None:
                         mark = key.start_mark
                         raise SourceError(
                             Location(path, mark.line + 1, mark.column + 1),
-                            f"key {key.value!r} appears twice (first on line {first})",
+                            _("key {key!r} appears twice (first on line {first})").format(
+                                key=key.value, first=first
+                            ),
                         )
                     seen[key.value] = key
                 stack.append(value)
@@ -265,18 +275,26 @@ def load_yaml_text(text: str, path: str = "<string>", limits: YamlLimits | None 
         data = loader.construct_document(node) if node is not None else None
     except _LimitExceeded as error:
         location = _mark_location(path, error.mark)
-        raise SourceError(location, f"this YAML is refused: {error.message}") from None
+        raise SourceError(
+            location, _("this YAML is refused: {why}").format(why=error.message)
+        ) from None
     except yaml.reader.ReaderError as error:
         raise SourceError(_position(text, path, error.position), _unreadable(error)) from None
     except RecursionError:
         # Only reachable below DEPTH_CEILING when the interpreter's stack is already deep.
-        raise SourceError(Location(path, 1, 1), "this YAML is nested too deeply to read") from None
+        raise SourceError(
+            Location(path, 1, 1), _("this YAML is nested too deeply to read")
+        ) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
-        raise SourceError(location, f"this is not valid YAML: {error.problem}") from None
+        raise SourceError(
+            location, _("this is not valid YAML: {problem}").format(problem=error.problem)
+        ) from None
     except yaml.YAMLError as error:
-        raise SourceError(Location(path, 1, 1), f"this is not valid YAML: {error}") from None
+        raise SourceError(
+            Location(path, 1, 1), _("this is not valid YAML: {problem}").format(problem=error)
+        ) from None
     finally:
         loader.dispose()
     return Document(path, data, node)
@@ -291,7 +309,9 @@ def load_yaml_file(path: Path, limits: YamlLimits | None = None) -> Document:
         with path.open("rb") as stream:
             data = stream.read(limits.max_bytes + 1)
     except OSError as error:
-        raise SourceError(Location(source, 1, 1), f"cannot read this file: {error}") from None
+        raise SourceError(
+            Location(source, 1, 1), _("cannot read this file: {why}").format(why=error)
+        ) from None
     if len(data) > limits.max_bytes:
         size = max(len(data), _size(path))
         raise SourceError(Location(source, 1, 1), _too_large(size, limits))
@@ -303,8 +323,9 @@ def load_yaml_file(path: Path, limits: YamlLimits | None = None) -> Document:
         column = len(before) - (before.rfind(b"\n") + 1) + 1
         raise SourceError(
             Location(source, line, column),
-            f"this file is not UTF-8: byte {data[error.start]:#04x} cannot be decoded; "
-            "save it as UTF-8",
+            _("this file is not UTF-8: byte {byte} cannot be decoded; save it as UTF-8").format(
+                byte=f"{data[error.start]:#04x}"
+            ),
         ) from None
     return load_yaml_text(text, source, limits)
 
@@ -326,10 +347,10 @@ def _size(path: Path) -> int:
 
 
 def _too_large(size: int, limits: YamlLimits) -> str:
-    return (
-        f"this file is refused: it is {size} bytes, more than the {limits.max_bytes} allowed "
+    return _(
+        "this file is refused: it is {size} bytes, more than the {limit} allowed "
         "(the limit is RULECORE_YAML_MAX_BYTES)"
-    )
+    ).format(size=size, limit=limits.max_bytes)
 
 
 def _position(text: str, path: str, position: int) -> Location:
@@ -343,5 +364,11 @@ def _mark_location(path: str, mark: Any) -> Location:
 
 def _unreadable(error: yaml.reader.ReaderError) -> str:
     character = error.character if isinstance(error.character, int) else ord(error.character)
-    name = "a NUL byte" if character == 0 else f"the character U+{character:04X}"
-    return f"this is not valid YAML: {name} is not allowed here ({error.reason})"
+    name = (
+        _("a NUL byte")
+        if character == 0
+        else _("the character {code}").format(code=f"U+{character:04X}")
+    )
+    return _("this is not valid YAML: {name} is not allowed here ({reason})").format(
+        name=name, reason=error.reason
+    )

@@ -24,7 +24,11 @@ def read_jsonl(path: Path, options: Mapping[str, Any]) -> Iterator[Item]:
     with open_lines(path, options) as lines:
         for number, line in lines:
             if line is None:
-                yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
+                yield Rejection(
+                    source,
+                    number,
+                    _("line is longer than {limit} bytes").format(limit=MAX_LINE_BYTES),
+                )
                 continue
             if not line.strip():
                 continue
@@ -44,20 +48,20 @@ def explain_invalid_record(line: bytes, error: Exception) -> str:
     try:
         data = json.loads(line, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as parse_error:
-        return f"not valid JSON: {parse_error}"
+        return _("not valid JSON: {error}").format(error=parse_error)
     except RecursionError:
-        return "not a valid record: its JSON is nested too deeply to read"
+        return _("not a valid record: its JSON is nested too deeply to read")
     best = jsonschema.exceptions.best_match(_record_validator()(data))
     if best is None:
-        return f"not a valid record: {error}"
+        return _("not a valid record: {error}").format(error=error)
     path = list(best.absolute_path)
     where = "".join(f"[{step!r}]" if isinstance(step, int) else f".{step}" for step in path)
     if path and path[-1] == "at" and best.validator in ("pattern", "format"):
-        return (
-            f"not a valid record: at ${where}: {best.instance!r} is not a timestamp with a UTC "
+        return _(
+            "not a valid record: at ${where}: {value!r} is not a timestamp with a UTC "
             "offset; write it like 2026-04-01T10:00:00+02:00 or 2026-04-01T08:00:00Z"
-        )
-    return f"not a valid record: at ${where}: {best.message}"
+        ).format(where=where, value=best.instance)
+    return _("not a valid record: at ${where}: {problem}").format(where=where, problem=best.message)
 
 
 def _refuse_constant(name: str) -> Any:

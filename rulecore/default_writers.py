@@ -144,7 +144,7 @@ class TableSink:
             self.worst.append(finding)
 
     def rejection(self, rejection: Rejection) -> None:
-        reason = rejection.reason.split(":")[0]
+        reason = rejection.reason.replace("：", ":").split(":")[0]  # a Chinese colon too
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def close(self, summary: Summary) -> None:
