@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rulecore import SELECTOR_SCHEMA, Event, Evidence, Record, describe_selector
+from rulecore._i18n import _
 
 #: A compiled event selector.
 EventPredicate = Callable[[Event], bool]
@@ -40,7 +41,7 @@ def selector_part(spec: Mapping[str, Any] | None) -> dict[str, Any]:
 def describe_values(values: Any) -> str:
     """Values for messages: ``Resolved`` or ``Resolved or Closed``."""
     listed = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
-    return " or ".join(str(value) for value in listed)
+    return _(" or ").join(str(value) for value in listed)
 
 
 def describe_event(spec: Mapping[str, Any] | None) -> str:
@@ -48,7 +49,7 @@ def describe_event(spec: Mapping[str, Any] | None) -> str:
     words = describe_selector(selector_part(spec))
     where = (spec or {}).get("where") or {}
     if where:
-        words += " where " + ", ".join(
+        words += _(" where ") + ", ".join(
             f"{name}={describe_values(value)}" for name, value in sorted(where.items())
         )
     return words

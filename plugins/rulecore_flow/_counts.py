@@ -23,6 +23,7 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
+from rulecore._i18n import _, ngettext
 
 from ._common import SELECTOR_DEFS, describe_event, event_evidence, selector
 
@@ -45,12 +46,12 @@ def compile_event_count(params: Mapping[str, Any], context: CompileContext) -> E
     matches = compile_selector(spec)
     types = selector_types(spec)  # a types-only selector is counted from the record's index
     words = describe_event(spec)
-    kind = "" if words == "any event" else f"{words} "
+    kind = "" if words == "any event" else words
 
     def event_count(record: Record, context: EvaluationContext) -> Measurement:
         events = record.events
         if not events:
-            return Measurement.not_applicable("the record has no events")
+            return Measurement.not_applicable(_("the record has no events"))
         if types is not None:
             count = len(positions_of(timeline_index(record), types))
         else:
@@ -63,8 +64,12 @@ def compile_event_count(params: Mapping[str, Any], context: CompileContext) -> E
                 if matches(event)
             )
 
-        plural = "" if count == 1 else "s"
-        return Measurement(float(count), evidence, f"{count} {kind}event{plural}")
+        note = (
+            ngettext("{count} {kind} event", "{count} {kind} events", count)
+            if kind
+            else ngettext("{count} event", "{count} events", count)
+        )
+        return Measurement(float(count), evidence, note.format(count=count, kind=kind))
 
     return event_count
 

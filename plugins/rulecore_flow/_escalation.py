@@ -21,6 +21,7 @@ from rulecore import (
     compile_selector,
     field_key,
 )
+from rulecore._i18n import _
 
 from ._common import (
     SELECTOR_DEFS,
@@ -98,7 +99,9 @@ def compile_ladder(params: Mapping[str, Any]) -> Ladder:
     keys = [field_key(level) for level in levels]
     duplicates = sorted({str(key) for key in keys if keys.count(key) > 1})
     if duplicates:
-        raise ValueError(f"levels lists {', '.join(duplicates)} more than once")
+        raise ValueError(
+            _("levels lists {levels} more than once").format(levels=", ".join(duplicates))
+        )
     return Ladder(
         names=tuple(str(level) for level in levels),
         rank={str(key): position for position, key in enumerate(keys)},
@@ -119,7 +122,9 @@ def compile_escalation_levels(params: Mapping[str, Any], context: CompileContext
     def escalation_levels(record: Record, context: EvaluationContext) -> Measurement:
         steps = list(_level_steps(record, ladder, field, carries_level))
         if not steps:
-            return Measurement.not_applicable(f"no event records a {field}")
+            return Measurement.not_applicable(
+                _("no event records a {field}").format(field=field)
+            )
         evidence = tuple(
             event_evidence(record, step.event_index, step.violation or "level", step.detail)
             for step in steps
@@ -146,7 +151,11 @@ def _level_steps(
         if rank is None:
             if ladder.unknown_is_violation:
                 known = ", ".join(ladder.names)
-                yield LevelStep(index, "unknown_level", f"{key} is not a level ({known})")
+                yield LevelStep(
+                    index,
+                    "unknown_level",
+                    _("{key} is not a level ({known})").format(key=key, known=known),
+                )
             continue
         if rank == current:
             continue
@@ -167,10 +176,12 @@ def _judge(ladder: Ladder, current: int | None, rank: int) -> str | None:
 def _words(ladder: Ladder, current: int | None, rank: int) -> str:
     names = ladder.names
     if current is None:
-        return f"started at {names[rank]}"
+        return _("started at {level}").format(level=names[rank])
     if rank > current + 1:
         skipped = ", ".join(names[current + 1 : rank])
-        return f"{names[current]} → {names[rank]}, skipping {skipped}"
+        return _("{before} → {after}, skipping {skipped}").format(
+            before=names[current], after=names[rank], skipped=skipped
+        )
     return f"{names[current]} → {names[rank]}"
 
 

@@ -22,6 +22,7 @@ from rulecore import (
     compile_selector,
     owner_changes,
 )
+from rulecore._i18n import _
 
 from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, selector
 
@@ -59,7 +60,9 @@ def compile_handoffs(params: Mapping[str, Any], context: CompileContext) -> Eval
     def handoffs(record: Record, context: EvaluationContext) -> Measurement:
         found = _handoffs(record, field, carries_assignment)
         if found is None:
-            return Measurement.not_applicable(f"no event in the timeline names a {field}")
+            return Measurement.not_applicable(
+                _("no event in the timeline names a {field}").format(field=field)
+            )
         evidence = tuple(
             event_evidence(record, change.event_index, "handoff", _words(change))
             for change in found
@@ -122,7 +125,9 @@ def compile_ping_pong(params: Mapping[str, Any], context: CompileContext) -> Eva
     def ping_pong(record: Record, context: EvaluationContext) -> Measurement:
         found = _handoffs(record, field, carries_assignment)
         if found is None:
-            return Measurement.not_applicable(f"no event in the timeline names a {field}")
+            return Measurement.not_applicable(
+                _("no event in the timeline names a {field}").format(field=field)
+            )
         evidence = tuple(_returns(record, found, any_earlier))
         note = "; ".join(piece.detail for piece in evidence)
         return Measurement(float(len(evidence)), evidence, note)
@@ -143,8 +148,9 @@ def _returns(record: Record, handoffs: list[OwnerChange], any_earlier: bool) -> 
             detail = (
                 f"{previous_owner} → {change.before} → {change.after}"
                 if change.after == previous_owner
-                else f"{change.before} → {change.after}, back to an owner who had the case "
-                f"until event {left_at[change.after]}"
+                else _(
+                    "{before} → {after}, back to an owner who had the case until event {event}"
+                ).format(before=change.before, after=change.after, event=left_at[change.after])
             )
             returns.append(event_evidence(record, change.event_index, "return", detail))
         previous_owner = change.before

@@ -30,6 +30,7 @@ from rulecore import (
     Measurement,
     Record,
 )
+from rulecore._i18n import _
 from rulecore.caseclock import ReopenRule, StatusRule
 
 from ._common import SELECTOR_DEFS, event_evidence
@@ -54,7 +55,7 @@ def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evalu
 
     def reopens(record: Record, context: EvaluationContext) -> Measurement:
         if not record.events:
-            return Measurement.not_applicable("the record has no events")
+            return Measurement.not_applicable(_("the record has no events"))
         changes = {change.event: change for change in status.changes(record.events)}
         found: list[Evidence] = []
         for index, event in enumerate(record.events):
@@ -63,10 +64,16 @@ def compile_reopens(params: Mapping[str, Any], context: CompileContext) -> Evalu
                 detail = f"{change.previous} → {change.status}"
                 found.append(event_evidence(record, index, "reopened", detail))
             elif reopen.is_reopen_event(event):
-                found.append(event_evidence(record, index, "reopened", f"{event.type} event"))
+                detail = _("{type} event").format(type=event.type)
+                found.append(event_evidence(record, index, "reopened", detail))
         if needs_status and not changes and not found:
-            return Measurement.not_applicable(f"no event carries a {status.field}")
-        note = "; ".join(f"{piece.detail} at event {piece.event_index}" for piece in found)
+            return Measurement.not_applicable(
+                _("no event carries a {field}").format(field=status.field)
+            )
+        note = "; ".join(
+            _("{detail} at event {event}").format(detail=piece.detail, event=piece.event_index)
+            for piece in found
+        )
         return Measurement(float(len(found)), tuple(found), note)
 
     return reopens

@@ -34,6 +34,7 @@ from rulecore import (
     format_duration,
     known_events,
 )
+from rulecore._i18n import _
 from rulecore.caseclock import Wait
 from rulecore.clock import Measured
 
@@ -85,13 +86,15 @@ class _Stalls:
     def __call__(self, record: Record, context: EvaluationContext) -> Measurement:
         as_of = context.as_of
         if not known_events(record, as_of):
-            return Measurement.not_applicable("the record has no events" + _by(as_of))
+            return Measurement.not_applicable(_("the record has no events") + _by(as_of))
         view = self.clock.view(record, as_of)
         if isinstance(view, Measurement):
             return view
         opened = view.find(self.is_opening)
         if opened is None:
-            return Measurement.not_applicable(f"no {self.opened_words} event{_by(as_of)}")
+            return Measurement.not_applicable(
+                _("no {event} event{by}").format(event=self.opened_words, by=_by(as_of))
+            )
         # A case still open has waited, so far, until the audit's moment or its last event.
         until = as_of if as_of is not None else view.events[view.considered - 1].at
         waits = list(
@@ -122,7 +125,7 @@ class _Stalls:
 
 
 def _by(as_of: datetime | None) -> str:
-    return f" by {as_of.isoformat()}" if as_of is not None else ""
+    return _(" by {moment}").format(moment=as_of.isoformat()) if as_of is not None else ""
 
 
 def _span(view: CaseView, wait: Wait, until: datetime) -> tuple[datetime, datetime]:
@@ -131,7 +134,9 @@ def _span(view: CaseView, wait: Wait, until: datetime) -> tuple[datetime, dateti
 
 
 def _still_open(as_of: datetime | None) -> str:
-    return f"as of {as_of.isoformat()}" if as_of is not None else "at its last event"
+    if as_of is None:
+        return _("at its last event")
+    return _("as of {moment}").format(moment=as_of.isoformat())
 
 
 def _ends(
@@ -139,20 +144,34 @@ def _ends(
 ) -> tuple[Evidence, Evidence]:
     """The events at both ends of the idle wait; a note for the end where the case is open."""
     began = record.events[wait.start]
-    start = event_evidence(record, wait.start, "idle_from", f"{began.type} by {began.actor}")
+    start = event_evidence(
+        record,
+        wait.start,
+        "idle_from",
+        _("{type} by {actor}").format(type=began.type, actor=began.actor),
+    )
     if wait.end is None:
-        detail = f"the case is still open {_still_open(as_of)}"
+        detail = _("the case is still open {when}").format(when=_still_open(as_of))
         return start, Evidence("note", "idle_until", until, detail=detail)
     ended = record.events[wait.end]
-    return start, event_evidence(record, wait.end, "idle_until", f"{ended.type} by {ended.actor}")
+    return start, event_evidence(
+        record,
+        wait.end,
+        "idle_until",
+        _("{type} by {actor}").format(type=ended.type, actor=ended.actor),
+    )
 
 
 def _note(wait: Wait, measured: Measured, as_of: datetime | None) -> str:
     if wait.end is not None:
-        where = f"from event {wait.start} to event {wait.end}"
+        where = _("from event {start} to event {end}").format(start=wait.start, end=wait.end)
     else:
-        where = f"from event {wait.start}; still open {_still_open(as_of)}"
-    return f"longest idle gap {format_duration(measured.seconds)} counted, {where}"
+        where = _("from event {start}; still open {when}").format(
+            start=wait.start, when=_still_open(as_of)
+        )
+    return _("longest idle gap {gap} counted, {where}").format(
+        gap=format_duration(measured.seconds), where=where
+    )
 
 
 def compile_stalls(params: Mapping[str, Any], context: CompileContext) -> Evaluator:

@@ -23,6 +23,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
+from rulecore._i18n import _
 
 from ._common import (
     SELECTOR_DEFS,
@@ -89,7 +90,7 @@ class Step(NamedTuple):
 
     @property
     def title(self) -> str:
-        return f"step {self.number} {self.name}"
+        return _("step {number} {name}").format(number=self.number, name=self.name)
 
 
 def compile_steps(raw_steps: Sequence[Any]) -> tuple[Step, ...]:
@@ -102,7 +103,9 @@ def compile_steps(raw_steps: Sequence[Any]) -> tuple[Step, ...]:
         name = spec.get("name") or words
         if not event_spec:
             raise ValueError(
-                f"step {number} ({name}) would match every event; give it a type, actor or where"
+                _(
+                    "step {number} ({name}) would match every event; give it a type, actor or where"
+                ).format(number=number, name=name)
             )
         steps.append(Step(number, name, words, compile_selector(event_spec)))
     return tuple(steps)
@@ -117,9 +120,11 @@ def compile_required_steps(params: Mapping[str, Any], context: CompileContext) -
 
     def required_steps(record: Record, context: EvaluationContext) -> Measurement:
         if not record.events:
-            return Measurement.not_applicable("the record has no events")
+            return Measurement.not_applicable(_("the record has no events"))
         if is_due is not None and not any(map(is_due, record.events)):
-            return Measurement.not_applicable(f"no {when_words} event, so the steps are not due")
+            return Measurement.not_applicable(
+                _("no {event} event, so the steps are not due").format(event=when_words)
+            )
         matching = [
             [index for index, event in enumerate(record.events) if step.matches(event)]
             for step in steps
@@ -147,7 +152,7 @@ def _candidate_order(
     if not ties_in_any_order:
         return candidates
     ordered: list[int] = []
-    for _, same_instant in groupby(candidates, key=lambda index: record.events[index].at):
+    for _instant, same_instant in groupby(candidates, key=lambda index: record.events[index].at):
         ordered.extend(sorted(same_instant, key=lambda index: (first_step_of[index], index)))
     return ordered
 
@@ -215,8 +220,11 @@ def _measurement(
         return tuple(_step_evidence(record, steps, matching, placed))
 
     note = "; ".join(
-        f"{label}: {', '.join(names)}"
-        for label, names in (("missing", missing), ("out of order", out_of_order))
+        label.format(steps=", ".join(names))
+        for label, names in (
+            (_("missing: {steps}"), missing),
+            (_("out of order: {steps}"), out_of_order),
+        )
         if names
     )
     return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
@@ -232,12 +240,18 @@ def _step_evidence(
         if position in placed:
             yield event_evidence(record, placed[position], "step", step.title)
         elif not matching[position]:
-            yield Evidence("note", "missing", detail=f"{step.title}: no event matches {step.words}")
+            detail = _("{step}: no event matches {event}").format(step=step.title, event=step.words)
+            yield Evidence("note", "missing", detail=detail)
         else:
             first = matching[position][0]
             where = _neighbour_words(steps, placed, position)
             yield event_evidence(
-                record, first, "out_of_order", f"{step.title}: first at event {first}, {where}"
+                record,
+                first,
+                "out_of_order",
+                _("{step}: first at event {event}, {where}").format(
+                    step=step.title, event=first, where=where
+                ),
             )
 
 
@@ -246,12 +260,12 @@ def _neighbour_words(steps: tuple[Step, ...], placed: dict[int, int], position: 
     before = [p for p in placed if p < position]
     if before:
         p = max(before)
-        return f"not after {steps[p].title} at event {placed[p]}"
+        return _("not after {step} at event {event}").format(step=steps[p].title, event=placed[p])
     after = [p for p in placed if p > position]
     if after:
         p = min(after)
-        return f"not before {steps[p].title} at event {placed[p]}"
-    return "not in order with the other steps"
+        return _("not before {step} at event {event}").format(step=steps[p].title, event=placed[p])
+    return _("not in order with the other steps")
 
 
 REQUIRED_STEPS = Check(

@@ -29,6 +29,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
+from rulecore._i18n import _
 from rulecore.caseclock import StatusRule, status_keys
 
 from ._common import (
@@ -121,9 +122,9 @@ def compile_endpoint(spec: Mapping[str, Any]) -> Endpoint:
     statuses = status_keys(spec["status"]) if "status" in spec else None
     words = [describe_event(event_spec)] if event_spec else []
     if statuses is not None:
-        words.append(f"status {describe_values(spec['status'])}")
+        words.append(_("status {statuses}").format(statuses=describe_values(spec["status"])))
     return Endpoint(
-        compile_selector(event_spec) if event_spec else None, statuses, " entering ".join(words)
+        compile_selector(event_spec) if event_spec else None, statuses, _(" entering ").join(words)
     )
 
 
@@ -131,7 +132,7 @@ def compile_transition(spec: Mapping[str, Any]) -> Transition:
     start, end = compile_endpoint(spec["from"]), compile_endpoint(spec["to"])
     unless = spec.get("unless")
     name = spec.get("name") or f"{start.words} → {end.words}" + (
-        f" without {describe_event(unless)}" if unless else ""
+        _(" without {event}").format(event=describe_event(unless)) if unless else ""
     )
     return Transition(
         name,
@@ -150,12 +151,14 @@ def compile_forbidden_transitions(params: Mapping[str, Any], context: CompileCon
 
     def forbidden_transitions(record: Record, context: EvaluationContext) -> Measurement:
         if not record.events:
-            return Measurement.not_applicable("the record has no events")
+            return Measurement.not_applicable(_("the record has no events"))
         entered: list[str | None] = (
             _entered_statuses(record, status) if reads_status else [None] * len(record.events)
         )
         if needs_status and not any(entered):
-            return Measurement.not_applicable(f"no event carries a {status.field}")
+            return Measurement.not_applicable(
+                _("no event carries a {field}").format(field=status.field)
+            )
         violations, names = _violations(record, transitions, entered)
         return Measurement(float(len(violations)), tuple(violations), _tally(names))
 
@@ -199,7 +202,8 @@ def _tally(names: list[str]) -> str:
     """``resolved without an assignment; closed → message (2 times)``, in first-seen order."""
     counts = Counter(names)
     return "; ".join(
-        name if count == 1 else f"{name} ({count} times)" for name, count in counts.items()
+        name if count == 1 else _("{name} ({count} times)").format(name=name, count=count)
+        for name, count in counts.items()
     )
 
 
@@ -214,7 +218,9 @@ def _violation(record: Record, transition: Transition, since: int, index: int) -
         "forbidden",
         record.events[index].at,
         event_index=index,
-        detail=f"{transition.name}: event {since} ({started}) → event {index}",
+        detail=_("{transition}: event {since} ({started}) → event {index}").format(
+            transition=transition.name, since=since, started=started, index=index
+        ),
     )
 
 
