@@ -21,6 +21,7 @@ from rulecore import (
     compile_selector,
     describe_selector,
 )
+from rulecore._i18n import _
 
 from ._common import normalised_name
 
@@ -98,7 +99,9 @@ def compile_channel_preference(params: Mapping[str, Any], context: CompileContex
                             "preference_changed",
                             event.at,
                             event_index=index,
-                            detail=f"from {preferred or 'none'} to {used}",
+                            detail=_("from {before} to {after}").format(
+                                before=preferred or _("none"), after=used
+                            ),
                         )
                     )
                     preferred = used
@@ -114,21 +117,29 @@ def compile_channel_preference(params: Mapping[str, Any], context: CompileContex
                         "off_channel",
                         event.at,
                         event_index=index,
-                        detail=f"{event.type} by {used}; the customer prefers {preferred}",
+                        detail=_("{type} by {channel}; the customer prefers {preferred}").format(
+                            type=event.type, channel=used, preferred=preferred
+                        ),
                     )
                 )
         if not stated_any:
             return Measurement.not_applicable(
-                f"the record does not say which channel the customer prefers "
-                f"(no attribute {preferred_attribute!r})"
+                _(
+                    "the record does not say which channel the customer prefers "
+                    "(no attribute {attribute!r})"
+                ).format(attribute=preferred_attribute)
             )
         if not judged:
             return Measurement.not_applicable(
-                f"no {reply_words} after the preference was known names its channel "
-                f"(field {channel_field!r})",
+                _(
+                    "no {replies} after the preference was known names its channel "
+                    "(field {field!r})"
+                ).format(replies=reply_words, field=channel_field),
                 tuple(evidence),
             )
-        note = f"{off_channel} of {judged} replies not on the customer's preferred channel"
+        note = _("{off} of {judged} replies not on the customer's preferred channel").format(
+            off=off_channel, judged=judged
+        )
         value = off_channel / judged if as_share else float(off_channel)
         return Measurement(value, tuple(evidence), note)
 

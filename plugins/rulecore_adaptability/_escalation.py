@@ -27,6 +27,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
+from rulecore._i18n import _
 
 from ._common import flag_set, normalised_name
 
@@ -94,15 +95,17 @@ class _PolicyTest(NamedTuple):
     def why(self, event: Event) -> str | None:
         """Why ``event`` is a policy refusal, in words; None when it is not one."""
         if flag_set(event.fields.get(self.flag_field)):
-            return f"{self.flag_field} is set"
+            return _("{field} is set").format(field=self.flag_field)
         raw_reason = event.fields.get(self.reason_field)
         reason = normalised_name(raw_reason)
         if reason is None:
             return None
         if reason in self.reasons:
-            return f"reason {raw_reason!r}"
+            return _("reason {reason!r}").format(reason=raw_reason)
         if self.pattern is not None and self.pattern.search(str(raw_reason)):
-            return f"reason {raw_reason!r} matches {self.pattern.pattern!r}"
+            return _("reason {reason!r} matches {pattern!r}").format(
+                reason=raw_reason, pattern=self.pattern.pattern
+            )
         return None
 
 
@@ -115,7 +118,9 @@ def _policy_test(params: Mapping[str, Any]) -> _PolicyTest:
         pattern = re.compile(pattern_text, re.IGNORECASE) if pattern_text else None
     except re.error as error:
         raise ValueError(
-            f"policy_pattern {pattern_text!r} is not a regular expression: {error}"
+            _("policy_pattern {pattern!r} is not a regular expression: {error}").format(
+                pattern=pattern_text, error=error
+            )
         ) from None
     reasons = frozenset(
         name for name in map(normalised_name, given_reasons or ()) if name is not None
@@ -178,19 +183,26 @@ def compile_escalation_offered(params: Mapping[str, Any], context: CompileContex
                     "no_escalation",
                     refusal.at,
                     event_index=refusal.event_index,
-                    detail=f"policy refusal ({refusal.why}) with no escalation offered",
+                    detail=_("policy refusal ({why}) with no escalation offered").format(
+                        why=refusal.why
+                    ),
                 )
             )
         if not refusals:
-            return Measurement.not_applicable("no request was refused on policy grounds")
+            return Measurement.not_applicable(_("no request was refused on policy grounds"))
         judged = refusals - awaiting
         if not judged:
             return Measurement.not_applicable(
-                f"{awaiting} policy refusals still within their time for an offer", tuple(evidence)
+                _("{count} policy refusals still within their time for an offer").format(
+                    count=awaiting
+                ),
+                tuple(evidence),
             )
-        note = f"{not_offered} of {judged} policy refusals without an escalation offer"
+        note = _("{missing} of {judged} policy refusals without an escalation offer").format(
+            missing=not_offered, judged=judged
+        )
         if awaiting:
-            note += f"; {awaiting} still within their time"
+            note += _("; {count} still within their time").format(count=awaiting)
         return Measurement(float(not_offered), tuple(evidence), note)
 
     return escalation_offered
@@ -199,14 +211,18 @@ def compile_escalation_offered(params: Mapping[str, Any], context: CompileContex
 def _offered(
     index: int, at: datetime, why: str, offer_index: int, offered_at: datetime
 ) -> Evidence:
-    where = "with the refusal" if offer_index == index else f"at event {offer_index}"
+    where = (
+        _("with the refusal")
+        if offer_index == index
+        else _("at event {event}").format(event=offer_index)
+    )
     return Evidence(
         "event",
         "escalation_offered",
         at,
         offered_at,
         event_index=index,
-        detail=f"policy refusal ({why}); escalation offered {where}",
+        detail=_("policy refusal ({why}); escalation offered {where}").format(why=why, where=where),
     )
 
 
@@ -220,8 +236,9 @@ def _too_late(
         refusal.at,
         offered_at,
         event_index=refusal.event_index,
-        detail=f"policy refusal ({refusal.why}); escalation offered at event {offer_index}, "
-        f"{late} later than allowed",
+        detail=_(
+            "policy refusal ({why}); escalation offered at event {event}, {late} later than allowed"
+        ).format(why=refusal.why, event=offer_index, late=late),
     )
 
 
@@ -232,7 +249,9 @@ def _awaiting(refusal: _Refusal, deadline: datetime) -> Evidence:
         refusal.at,
         deadline,
         event_index=refusal.event_index,
-        detail=f"policy refusal ({refusal.why}); an offer is still due by {deadline.isoformat()}",
+        detail=_("policy refusal ({why}); an offer is still due by {deadline}").format(
+            why=refusal.why, deadline=deadline.isoformat()
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from rulecore import (
     describe_selector,
     owner_changes,
 )
+from rulecore._i18n import _
 
 from ._common import normalised_name
 
@@ -125,20 +126,25 @@ def compile_repeated_information(params: Mapping[str, Any], context: CompileCont
                         "repeated",
                         event.at,
                         event_index=index,
-                        detail=f"{key} given again after a handoff "
-                        f"(first given at event {earlier.event_index})",
+                        detail=_(
+                            "{key} given again after a handoff (first given at event {event})"
+                        ).format(key=key, event=earlier.event_index),
                     )
                 )
         if not first_given:
             return Measurement.not_applicable(
-                f"the record has no {provided_words} event with a {key_field!r} field"
+                _("the record has no {event} event with a {field!r} field").format(
+                    event=provided_words, field=key_field
+                )
             )
         if not handoff_after_information:
             return Measurement.not_applicable(
-                "the case did not change hands after the customer gave information"
+                _("the case did not change hands after the customer gave information")
             )
         repeats = sum(1 for piece in evidence if piece.label == "repeated")
-        note = f"{repeats} pieces of information given again after a handoff"
+        note = _("{count} pieces of information given again after a handoff").format(
+            count=repeats
+        )
         return Measurement(float(repeats), tuple(evidence), note)
 
     return repeated_information

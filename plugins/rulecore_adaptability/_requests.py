@@ -16,6 +16,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
+from rulecore._i18n import _
 
 REQUESTS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -80,11 +81,12 @@ def compile_request_handling(params: Mapping[str, Any], context: CompileContext)
         for asked in open_requests:
             badly_handled += 1
             request = record.events[asked]
+            unanswered = _("no answer")
             evidence.append(
-                Evidence("event", "unanswered", request.at, event_index=asked, detail="no answer")
+                Evidence("event", "unanswered", request.at, event_index=asked, detail=unanswered)
             )
         if not requests:
-            return Measurement.not_applicable("the customer made no special request")
+            return Measurement.not_applicable(_("the customer made no special request"))
         return Measurement(float(badly_handled), tuple(evidence))
 
     return request_handling
@@ -98,7 +100,7 @@ def _answer(record: Record, asked: int, answered: int, label: str) -> Evidence:
         request.at,
         record.events[answered].at,
         event_index=answered,
-        detail=f"request at event {asked}",
+        detail=_("request at event {event}").format(event=asked),
     )
 
 
