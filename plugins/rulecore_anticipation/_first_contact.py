@@ -38,6 +38,7 @@ from rulecore import (
     owner_changes,
     parse_duration,
 )
+from rulecore._i18n import N_, _
 
 BREAKS = ("contact", "reopen", "handoff")
 DEFAULT_BREAKS = ("contact", "reopen")
@@ -113,8 +114,16 @@ def compile_first_contact_resolution(
         events = record.events[:known]
         resolution = find_event(record, is_resolved)
         if resolution is None or resolution >= known:
-            still = f" as of {context.as_of.isoformat()}" if context.as_of else ""
-            return Measurement.not_applicable(f"no {resolved_words}{still}: not resolved yet")
+            still = (
+                _(" as of {moment}").format(moment=context.as_of.isoformat())
+                if context.as_of
+                else ""
+            )
+            return Measurement.not_applicable(
+                _("no {resolved}{still}: not resolved yet").format(
+                    resolved=resolved_words, still=still
+                )
+            )
         response = find_event(record, is_response)
         # Resolved without any response first: the resolution itself was the first contact.
         start = response if response is not None and response < resolution else resolution
@@ -124,10 +133,13 @@ def compile_first_contact_resolution(
                 "first_contact",
                 events[start].at,
                 events[resolution].at,
-                detail=f"{response_words} at event {start} to {resolved_words} at event "
-                f"{resolution}"
+                detail=_("{response} at event {start} to {resolved} at event {end}").format(
+                    response=response_words, start=start, resolved=resolved_words, end=resolution
+                )
                 if start != resolution
-                else f"resolved at event {resolution} with no {response_words} before it",
+                else _("resolved at event {end} with no {response} before it").format(
+                    end=resolution, response=response_words
+                ),
             )
         ]
         if "contact" in breaks:
@@ -146,23 +158,24 @@ def compile_first_contact_resolution(
 
 
 _BREAK_WORDS = {
-    "came_back": "the customer came back",
-    "handoff": "handed off",
-    "reopened": "reopened",
+    "came_back": N_("the customer came back"),
+    "handoff": N_("handed off"),
+    "reopened": N_("reopened"),
 }
 
 
 def _summary(breaks: list[Evidence]) -> str:
     """``resolved at first contact``, or what stopped it: ``the customer came back 2 times``."""
     if not breaks:
-        return "resolved at first contact"
+        return _("resolved at first contact")
     counts = Counter(piece.label for piece in breaks)
     parts = [
-        _BREAK_WORDS[label] + (f" {counts[label]} times" if counts[label] > 1 else "")
+        _(_BREAK_WORDS[label])
+        + (_(" {count} times").format(count=counts[label]) if counts[label] > 1 else "")
         for label in ("came_back", "handoff", "reopened")
         if counts[label]
     ]
-    return "not resolved at first contact: " + "; ".join(parts)
+    return _("not resolved at first contact: {why}").format(why="; ".join(parts))
 
 
 def _came_back(
@@ -184,8 +197,11 @@ def _came_back(
                     "came_back",
                     event.at,
                     event_index=index,
-                    detail=f"{event.type} by {event.actor} after "
-                    f"{format_duration(quiet.total_seconds())} of quiet",
+                    detail=_("{type} by {actor} after {quiet} of quiet").format(
+                        type=event.type,
+                        actor=event.actor,
+                        quiet=format_duration(quiet.total_seconds()),
+                    ),
                 )
             )
     return found

@@ -19,6 +19,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
+from rulecore._i18n import _
 
 FOLLOW_UP_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -54,7 +55,7 @@ def compile_follow_up(params: Mapping[str, Any], context: CompileContext) -> Eva
 
     def follow_up(record: Record, context: EvaluationContext) -> Measurement:
         if not record.events:
-            return Measurement.not_applicable("the record has no events")
+            return Measurement.not_applicable(_("the record has no events"))
         waiting_since: datetime | None = None
         chases: list[Evidence] = []
         for index, event in enumerate(record.events):
@@ -75,7 +76,9 @@ def compile_follow_up(params: Mapping[str, Any], context: CompileContext) -> Eva
                             "chase",
                             event.at,
                             event_index=index,
-                            detail=f"customer came back after {waited} with no update",
+                            detail=_("customer came back after {waited} with no update").format(
+                                waited=waited
+                            ),
                         )
                     )
                     waiting_since = event.at

@@ -30,6 +30,7 @@ from rulecore import (
     known_events,
     parse_duration,
 )
+from rulecore._i18n import _
 from rulecore.clock import Schedule, add_business_seconds
 
 DEFAULT_FULFILMENT: dict[str, Any] = {"type": ["message", "callback"], "actor": "agent"}
@@ -131,7 +132,10 @@ def compile_promises_kept(params: Mapping[str, Any], context: CompileContext) ->
                 continue
             due = read_due(record, event)
             if due.at is not None and due.at < event.at:
-                due = _Due(None, f"due {due.at.isoformat()} is before the promise was made")
+                due = _Due(
+                    None,
+                    _("due {due} is before the promise was made").format(due=due.at.isoformat()),
+                )
             if due.at is None:
                 evidence.append(
                     Evidence(
@@ -189,14 +193,20 @@ def _verdict(
         kept_at = events[kept_by].at
         margin = format_duration(abs((due - kept_at).total_seconds()))
         if kept_at <= due:
-            detail = f"kept by {events[kept_by].type} at event {kept_by}, {margin} before due"
+            detail = _("kept by {type} at event {event}, {margin} before due").format(
+                type=events[kept_by].type, event=kept_by, margin=margin
+            )
             return Evidence("event", "kept", promised_at, due, event_index=index, detail=detail)
-        detail = f"{events[kept_by].type} at event {kept_by} came {margin} after due"
+        detail = _("{type} at event {event} came {margin} after due").format(
+            type=events[kept_by].type, event=kept_by, margin=margin
+        )
         return Evidence("event", "broken", promised_at, due, event_index=index, detail=detail)
     if as_of is not None and as_of <= due:
-        detail = f"not yet due as of {as_of.isoformat()}; no {fulfilment_words} yet"
+        detail = _("not yet due as of {moment}; no {fulfilment} yet").format(
+            moment=as_of.isoformat(), fulfilment=fulfilment_words
+        )
         return Evidence("event", "pending", promised_at, due, event_index=index, detail=detail)
-    detail = f"no {fulfilment_words} after the promise"
+    detail = _("no {fulfilment} after the promise").format(fulfilment=fulfilment_words)
     return Evidence("event", "broken", promised_at, due, event_index=index, detail=detail)
 
 
@@ -206,19 +216,22 @@ def _summary(evidence: list[Evidence], judged: int, pending: int) -> str:
     if broken:
         first = broken[0]
         due = first.until.isoformat() if first.until is not None else "?"
-        text = f"{len(broken)} of {judged} promises broken; first: event {first.event_index}, "
-        text += f"due {due}, {first.detail}"
+        text = _(
+            "{broken} of {judged} promises broken; first: event {event}, due {due}, {detail}"
+        ).format(
+            broken=len(broken), judged=judged, event=first.event_index, due=due, detail=first.detail
+        )
     else:
-        text = f"{judged} of {judged} promises kept"
-    return text + (f"; {pending} not yet due" if pending else "")
+        text = _("{kept} of {judged} promises kept").format(kept=judged, judged=judged)
+    return text + (_("; {count} not yet due").format(count=pending) if pending else "")
 
 
 def _why_nothing_judged(evidence: list[Evidence], pending: int) -> str:
     if pending:
-        return f"{pending} promises made, none due yet"
+        return _("{count} promises made, none due yet").format(count=pending)
     if evidence:
-        return "no promise says when it is due"
-    return "the record has no promise"
+        return _("no promise says when it is due")
+    return _("the record has no promise")
 
 
 def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueReader:
@@ -235,7 +248,12 @@ def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueRead
             try:
                 return _Due(event.at + timedelta(seconds=seconds))
             except OverflowError:
-                return _Due(None, f"{format_duration(seconds)} after it is past any date")
+                return _Due(
+                    None,
+                    _("{duration} after it is past any date").format(
+                        duration=format_duration(seconds)
+                    ),
+                )
 
     else:
 
@@ -244,7 +262,12 @@ def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueRead
             try:
                 due = add_business_seconds(event.at, seconds, schedule, str(zone) if zone else None)
             except (ValueError, OverflowError) as error:
-                return _Due(None, f"cannot count {format_duration(seconds)} after it: {error}")
+                return _Due(
+                    None,
+                    _("cannot count {duration} after it: {error}").format(
+                        duration=format_duration(seconds), error=error
+                    ),
+                )
             return _Due(due)
 
     def due_of(record: Record, event: Event) -> _Due:
@@ -255,12 +278,20 @@ def _due_reader(params: Mapping[str, Any], schedule: Schedule | None) -> DueRead
             seconds = _seconds(fields[within_field])
             if seconds is None:
                 return _Due(
-                    None, f"{within_field} {fields[within_field]!r} is not a duration such as 2h"
+                    None,
+                    _("{field} {value!r} is not a duration such as 2h").format(
+                        field=within_field, value=fields[within_field]
+                    ),
                 )
             return after(record, event, seconds)
         if default_seconds is not None:
             return after(record, event, default_seconds)
-        return _Due(None, f"the promise has neither {due_field!r} nor {within_field!r}")
+        return _Due(
+            None,
+            _("the promise has neither {due!r} nor {within!r}").format(
+                due=due_field, within=within_field
+            ),
+        )
 
     return due_of
 
@@ -287,9 +318,17 @@ def _timestamp(raw: Any, field: str) -> _Due:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            return _Due(None, f"{field} {raw!r} is not an RFC 3339 timestamp")
+            return _Due(
+                None,
+                _("{field} {value!r} is not an RFC 3339 timestamp").format(field=field, value=raw),
+            )
     if moment.tzinfo is None or moment.utcoffset() is None:
-        return _Due(None, f"{field} {raw!r} has no UTC offset, so its moment is unknown")
+        return _Due(
+            None,
+            _("{field} {value!r} has no UTC offset, so its moment is unknown").format(
+                field=field, value=raw
+            ),
+        )
     return _Due(moment)
 
 

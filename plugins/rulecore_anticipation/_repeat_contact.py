@@ -70,6 +70,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
+from rulecore._i18n import _
 
 #: Evidence names at most this many earlier contacts; the measured value still counts all.
 EVIDENCE_LIMIT = 5
@@ -168,7 +169,7 @@ def compile_repeat_contact(
     """
     window = parse_duration(params.get("window", "7d"))
     if window <= 0:
-        raise ValueError("window must be longer than 0s")
+        raise ValueError(_("window must be longer than 0s"))
     raw_lateness = params.get("max_lateness", UNBOUNDED)
     lateness = math.inf if raw_lateness == UNBOUNDED else parse_duration(raw_lateness)
     settings = _Settings(
@@ -209,7 +210,8 @@ class RepeatContactAccumulator:
             self._ready.append((record.id, Measurement.not_applicable(problem)))
             return
         if not record.events:
-            self._ready.append((record.id, Measurement.not_applicable("the record has no events")))
+            no_events = Measurement.not_applicable(_("the record has no events"))
+            self._ready.append((record.id, no_events))
             return
         contact = self._contact(record)
         entries = self._contacts.setdefault(key, [])
@@ -260,12 +262,16 @@ class RepeatContactAccumulator:
         settings = self._settings
         customer = record.attribute(settings.customer)
         if customer is None or str(customer).strip() == "":
-            return None, f"the record does not say who the customer is ({settings.customer!r})"
+            return None, _("the record does not say who the customer is ({attribute!r})").format(
+                attribute=settings.customer
+            )
         if settings.category is None:
             return (str(customer), None), ""
         category = record.attribute(settings.category)
         if category is None or str(category).strip() == "":
-            return None, f"the record does not say what it is about ({settings.category!r})"
+            return None, _("the record does not say what it is about ({attribute!r})").format(
+                attribute=settings.category
+            )
         return (str(customer), str(category)), ""
 
     def _contact(self, record: Record) -> _Contact:
@@ -324,7 +330,9 @@ class RepeatContactAccumulator:
             return Measurement(
                 None,
                 (Evidence("note", "exception", detail=detail),),
-                f"could not measure contact {contact.record_id}: {detail}",
+                _("could not measure contact {record}: {detail}").format(
+                    record=contact.record_id, detail=detail
+                ),
                 outcome="error",
             )
 
@@ -337,32 +345,46 @@ class RepeatContactAccumulator:
         evidence += [self._earlier_evidence(entry, contact) for entry in reversed(shown)]
         if count > len(shown):
             evidence.append(
-                Evidence("note", "more", detail=f"and {count - len(shown)} earlier contacts")
+                Evidence(
+                    "note",
+                    "more",
+                    detail=_("and {count} earlier contacts").format(count=count - len(shown)),
+                )
             )
         window = format_duration(self._settings.window)
         if not count:
-            note = f"no earlier contact about this within {window}"
+            note = _("no earlier contact about this within {window}").format(window=window)
             return Measurement(value, tuple(evidence), note)
         ids = ", ".join(entry.record_id for entry in reversed(shown))
-        more = f" and {count - len(shown)} more" if count > len(shown) else ""
-        return Measurement(value, tuple(evidence), f"came back within {window} of {ids}{more}")
+        more = (
+            _(" and {count} more").format(count=count - len(shown)) if count > len(shown) else ""
+        )
+        note = _("came back within {window} of {ids}{more}").format(
+            window=window, ids=ids, more=more
+        )
+        return Measurement(value, tuple(evidence), note)
 
     def _about(self, key: Key, count: int) -> Evidence:
         customer, category = key
-        who = f"customer {customer}" + (f", {category}" if category is not None else "")
+        who = _("customer {customer}").format(customer=customer) + (
+            f", {category}" if category is not None else ""
+        )
         window = format_duration(self._settings.window)
-        return Evidence("note", "contacts", detail=f"{who}: {count} earlier within {window}")
+        detail = _("{who}: {count} earlier within {window}").format(
+            who=who, count=count, window=window
+        )
+        return Evidence("note", "contacts", detail=detail)
 
     def _earlier_evidence(self, entry: _Contact, contact: _Contact) -> Evidence:
         gap = contact.opened - entry.since
         if self._settings.since_resolved:
             words = (
-                f"resolved {format_duration(gap)} before this contact"
+                _("resolved {gap} before this contact").format(gap=format_duration(gap))
                 if gap >= 0
-                else "still open when this contact came"
+                else _("still open when this contact came")
             )
         else:
-            words = f"opened {format_duration(gap)} before this contact"
+            words = _("opened {gap} before this contact").format(gap=format_duration(gap))
         return Evidence(
             "note",
             "earlier_contact",
@@ -376,9 +398,11 @@ class RepeatContactAccumulator:
         late = format_duration(self._latest - contact.opened)
         allowed = format_duration(self._settings.lateness)
         note = (
-            f"arrived {late} out of time order, more than max_lateness {allowed} allows: "
-            "contacts already reported may not count it, and it may not count contacts "
-            "already forgotten; sort the input by opening time or raise max_lateness"
+            _(
+                "arrived {late} out of time order, more than max_lateness {allowed} allows: "
+                "contacts already reported may not count it, and it may not count contacts "
+                "already forgotten; sort the input by opening time or raise max_lateness"
+            ).format(late=late, allowed=allowed)
         )
         return Measurement(measured.value, measured.evidence, note, outcome="error")
 
