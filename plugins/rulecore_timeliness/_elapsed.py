@@ -34,6 +34,7 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
+from rulecore._i18n import _
 
 from ._casetime import EventPredicate, event_evidence
 from ._params import (
@@ -157,7 +158,9 @@ class _Elapsed:
             return view
         start = self.start.find(record, view)
         if start is None:
-            return Measurement.not_applicable(f"no {self.start.words} event{_as_of(context)}")
+            return Measurement.not_applicable(
+                _("no {event} event{as_of}").format(event=self.start.words, as_of=_as_of(context))
+            )
         span = self._span(record, view, start)
         if span.stop is None:
             if context.as_of is None:
@@ -242,7 +245,9 @@ class _Elapsed:
         return Measurement(seconds, evidence, rushed.note, outcome)
 
     def _missing(self, record: Record, view: CaseView, span: _Span) -> Measurement:
-        note = f"no {self.stop.words} event after the {self.start.words}"
+        note = _("no {stop} event after the {start}").format(
+            stop=self.stop.words, start=self.start.words
+        )
         if not self.missing_fails or self.zone_for(record) is None:
             return Measurement.not_applicable(note)
 
@@ -262,14 +267,19 @@ class _Elapsed:
         measured = self.clock.measure(view, started, as_of, span.skipped)
         evidence = (
             event_evidence(view, "from", span.start, self._start_words(span)),
-            Evidence("note", "as_of", as_of, detail=f"no {self.stop.words} event yet"),
+            Evidence(
+                "note",
+                "as_of",
+                as_of,
+                detail=_("no {event} event yet").format(event=self.stop.words),
+            ),
             *span.evidence,
             *self.clock.evidence(view, measured, started, as_of),
         )
         zone = self.zone_for(record)
         if zone is None:
             return Measurement.not_applicable(
-                "still open, and no thresholds apply to this record", evidence
+                _("still open, and no thresholds apply to this record"), evidence
             )
         judged = judge_in_flight(measured.seconds, zone, self.at_risk, as_of)
         if judged.outcome == "not_applicable":
@@ -281,20 +291,26 @@ class _Elapsed:
 
 
 def _as_of(context: EvaluationContext) -> str:
-    return f" as of {context.as_of.isoformat()}" if context.as_of is not None else ""
+    if context.as_of is None:
+        return ""
+    return _(" as of {moment}").format(moment=context.as_of.isoformat())
 
 
 def _refuse_keys_without_effect(params: Mapping[str, Any]) -> None:
     """A key that would silently change nothing is a mistake in the standard: say so."""
     if "reopen" in params and "on_reopen" not in params:
         raise ValueError(
-            "reopen says what counts as a reopen, but without on_reopen (restart or continue) "
-            "reopens are not treated specially"
+            _(
+                "reopen says what counts as a reopen, but without on_reopen (restart or continue) "
+                "reopens are not treated specially"
+            )
         )
     if "status" in params and "pause" not in params and "on_reopen" not in params:
         raise ValueError(
-            "status says where the case's status is read from, which only pause and on_reopen "
-            "use; this rule has neither"
+            _(
+                "status says where the case's status is read from, which only pause and on_reopen "
+                "use; this rule has neither"
+            )
         )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rulecore import SELECTOR_SCHEMA, Thresholds, parse_duration
+from rulecore._i18n import _
 
 SELECTOR_DEFS: dict[str, Any] = SELECTOR_SCHEMA["$defs"]
 
@@ -53,7 +54,11 @@ def parse_share(raw: Any, name: str) -> float:
     """A share of a target, written ``75%`` or ``0.75``; the schema has checked its shape."""
     share = float(raw.strip().rstrip("%")) / 100 if isinstance(raw, str) else float(raw)
     if not 0 < share <= 1:
-        raise ValueError(f"{name} must be more than 0% and at most 100%, not {raw!r}")
+        raise ValueError(
+            _("{name} must be more than 0% and at most 100%, not {value!r}").format(
+                name=name, value=raw
+            )
+        )
     return share
 
 
@@ -68,8 +73,10 @@ def parse_lower_bound(raw: Any) -> Thresholds:
         adequate = parse_duration(raw.get("adequate", raw.get("desired")))
         if desired < adequate:
             raise ValueError(
-                "at_least: desired must not be shorter than adequate: the desired minimum is "
-                "the longer one, and below the adequate minimum a case is too rushed"
+                _(
+                    "at_least: desired must not be shorter than adequate: the desired minimum is "
+                    "the longer one, and below the adequate minimum a case is too rushed"
+                )
             )
         return Thresholds(desired, adequate, "higher", "seconds")
     amount = parse_duration(raw)

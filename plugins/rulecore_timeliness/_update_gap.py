@@ -37,6 +37,7 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
+from rulecore._i18n import _
 from rulecore.caseclock import Wait
 from rulecore.clock import Measured
 
@@ -100,13 +101,15 @@ class _UpdateGap:
             return view
         opened = view.find(self.is_opening)
         if opened is None:
-            return Measurement.not_applicable("no event opens the case")
+            return Measurement.not_applicable(_("no event opens the case"))
         periods = self.clock.open_periods(view, opened, self.is_closing)
         found = self._longest(record, view, periods, context.as_of)
         if found is None:
             return Measurement.not_applicable(
-                f"the case is still open and has no {self.update_words} yet; audit it as of a "
-                "moment to judge the wait so far"
+                _(
+                    "the case is still open and has no {update} yet; audit it as of a "
+                    "moment to judge the wait so far"
+                ).format(update=self.update_words)
             )
         longest, seconds, count = found
 
@@ -202,18 +205,24 @@ class _UpdateGap:
 
     def _gap_words(self, view: CaseView, gap: _Gap) -> str:
         began = self._event_words(view, gap.start)
-        ended = self._event_words(view, gap.end) if gap.end is not None else "the as_of moment"
-        return f"longest wait: from {began} to {ended}"
+        ended = (
+            self._event_words(view, gap.end) if gap.end is not None else _("the as_of moment")
+        )
+        return _("longest wait: from {began} to {ended}").format(began=began, ended=ended)
 
     def _event_words(self, view: CaseView, index: int) -> str:
         event = view.events[index]
         if self.is_update(event):
             if "type" in self.update_spec:
-                return f"the {self.update_words} at {event.at.isoformat()}"
+                return _("the {event} at {moment}").format(
+                    event=self.update_words, moment=event.at.isoformat()
+                )
             # Any type is an update: say which one this was ("the event (note) at ...").
             named = describe_selector({**self.update_spec, "type": f"event ({event.type})"})
-            return f"the {named} at {event.at.isoformat()}"
-        return f"the {event.type} event at {event.at.isoformat()}"
+            return _("the {event} at {moment}").format(event=named, moment=event.at.isoformat())
+        return _("the {type} event at {moment}").format(
+            type=event.type, moment=event.at.isoformat()
+        )
 
     def _gap_evidence(
         self, view: CaseView, gap: _Gap, count: int, measured: Measured
@@ -223,11 +232,13 @@ class _UpdateGap:
             "longest_gap",
             gap.began,
             gap.ended,
-            detail=f"the longest of {count} waits while open: {format_duration(measured.seconds)}",
+            detail=_("the longest of {count} waits while open: {longest}").format(
+                count=count, longest=format_duration(measured.seconds)
+            ),
         )
         began = event_evidence(view, "from", gap.start, self._event_words(view, gap.start))
         if gap.end is None:
-            ended = Evidence("note", "as_of", gap.ended, detail="still open; no update since")
+            ended = Evidence("note", "as_of", gap.ended, detail=_("still open; no update since"))
         else:
             ended = event_evidence(view, "to", gap.end, self._event_words(view, gap.end))
         return (summary, began, ended)
@@ -241,8 +252,10 @@ class _UpdateGap:
             Evidence(
                 "note",
                 "still_open",
-                detail="the case is still open; the wait after its last event is not judged "
-                "without an as_of moment",
+                detail=_(
+                    "the case is still open; the wait after its last event is not judged "
+                    "without an as_of moment"
+                ),
             ),
         )
 

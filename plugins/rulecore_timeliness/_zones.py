@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from rulecore import Record, Thresholds, format_duration
+from rulecore._i18n import _
 
 ZoneFor = Callable[[Record], Thresholds | None]
 
@@ -35,15 +36,30 @@ def judge_in_flight(
     ``at_risk``, once the desired level has, which is the same share the zone itself draws.
     On track is ``not_applicable``: the case has not finished, so it neither passes nor fails.
     """
-    when = f"still open as of {as_of.isoformat()}, {format_duration(so_far)} so far"
+    when = _("still open as of {moment}, {so_far} so far").format(
+        moment=as_of.isoformat(), so_far=format_duration(so_far)
+    )
     target = format_duration(zone.adequate)
     if so_far > zone.adequate:
-        return Judgement("fail", f"breached: {when}, past the target of {target}")
+        return Judgement(
+            "fail",
+            _("breached: {when}, past the target of {target}").format(when=when, target=target),
+        )
     risk_level = zone.adequate * at_risk if at_risk is not None else zone.desired
-    used = f"{so_far / zone.adequate:.0%}" if zone.adequate else "all"
+    used = f"{so_far / zone.adequate:.0%}" if zone.adequate else _("all")
     if so_far >= risk_level:
-        return Judgement("warn", f"at risk: {when}, {used} of the target of {target}")
-    return Judgement("not_applicable", f"on track: {when}, {used} of the target of {target}")
+        return Judgement(
+            "warn",
+            _("at risk: {when}, {used} of the target of {target}").format(
+                when=when, used=used, target=target
+            ),
+        )
+    return Judgement(
+        "not_applicable",
+        _("on track: {when}, {used} of the target of {target}").format(
+            when=when, used=used, target=target
+        ),
+    )
 
 
 def judge_too_rushed(seconds: float, lower_bound: Thresholds) -> Judgement:
@@ -52,10 +68,20 @@ def judge_too_rushed(seconds: float, lower_bound: Thresholds) -> Judgement:
     took = format_duration(seconds)
     if verdict == "fail":
         minimum = format_duration(lower_bound.adequate)
-        return Judgement("fail", f"too rushed: {took} is under the minimum of {minimum}")
+        return Judgement(
+            "fail",
+            _("too rushed: {took} is under the minimum of {minimum}").format(
+                took=took, minimum=minimum
+            ),
+        )
     if verdict == "warn":
         desired = format_duration(lower_bound.desired)
-        return Judgement("warn", f"rushed: {took} is under the desired minimum of {desired}")
+        return Judgement(
+            "warn",
+            _("rushed: {took} is under the desired minimum of {desired}").format(
+                took=took, desired=desired
+            ),
+        )
     return Judgement(None, "")
 
 
