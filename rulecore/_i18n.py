@@ -164,3 +164,64 @@ def outcome_label(outcome: str, *, upper: bool = False) -> str:
 
 #: A check's unit and direction, as ``rulecore explain`` says them.
 MEASURES = (N_("seconds"), N_("count"), N_("ratio"), N_("lower"), N_("higher"))
+
+#: Evidence labels are identifiers in data (JSON, CSV); these are shown translated in reports.
+EVIDENCE_LABELS = frozenset(
+    (
+        N_("as_of"),
+        N_("awaiting_escalation"),
+        N_("broken"),
+        N_("came_back"),
+        N_("chase"),
+        N_("clock"),
+        N_("contacts"),
+        N_("counted"),
+        N_("earlier_contact"),
+        N_("escalation_late"),
+        N_("escalation_offered"),
+        N_("evidence failed"),
+        N_("exception"),
+        N_("first_contact"),
+        N_("forbidden"),
+        N_("from"),
+        N_("granted"),
+        N_("handoff"),
+        N_("holiday"),
+        N_("idle_from"),
+        N_("idle_until"),
+        N_("kept"),
+        N_("level"),
+        N_("longest_gap"),
+        N_("missing"),
+        N_("more"),
+        N_("moved_down"),
+        N_("no_escalation"),
+        N_("off_channel"),
+        N_("out_of_order"),
+        N_("outside_hours"),
+        N_("pause"),
+        N_("paused"),
+        N_("pending"),
+        N_("preference_changed"),
+        N_("preferred"),
+        N_("reopen"),
+        N_("reopened"),
+        N_("reordered"),
+        N_("repeated"),
+        N_("resolved"),
+        N_("return"),
+        N_("skipped_level"),
+        N_("started_above_first"),
+        N_("step"),
+        N_("still_open"),
+        N_("timezone"),
+        N_("to"),
+        N_("unanswered"),
+        N_("unknown_level"),
+    )
+)
+
+
+def evidence_label(label: str) -> str:
+    """An evidence label (or clock segment kind) as a report shows it, in the current language."""
+    return _(label) if label in EVIDENCE_LABELS else label

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ._i18n import _
 from ._model import Event, Record
 
 EventPredicate = Callable[[Event], bool]
@@ -112,10 +113,11 @@ def describe_selector(spec: Mapping[str, Any] | None) -> str:
     """Words for a selector, for messages: ``message by agent``."""
     spec = spec or {}
     kind = spec.get("type", "any event")
-    words = kind if isinstance(kind, str) else " or ".join(kind)
+    words = kind if isinstance(kind, str) else _(" or ").join(kind)
     actor = spec.get("actor")
     if actor:
-        words += " by " + (actor if isinstance(actor, str) else " or ".join(actor))
+        actors = actor if isinstance(actor, str) else _(" or ").join(actor)
+        words = _("{type} by {actor}").format(type=words, actor=actors)
     return str(words)
 
 

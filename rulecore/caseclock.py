@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._checks import CompileContext, Evidence, Measurement, ParamError
 from ._durations import format_duration
+from ._i18n import _, evidence_label
 from ._model import Event, Record, outside_plausible_range
 from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
 from ._timeline import field_key, known_events
@@ -753,9 +754,9 @@ class CaseClock:
         """Which clock ran, in words: ``business time on support-hours (Europe/London)``."""
         schedule = view.schedule
         if schedule is None:
-            return "calendar time"
+            return _("calendar time")
         zone = schedule.timezone or view.zone or "UTC"
-        return f"business time on {schedule.name} ({zone})"
+        return _("business time on {schedule} ({zone})").format(schedule=schedule.name, zone=zone)
 
     def evidence(
         self,
@@ -793,15 +794,18 @@ class CaseClock:
         for segment in measured.segments:
             by_kind[segment.kind] += segment.seconds
         skipped = [
-            f"{format_duration(seconds)} {kind}"
+            _("{duration} {kind}").format(
+                duration=format_duration(seconds), kind=evidence_label(kind)
+            )
             for kind, seconds in by_kind.items()
             if seconds and kind != COUNTED
         ]
-        summary = (
-            f"{format_duration(sum(by_kind.values()))} on the calendar, "
-            f"{format_duration(measured.seconds)} counted ({self.describe(view)})"
+        summary = _("{calendar} on the calendar, {counted} counted ({clock})").format(
+            calendar=format_duration(sum(by_kind.values())),
+            counted=format_duration(measured.seconds),
+            clock=self.describe(view),
         )
-        return summary + (": " + ", ".join(skipped) if skipped else "")
+        return summary + (_(": {skipped}").format(skipped=", ".join(skipped)) if skipped else "")
 
 
 def _chosen_schedules(
@@ -908,8 +912,12 @@ def _pause_evidence(view: CaseView, start: datetime, end: datetime) -> Iterator[
     for pause in view.pauses:
         until = pause.end or end
         if pause.start < end and until > start:
-            still = "" if pause.end else "; still paused at the end of the span"
-            said = f"stated by {pause.status}" if pause.stated else f"status {pause.status}"
+            still = "" if pause.end else _("; still paused at the end of the span")
+            said = (
+                _("stated by {status}").format(status=pause.status)
+                if pause.stated
+                else _("status {status}").format(status=pause.status)
+            )
             yield Evidence(
                 "event",
                 "pause",

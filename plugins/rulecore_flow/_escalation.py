@@ -21,7 +21,7 @@ from rulecore import (
     compile_selector,
     field_key,
 )
-from rulecore._i18n import _
+from rulecore._i18n import _, evidence_label
 
 from ._common import (
     SELECTOR_DEFS,
@@ -130,7 +130,7 @@ def compile_escalation_levels(params: Mapping[str, Any], context: CompileContext
             for step in steps
         )
         violations = [step for step in steps if step.violation]
-        note = ", ".join(step.violation or "" for step in violations)
+        note = ", ".join(evidence_label(step.violation or "") for step in violations)
         return Measurement(float(len(violations)), evidence, note)
 
     return escalation_levels

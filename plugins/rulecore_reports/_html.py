@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 import rulecore
 from rulecore import Finding, Rejection, Summary
-from rulecore._i18n import N_, _, dimension_label, language, outcome_label
+from rulecore._i18n import N_, _, dimension_label, evidence_label, language, outcome_label
 from rulecore._scorecard import GROUP_NAMES
 
 from ._collect import FindingsByRule
@@ -67,6 +67,7 @@ def render(
     environment.filters["dimension"] = dimension_label
     environment.filters["outcome"] = outcome_label
     environment.filters["evidence_kind"] = lambda kind: _word(EVIDENCE_KINDS, kind)
+    environment.filters["evidence_label"] = evidence_label
     environment.filters["group_name"] = lambda group: _word(GROUP_NAMES, group)
     environment.filters["baseline_state"] = lambda state: _word(BASELINE_STATES, state)
     template = environment.get_template("report.html.j2")

@@ -182,7 +182,7 @@ class _Elapsed:
                     event_evidence(view, "reopen", index, "reopened; the clock restarted later")
                     for index in reopens[:-1]
                 ),
-                event_evidence(view, "reopen", last_reopen, "reopened; the clock restarts here"),
+                event_evidence(view, "reopen", last_reopen, _("reopened; the clock restarts here")),
             )
             return _Span(last_reopen, stop, (), evidence)
         skipped, evidence = self._resolved_stretches(view, start, reopens)
@@ -211,9 +211,10 @@ class _Elapsed:
             )
             if resolved is not None:
                 stretches.append((view.events[resolved].at, view.events[reopen].at))
-                evidence.append(event_evidence(view, "resolved", resolved, "the clock stops here"))
+                stops = _("the clock stops here")
+                evidence.append(event_evidence(view, "resolved", resolved, stops))
             evidence.append(
-                event_evidence(view, "reopen", reopen, "reopened; the clock continues here")
+                event_evidence(view, "reopen", reopen, _("reopened; the clock continues here"))
             )
             previous = reopen
         return tuple(stretches), tuple(evidence)
