@@ -225,3 +225,16 @@ EVIDENCE_LABELS = frozenset(
 def evidence_label(label: str) -> str:
     """An evidence label (or clock segment kind) as a report shows it, in the current language."""
     return _(label) if label in EVIDENCE_LABELS else label
+
+#: The JSON Schema of a text a standard may give in one language or several (see ``localized``).
+LOCALIZED_TEXT_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": False,
+            "properties": {lang: {"type": "string", "minLength": 1} for lang in LANGUAGES},
+        },
+    ]
+}

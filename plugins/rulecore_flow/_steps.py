@@ -23,7 +23,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import _
+from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, localized
 
 from ._common import (
     SELECTOR_DEFS,
@@ -44,7 +44,7 @@ STEP_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "name": {"type": "string", "minLength": 1},
+                "name": LOCALIZED_TEXT_SCHEMA,
                 **SELECTOR_SCHEMA["properties"],
             },
         },
@@ -100,7 +100,7 @@ def compile_steps(raw_steps: Sequence[Any]) -> tuple[Step, ...]:
         spec = {"type": raw} if isinstance(raw, str) else dict(raw)
         event_spec = selector_part(spec)
         words = describe_event(event_spec)
-        name = spec.get("name") or words
+        name = localized(spec.get("name")) or words
         if not event_spec:
             raise ValueError(
                 _(

@@ -29,7 +29,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import _
+from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, localized
 from rulecore.caseclock import StatusRule, status_keys
 
 from ._common import (
@@ -60,7 +60,7 @@ TRANSITION_SCHEMA: dict[str, Any] = {
     "required": ["from", "to"],
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "minLength": 1},
+        "name": LOCALIZED_TEXT_SCHEMA,
         "from": ENDPOINT_SCHEMA,
         "to": ENDPOINT_SCHEMA,
         "unless": SELECTOR_SCHEMA,
@@ -131,7 +131,7 @@ def compile_endpoint(spec: Mapping[str, Any]) -> Endpoint:
 def compile_transition(spec: Mapping[str, Any]) -> Transition:
     start, end = compile_endpoint(spec["from"]), compile_endpoint(spec["to"])
     unless = spec.get("unless")
-    name = spec.get("name") or f"{start.words} → {end.words}" + (
+    name = localized(spec.get("name")) or f"{start.words} → {end.words}" + (
         _(" without {event}").format(event=describe_event(unless)) if unless else ""
     )
     return Transition(
