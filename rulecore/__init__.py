@@ -45,6 +45,7 @@ from ._conditions import compile_scope
 from ._durations import format_duration, parse_duration
 from ._engine import AuditRun, Engine
 from ._findings import Finding, Waiver, fingerprint
+from ._i18n import language, set_language
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, decode_record, record_from_mapping, record_to_builtins
 from ._parallel import ShardFailed, audit_files
@@ -152,6 +153,7 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "known_events",
+    "language",
     "load_baseline",
     "load_schema",
     "load_standards",
@@ -164,5 +166,6 @@ __all__ = [
     "record_from_mapping",
     "record_to_builtins",
     "selector_types",
+    "set_language",
     "timeline_index",
 ]

@@ -29,7 +29,15 @@ from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
-from ._i18n import LANGUAGES, _, choose_language, dimension_label, ngettext, set_language
+from ._i18n import (
+    LANGUAGES,
+    _,
+    choose_language,
+    dimension_label,
+    language,
+    ngettext,
+    set_language,
+)
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
@@ -98,6 +106,7 @@ class _Commands(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        spoken = language()  # --lang is for this command: an in-process caller keeps its own
         try:
             with _terminate_as_exception():
                 return super().invoke(ctx)
@@ -109,6 +118,8 @@ class _Commands(click.Group):
             raise _stopped_by(ctx, signal.SIGINT) from None
         except _Terminated:
             raise _stopped_by(ctx, signal.SIGTERM) from None
+        finally:
+            set_language(spoken)
 
 
 class _Terminated(BaseException):

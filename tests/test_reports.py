@@ -40,12 +40,14 @@ rules:
 """
 
 
-def audit_reports(tmp_path: Path, *formats: str) -> dict[str, Path]:
+def audit_reports(tmp_path: Path, *formats: str, lang: str = "en") -> dict[str, Path]:
     standards = tmp_path / "standards"
     shutil.copytree(STANDARDS, standards)
     (standards / "warm-close.yaml").write_text(PERSONAL)
     paths = {name: tmp_path / f"report.{name}" for name in formats}
     args = [
+        "--lang",
+        lang,
         "audit",
         str(RECORDS),
         "-s",
@@ -235,3 +237,35 @@ def test_html_loads_in_headless_chromium_with_charts_and_drill_down(tmp_path: Pa
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 20_000  # a blank page is a few kB
+
+
+def test_the_chinese_html_report_loads_in_headless_chromium(tmp_path: Path) -> None:
+    chromium = _chromium()
+    page = audit_reports(tmp_path, "html", lang="zh")["html"]
+    dumped = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dumped.returncode == 0, dumped.stderr[-2000:]
+    root = re.search(r"<html[^>]*>", dumped.stdout)
+    assert root is not None
+    assert 'lang="zh-Hans"' in root.group(0)
+    assert "data-errors" not in root.group(0), root.group(0)
+    drawn = re.search(r'data-charts-drawn="([^"]*)"', root.group(0))
+    assert drawn is not None, root.group(0)
+    assert set(drawn.group(1).split()) == {"dimensions", "groups", "time", "quadrant"}
+    # Titles the page sets from script, in Chinese, and the server-rendered tables.
+    assert "按 team 的达标率" in dumped.stdout
+    assert "按 周 的达标率" in dumped.stdout
+    assert "各维度达标率" in dumped.stdout
+    assert "时限" in dumped.stdout

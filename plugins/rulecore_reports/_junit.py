@@ -12,6 +12,7 @@ from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 from rulecore import Finding, Rejection, Summary
+from rulecore._i18n import _, outcome_label
 
 from ._collect import FindingsByRule
 
@@ -45,15 +46,18 @@ class JunitSink:
                 verdict = _verdict(rule.counts.errors, rule.counts.failed, rule.counts.judged)
                 if verdict == "skipped":
                     counts["skipped"] += 1
-                    ET.SubElement(case, "skipped", message="no record was judged by this rule")
+                    ET.SubElement(case, "skipped", message=_("no record was judged by this rule"))
                 elif verdict != "passed":
                     counts["errors" if verdict == "error" else "failures"] += 1
                     bad = [f for f in kept if f.outcome in ("fail", "error")]
                     element = ET.SubElement(
                         case,
                         "error" if verdict == "error" else "failure",
-                        message=f"{rule.counts.failed} of {rule.counts.judged} records failed, "
-                        f"{rule.counts.errors} errors",
+                        message=_("{failed} of {judged} records failed, {errors} errors").format(
+                            failed=rule.counts.failed,
+                            judged=rule.counts.judged,
+                            errors=rule.counts.errors,
+                        ),
                     )
                     element.text = "\n".join(_line(f) for f in bad)
                 warned = [f for f in kept if f.outcome == "warn"]
@@ -79,4 +83,4 @@ def _verdict(errors: int, failed: int, judged: int) -> str:
 
 
 def _line(finding: Finding) -> str:
-    return f"{finding.outcome.upper()} {finding.record}: {finding.message}"
+    return f"{outcome_label(finding.outcome, upper=True)} {finding.record}: {finding.message}"
