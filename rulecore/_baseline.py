@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._i18n import _
 from ._yaml import Location, SourceError
 
 #: Outcomes a baseline tracks: the ones somebody has to act on or has accepted.
@@ -71,14 +72,18 @@ def load_baseline(path: Path) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(where, f"cannot read this baseline: {error}") from None
+        raise SourceError(
+            where, _("cannot read this baseline: {why}").format(why=error)
+        ) from None
     except json.JSONDecodeError as error:
         location = Location(str(path), error.lineno, error.colno)
-        raise SourceError(location, f"this baseline is not valid JSON: {error.msg}") from None
+        raise SourceError(
+            location, _("this baseline is not valid JSON: {why}").format(why=error.msg)
+        ) from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
         raise SourceError(
-            where, "this is not a rulecore JSON report (no 'findings' list); use --format json"
+            where, _("this is not a rulecore JSON report (no 'findings' list); use --format json")
         )
     previous: dict[str, str] = {}
     for index, finding in enumerate(findings):
@@ -88,7 +93,10 @@ def load_baseline(path: Path) -> Baseline:
             or not isinstance(finding.get("record"), str)
         ):
             raise SourceError(
-                where, f"finding {index} in this baseline has no fingerprint or record"
+                where,
+                _("finding {index} in this baseline has no fingerprint or record").format(
+                    index=index
+                ),
             )
         outcome = finding.get("outcome")
         if isinstance(outcome, str) and outcome in TRACKED:

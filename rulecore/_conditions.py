@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._i18n import _
 from ._model import Record
 
 RecordPredicate = Callable[[Record], bool]
@@ -126,9 +127,15 @@ def _compile_comparison(field: str, op: str, value: Any) -> RecordPredicate:
         return lambda record: get(record) != value
     if op in ("in", "not_in"):
         if not isinstance(value, list):
-            raise ValueError(f"operator {op!r} needs a list value, got {value!r}")
+            raise ValueError(
+                _("operator {op!r} needs a list value, got {value!r}").format(op=op, value=value)
+            )
         if any(isinstance(item, (list, dict)) for item in value):
-            raise ValueError(f"operator {op!r} needs a flat list of values, got {value!r}")
+            raise ValueError(
+                _("operator {op!r} needs a flat list of values, got {value!r}").format(
+                    op=op, value=value
+                )
+            )
         allowed = frozenset(value)
         if op == "in":
             return lambda record: get(record) in allowed
@@ -139,11 +146,19 @@ def _compile_comparison(field: str, op: str, value: Any) -> RecordPredicate:
         return lambda record: get(record) is None
     if op == "matches":
         if not isinstance(value, str):
-            raise ValueError(f"operator 'matches' needs a regular expression string, got {value!r}")
+            raise ValueError(
+                _("operator 'matches' needs a regular expression string, got {value!r}").format(
+                    value=value
+                )
+            )
         try:
             pattern = re.compile(value)
         except re.error as error:
-            raise ValueError(f"{value!r} is not a valid regular expression: {error}") from None
+            raise ValueError(
+                _("{value!r} is not a valid regular expression: {error}").format(
+                    value=value, error=error
+                )
+            ) from None
         return lambda record: (
             isinstance(get(record), str) and pattern.search(get(record)) is not None
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from ._i18n import _
+
 _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[wdhms])+")
@@ -17,14 +19,18 @@ def parse_duration(text: str | int | float) -> float:
     5400.0
     """
     if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration")
+        raise ValueError(_("{value!r} is not a duration").format(value=text))
     if isinstance(text, (int, float)):
         if text < 0:
-            raise ValueError(f"a duration cannot be negative: {text!r}")
+            raise ValueError(_("a duration cannot be negative: {value!r}").format(value=text))
         return float(text)
     compact = text.strip().replace(" ", "").lower()
     if not _WHOLE.fullmatch(compact):
-        raise ValueError(f"{text!r} is not a duration; write it like 90s, 15m, 4h, 2d, 1w or 1h30m")
+        raise ValueError(
+            _("{value!r} is not a duration; write it like 90s, 15m, 4h, 2d, 1w or 1h30m").format(
+                value=text
+            )
+        )
     return float(sum(float(n) * _UNIT_SECONDS[unit] for n, unit in _PART.findall(compact)))
 
 

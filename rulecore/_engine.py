@@ -23,6 +23,7 @@ from ._baseline import TRACKED, Baseline
 from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
 from ._conditions import is_always
 from ._findings import Finding, RuleRef, classify, fingerprint, matrix_attribute
+from ._i18n import _
 from ._model import Record
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Item, Rejection
@@ -267,8 +268,17 @@ def _error(bound: _Bound, record_id: str, error: Exception) -> Measurement:
     return Measurement(
         None,
         (Evidence("note", "exception", detail=f"{type(error).__name__}: {error}"),),
-        f"check {rule.check!r} from plugin {rule.plugin!r} raised {type(error).__name__}: "
-        f"{error} (rule {rule.id!r}, record {record_id!r})",
+        _(
+            "check {check!r} from plugin {plugin!r} raised {kind}: {error} "
+            "(rule {rule!r}, record {record!r})"
+        ).format(
+            check=rule.check,
+            plugin=rule.plugin,
+            kind=type(error).__name__,
+            error=error,
+            rule=rule.id,
+            record=record_id,
+        ),
         outcome="error",
     )
 

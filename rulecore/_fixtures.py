@@ -17,6 +17,7 @@ import msgspec
 
 from ._engine import Engine
 from ._findings import Finding
+from ._i18n import _
 from ._model import Record, record_from_mapping
 from ._plugins import Registry
 from ._readers import Rejection
@@ -55,7 +56,9 @@ class CaseResult:
 
     def mismatches(self) -> list[str]:
         return [
-            f"{rule}: expected {outcome}, got {self.actual.get(rule, OUT_OF_SCOPE)}"
+            _("{rule}: expected {expected}, got {actual}").format(
+                rule=rule, expected=outcome, actual=self.actual.get(rule, OUT_OF_SCOPE)
+            )
             + (f" ({self.messages[rule]})" if self.messages.get(rule) else "")
             for rule, outcome in sorted(self.expected.items())
             if self.actual.get(rule, OUT_OF_SCOPE) != outcome
@@ -98,7 +101,7 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
         except msgspec.ValidationError as error:
             location = document.locate(["cases", index, "record"])
             raise StandardsInvalid(
-                [SourceError(location, f"not a valid record: {error}")]
+                [SourceError(location, _("not a valid record: {error}").format(error=error))]
             ) from None
         if record.id in seen:
             location = document.locate(["cases", index, "record", "id"])
@@ -106,7 +109,9 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
                 [
                     SourceError(
                         location,
-                        f"record id {record.id!r} is already used by case {seen[record.id] + 1}",
+                        _("record id {id!r} is already used by case {case}").format(
+                            id=record.id, case=seen[record.id] + 1
+                        ),
                     )
                 ]
             )
@@ -122,7 +127,7 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
         results.append(
             CaseResult(
                 fixture=str(path),
-                name=case.get("name", f"case {index + 1}"),
+                name=case.get("name", _("case {number}").format(number=index + 1)),
                 record=record.id,
                 location=document.locate(["cases", index]),
                 expected=expected,
@@ -145,7 +150,7 @@ def _check_rule_names(
     errors = [
         SourceError(
             document.locate_key(["cases", index, "expect", key]),
-            f"the standard {standard_id!r} has no rule {key!r}",
+            _("the standard {id!r} has no rule {rule!r}").format(id=standard_id, rule=key),
         )
         for index, case in enumerate(cases)
         for key in case["expect"]
@@ -168,7 +173,12 @@ def _standard_document(path: Path, document: Document) -> Document:
         target = (path.parent / reference).resolve()
     if not target.exists():
         raise StandardsInvalid(
-            [SourceError(document.locate(["standard"]), f"the standard {target} does not exist")]
+            [
+                SourceError(
+                    document.locate(["standard"]),
+                    _("the standard {path} does not exist").format(path=target),
+                )
+            ]
         )
     return load_yaml_file(target)
 
@@ -183,7 +193,12 @@ def _as_of(document: Document) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise StandardsInvalid(
-            [SourceError(document.locate(["as_of"]), f"{raw!r} is not a timestamp with an offset")]
+            [
+                SourceError(
+                    document.locate(["as_of"]),
+                    _("{value!r} is not a timestamp with an offset").format(value=raw),
+                )
+            ]
         )
     return moment
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from ._i18n import _
 from ._summary import Summary
 from ._yaml import Location, SourceError
 
@@ -91,8 +92,10 @@ class SqliteHistory:
         except OSError as error:
             raise SourceError(
                 Location(str(self.path), 1, 1),
-                f"cannot make the folder {self.path.parent} for this history ({error.strerror}); "
-                "choose a file in a folder you can write to",
+                _(
+                    "cannot make the folder {folder} for this history ({why}); "
+                    "choose a file in a folder you can write to"
+                ).format(folder=self.path.parent, why=error.strerror),
             ) from None
         try:
             connection = sqlite3.connect(self.path)
@@ -107,7 +110,7 @@ class SqliteHistory:
             connection.close()
             raise SourceError(
                 Location(str(self.path), 1, 1),
-                f"this is not a rulecore history (an SQLite file): {error}",
+                _("this is not a rulecore history (an SQLite file): {why}").format(why=error),
             ) from None
         return connection
 
@@ -115,7 +118,9 @@ class SqliteHistory:
         why = error.strerror if isinstance(error, OSError) else str(error)
         return SourceError(
             Location(str(self.path), 1, 1),
-            f"cannot write this history ({why}); choose a file in a folder you can write to",
+            _(
+                "cannot write this history ({why}); choose a file in a folder you can write to"
+            ).format(why=why),
         )
 
     def check(self) -> None:
@@ -194,7 +199,7 @@ class SqliteHistory:
             # Another program's tables of the same names, say, without rulecore's columns.
             raise SourceError(
                 Location(str(self.path), 1, 1),
-                f"this is not a rulecore history (an SQLite file): {error}",
+                _("this is not a rulecore history (an SQLite file): {why}").format(why=error),
             ) from None
         by_audit: dict[int, dict[str, float | None]] = {}
         for audit_id, dimension, compliance in scores:

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 import msgspec
 
+from ._i18n import _
+
 Scalar = str | int | float | bool | None
 
 #: Ids and names are short strings; bounding them keeps a hostile input from costing memory
@@ -96,11 +98,10 @@ def time_range_problem(record: Record) -> str | None:
     if not outside_plausible_range(first) and not outside_plausible_range(last):
         return None
     wrong = first if outside_plausible_range(first) else last
-    return (
-        f"an event at {wrong.isoformat()} is outside the dates rulecore audits, "
-        f"{PLAUSIBLE_RANGE}; correct the timestamp, or leave the event out if its date "
-        "is a placeholder"
-    )
+    return _(
+        "an event at {moment} is outside the dates rulecore audits, {range}; correct the "
+        "timestamp, or leave the event out if its date is a placeholder"
+    ).format(moment=wrong.isoformat(), range=PLAUSIBLE_RANGE)
 
 
 class _RecordInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

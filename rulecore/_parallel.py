@@ -39,7 +39,7 @@ from typing import IO, Any, NamedTuple
 from ._baseline import Baseline
 from ._engine import AuditRun, Engine, _NullSink
 from ._findings import Finding
-from ._i18n import language, set_language
+from ._i18n import _, language, set_language
 from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
 from ._plugins import get_plugin_manager
@@ -81,16 +81,22 @@ def resolve_jobs(jobs: int | str) -> int:
     try:
         number = int(jobs)
     except (TypeError, ValueError):
-        raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}") from None
+        raise ValueError(
+            _("jobs must be a positive integer or 'auto', not {value!r}").format(value=jobs)
+        ) from None
     if number < 1 or str(number) != str(jobs).strip():
-        raise ValueError(f"jobs must be a positive integer or 'auto', not {jobs!r}")
+        raise ValueError(
+            _("jobs must be a positive integer or 'auto', not {value!r}").format(value=jobs)
+        )
     cores = usable_cores()
     if number > MAX_JOBS_PER_CORE * cores:
         # Each worker holds its own engine: hundreds of them would only share the same cores
         # and exhaust memory.
         raise ValueError(
-            f"jobs {number} is more than {MAX_JOBS_PER_CORE} processes for each of the {cores} "
-            "cores this process may use; use 'auto'"
+            _(
+                "jobs {number} is more than {per_core} processes for each of the {cores} "
+                "cores this process may use; use 'auto'"
+            ).format(number=number, per_core=MAX_JOBS_PER_CORE, cores=cores)
         )
     return number
 
@@ -99,7 +105,9 @@ class ShardFailed(Exception):
     """A worker died, or failed outside a check, on a shard; the audit cannot be finished."""
 
     def __init__(self, shard: str, detail: str) -> None:
-        super().__init__(f"a worker failed while auditing {shard}: {detail}")
+        super().__init__(
+            _("a worker failed while auditing {shard}: {detail}").format(shard=shard, detail=detail)
+        )
         self.shard = shard
         self.detail = detail
 
@@ -121,10 +129,16 @@ class Shard(NamedTuple):
 
     def describe(self) -> str:
         if self.lines is None:
-            return f"{self.path} (the whole file)"
+            return _("{path} (the whole file)").format(path=self.path)
         part = self.lines
         return (
-            f"{self.path}, bytes {part.start}-{part.end} (lines {part.first_line}-{self.last_line})"
+            _("{path}, bytes {start}-{end} (lines {first}-{last})").format(
+                path=self.path,
+                start=part.start,
+                end=part.end,
+                first=part.first_line,
+                last=self.last_line,
+            )
         )
 
 
@@ -388,8 +402,12 @@ class _Worker:
     def died(self) -> str:
         self.process.join(timeout=5)
         code = self.process.exitcode
-        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
-        return f"worker {self.process.pid} died ({how})"
+        how = (
+            _("killed by signal {number}").format(number=-code)
+            if code is not None and code < 0
+            else _("exit {code}").format(code=code)
+        )
+        return _("worker {pid} died ({how})").format(pid=self.process.pid, how=how)
 
     def stop(self, now: bool = False) -> None:
         if self.process.is_alive() and not now:
@@ -467,7 +485,12 @@ class _Pool:
                 if self.freeze:
                     gc.freeze()
             if kind == "failed":
-                raise ShardFailed(worker.where(), f"worker {worker.process.pid} raised:\n{payload}")
+                raise ShardFailed(
+                    worker.where(),
+                    _("worker {pid} raised:\n{error}").format(
+                        pid=worker.process.pid, error=payload
+                    ),
+                )
             if kind == "ready":
                 if payload != self.signature:
                     raise ShardFailed(

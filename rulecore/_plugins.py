@@ -19,6 +19,7 @@ import pluggy
 
 from . import hookspecs
 from ._checks import AnyCheck, Check, CrossRecordCheck
+from ._i18n import _
 from ._readers import Reader
 from ._writers import Writer
 
@@ -124,9 +125,17 @@ def load_plugins(manager: PluginManager, found: Iterator[FoundPlugin]) -> None:
             manager.problems.append(
                 PluginProblem(
                     plugin.name,
-                    f"could not load entry point {plugin.name} = {plugin.value} "
-                    f"from {plugin.distribution} {plugin.version}: "
-                    f"{type(error).__name__}: {error}",
+                    _(
+                        "could not load entry point {name} = {value} from {distribution} "
+                        "{version}: {kind}: {error}"
+                    ).format(
+                        name=plugin.name,
+                        value=plugin.value,
+                        distribution=plugin.distribution,
+                        version=plugin.version,
+                        kind=type(error).__name__,
+                        error=error,
+                    ),
                 )
             )
 
@@ -175,7 +184,12 @@ def _collect_hook(
             impl.function(register=_collector(items))
         except Exception as error:  # a broken plugin must not stop the others
             problems.append(
-                PluginProblem(plugin, f"{hook_name} raised {type(error).__name__}: {error}")
+                PluginProblem(
+                    plugin,
+                    _("{hook} raised {kind}: {error}").format(
+                        hook=hook_name, kind=type(error).__name__, error=error
+                    ),
+                )
             )
             continue
         for item in items:
@@ -183,14 +197,21 @@ def _collect_hook(
             if not isinstance(item, kinds) or not isinstance(name, str):
                 expected = " or ".join(kind.__name__ for kind in kinds)
                 problems.append(
-                    PluginProblem(plugin, f"{hook_name} registered {item!r}, not a {expected}")
+                    PluginProblem(
+                        plugin,
+                        _("{hook} registered {item!r}, not a {expected}").format(
+                            hook=hook_name, item=item, expected=expected
+                        ),
+                    )
                 )
             elif name in provided:
                 problems.append(
                     PluginProblem(
                         plugin,
-                        f"{name!r} is registered by both {provided[name][0]!r} and "
-                        f"{plugin!r}; the first one is kept",
+                        _(
+                            "{name!r} is registered by both {first!r} and {second!r}; "
+                            "the first one is kept"
+                        ).format(name=name, first=provided[name][0], second=plugin),
                     )
                 )
             else:

@@ -92,7 +92,9 @@ def parse_service_level(spec: dict[str, Any], unit: str, better: str) -> Service
         target = parse_amount(spec["target"], "ratio")
         if not 0 <= target <= 1:
             raise ValueError(
-                f"a service-level share must be between 0% and 100%, not {spec['target']!r}"
+                _("a service-level share must be between 0% and 100%, not {value!r}").format(
+                    value=spec["target"]
+                )
             )
     return ServiceLevel(
         target=target,

@@ -102,7 +102,7 @@ def parse_amount(raw: Any, unit: str) -> float:
     if isinstance(raw, str) and raw.strip().endswith("%"):
         return float(raw.strip()[:-1]) / 100
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ValueError(f"{raw!r} is not a number")
+        raise ValueError(_("{value!r} is not a number").format(value=raw))
     return float(raw)
 
 
@@ -112,9 +112,11 @@ def _percentage(raw: Any) -> float:
     elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
         share = float(raw)
     else:
-        raise ValueError(f"warn_at must be a percentage such as 75%, not {raw!r}")
+        raise ValueError(
+            _("warn_at must be a percentage such as 75%, not {value!r}").format(value=raw)
+        )
     if not 0 < share <= 1:
-        raise ValueError(f"warn_at must be between 0% and 100%, not {raw!r}")
+        raise ValueError(_("warn_at must be between 0% and 100%, not {value!r}").format(value=raw))
     return share
 
 
@@ -135,25 +137,31 @@ def parse_zone(spec: Mapping[str, Any], unit: str, better: str) -> Thresholds:
         if (key == "min") != (better == "higher"):
             other = "max" if key == "min" else "min"
             raise ValueError(
-                f"'{key}' does not fit this check, where {better} is better; use '{other}'"
+                _(
+                    "'{key}' does not fit this check, where {better} is better; use '{other}'"
+                ).format(key=key, better=_(better), other=other)
             )
         amount = parse_amount(spec[key], unit)
         return Thresholds(amount, amount, better, unit)
     if "desired" not in spec and "adequate" not in spec:
-        raise ValueError("give desired/adequate, max or min, or target with warn_at")
+        raise ValueError(_("give desired/adequate, max or min, or target with warn_at"))
     desired_raw = spec.get("desired", spec.get("adequate"))
     adequate_raw = spec.get("adequate", spec.get("desired"))
     desired = parse_amount(desired_raw, unit)
     adequate = parse_amount(adequate_raw, unit)
     if better == "lower" and desired > adequate:
         raise ValueError(
-            f"desired ({format_value(desired, unit)}) must not be longer or larger than "
-            f"adequate ({format_value(adequate, unit)}): lower is better for this check"
+            _(
+                "desired ({desired}) must not be longer or larger than "
+                "adequate ({adequate}): lower is better for this check"
+            ).format(desired=format_value(desired, unit), adequate=format_value(adequate, unit))
         )
     if better == "higher" and desired < adequate:
         raise ValueError(
-            f"desired ({format_value(desired, unit)}) must not be below "
-            f"adequate ({format_value(adequate, unit)}): higher is better for this check"
+            _(
+                "desired ({desired}) must not be below "
+                "adequate ({adequate}): higher is better for this check"
+            ).format(desired=format_value(desired, unit), adequate=format_value(adequate, unit))
         )
     return Thresholds(desired, adequate, better, unit)
 

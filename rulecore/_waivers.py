@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ._findings import Waiver, fingerprint
+from ._i18n import _
 from ._standards import StandardsInvalid, schema_errors
 from ._yaml import Location, SourceError, load_yaml_file
 
@@ -101,8 +102,12 @@ class Waivers:
         return [
             SourceError(
                 waiver.location,
-                f"no standard/rule {waiver.rule!r} is being audited; "
-                + (f"did you mean {close[0]!r}?" if close else "check the ids"),
+                _("no standard/rule {rule!r} is being audited; {hint}").format(
+                    rule=waiver.rule,
+                    hint=_("did you mean {name!r}?").format(name=close[0])
+                    if close
+                    else _("check the ids"),
+                ),
             )
             for waiver in sorted(waivers, key=lambda w: w.location)
             if waiver.rule is not None and waiver.rule not in known
@@ -143,17 +148,19 @@ def load_waivers(path: Path, today: date) -> Waivers:
 def _add(waivers: Waivers, entry: Mapping[str, Any], location: Location) -> None:
     has_fingerprint, has_rule = "fingerprint" in entry, "rule" in entry
     if has_fingerprint and has_rule:
-        raise ValueError("a waiver names a fingerprint or a rule, not both")
+        raise ValueError(_("a waiver names a fingerprint or a rule, not both"))
     if not has_fingerprint and not has_rule:
-        raise ValueError("a waiver needs a fingerprint, or a rule with its records")
+        raise ValueError(_("a waiver needs a fingerprint, or a rule with its records"))
     if has_rule and "records" not in entry:
-        raise ValueError("a rule waiver needs records: a list of record ids, or '*' for all")
+        raise ValueError(_("a rule waiver needs records: a list of record ids, or '*' for all"))
     if has_fingerprint and "records" in entry:
-        raise ValueError("a fingerprint waiver names one finding already; leave out records")
+        raise ValueError(_("a fingerprint waiver names one finding already; leave out records"))
     try:
         expires = date.fromisoformat(entry["expires"])
     except ValueError:
-        raise ValueError(f"expires {entry['expires']!r} is not a date like 2026-12-31") from None
+        raise ValueError(
+            _("expires {value!r} is not a date like 2026-12-31").format(value=entry["expires"])
+        ) from None
     records = entry.get("records")
     waiver = Waiver(
         reason=entry["reason"].strip(),
