@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from rulecore import Event, Record, Rejection
+from rulecore._i18n import _
 
 from ._grouping import Group, group_rows, read_case_id
 from ._sources import BuiltRow, SourceRow, raw_line, render_raw
@@ -125,7 +126,9 @@ class RowReader:
         found = len(problems)
         at = _attempt(problems, activity.at, values)
         if at is None and len(problems) == found:
-            problems.append(f"missing timestamp: column {activity.column!r} is empty")
+            problems.append(
+                _("missing timestamp: column {column!r} is empty").format(column=activity.column)
+            )
         kind = _attempt(problems, event_type, activity.type, values)
         actor = _attempt(problems, actor_name, activity.actor, values)
         fields = _attempt(problems, _fields, activity.fields, values)
@@ -149,10 +152,14 @@ def event_type(spec: Value, values: Sequence[Any]) -> str:
 
 def _name(value: Scalar, what: str) -> str:
     if value is None:
-        raise RowProblem(f"no {what}: its column is empty")
+        raise RowProblem(_("no {what}: its column is empty").format(what=what))
     text = value if isinstance(value, str) else str(value)
     if not 1 <= len(text) <= MAX_NAME:
-        raise RowProblem(f"{what} too long: {text[:40]!r}... is over {MAX_NAME} characters")
+        raise RowProblem(
+            _("{what} too long: {start!r}... is over {limit} characters").format(
+                what=what, start=text[:40], limit=MAX_NAME
+            )
+        )
     return text
 
 
@@ -188,8 +195,14 @@ def order_problems(mapping: Mapping, events: Sequence[Event]) -> list[str]:
     for later, earlier in mapping.not_before:
         if later in first and earlier in first and first[later] < first[earlier]:
             problems.append(
-                f"impossible order: {later} ({first[later].isoformat()}) is before {earlier} "
-                f"({first[earlier].isoformat()})"
+                _(
+                    "impossible order: {later} ({later_at}) is before {earlier} ({earlier_at})"
+                ).format(
+                    later=later,
+                    later_at=first[later].isoformat(),
+                    earlier=earlier,
+                    earlier_at=first[earlier].isoformat(),
+                )
             )
     return problems
 
@@ -232,8 +245,9 @@ def ticket_items(
         if record_id is not None and not problems:
             if record_id in first_line:
                 problems.append(
-                    f"duplicate case id: {record_id!r} was already used on line "
-                    f"{first_line[record_id]}"
+                    _("duplicate case id: {id!r} was already used on line {line}").format(
+                        id=record_id, line=first_line[record_id]
+                    )
                 )
             else:
                 first_line[record_id] = row.line
@@ -262,7 +276,9 @@ def _built_item(
         return Rejection(
             source,
             row.line,
-            f"duplicate case id: {record_id!r} was already used on line {first_line[record_id]}",
+            _("duplicate case id: {id!r} was already used on line {line}").format(
+                id=record_id, line=first_line[record_id]
+            ),
             raw_line(row.text, mapping),
         )
     first_line[record_id] = row.line
@@ -279,8 +295,10 @@ def _dropped_events(
     return Rejection(
         source,
         row.line,
-        f"events dropped: {dropped} of the {total} events of {record_id!r} cannot be read and "
-        f"were left out of its timeline ({'; '.join(nested.problems)})",
+        _(
+            "events dropped: {dropped} of the {total} events of {id!r} cannot be read and "
+            "were left out of its timeline ({problems})"
+        ).format(dropped=dropped, total=total, id=record_id, problems="; ".join(nested.problems)),
         render_raw(row.raw, mapping.delimiter),
     )
 
@@ -343,7 +361,9 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
             else _JSON_KINDS.get(type(array), type(array).__name__)
         )
         raise RowProblem(
-            f"no timeline: key {timeline.key!r} is {what}, not an array of event objects"
+            _("no timeline: key {key!r} is {what}, not an array of event objects").format(
+                key=timeline.key, what=what
+            )
         )
     keys, at = timeline.keys, timeline.at
     read_type = timeline.type.read
@@ -353,7 +373,9 @@ def read_timeline(timeline: Timeline, values: Sequence[Any]) -> Nested:
     problems: list[str] = []
     for index, element in enumerate(array):
         if not isinstance(element, dict):
-            problems.append(f"{timeline.key}[{index}]: not a JSON object")
+            problems.append(
+                _("{key}[{index}]: not a JSON object").format(key=timeline.key, index=index)
+            )
             continue
         element_values = tuple(map(element.get, keys))
         # This loop runs for every event of the export: event_type, actor_name and _fields are
@@ -435,10 +457,14 @@ def _case_items(
         yield _reject_case(group, group.problem, mapping, source, counts)
         return
     if bad and mapping.on_row_error == "reject_case":
-        reasons = "; ".join(f"line {row.line}: {'; '.join(problems)}" for row, problems in bad)
-        yield _reject_case(
-            group, f"{len(bad)} of its rows cannot be read ({reasons})", mapping, source, counts
+        reasons = "; ".join(
+            _("line {line}: {problems}").format(line=row.line, problems="; ".join(problems))
+            for row, problems in bad
         )
+        why = _("{bad} of its rows cannot be read ({reasons})").format(
+            bad=len(bad), reasons=reasons
+        )
+        yield _reject_case(group, why, mapping, source, counts)
         return
     if not good:
         for row, problems in bad:
@@ -474,8 +500,9 @@ def _reject_case(
     return Rejection(
         source,
         group.rows[0].line,
-        f"case rejected whole: {group.case_id!r} ({len(group.rows)} {rows}, lines {lines}): "
-        f"{reason}",
+        _("case rejected whole: {id!r} ({count} {rows}, lines {lines}): {reason}").format(
+            id=group.case_id, count=len(group.rows), rows=rows, lines=lines, reason=reason
+        ),
         "\n".join(render_raw(row.raw, mapping.delimiter) for row in group.rows),
     )
 

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from rulecore import Rejection
+from rulecore._i18n import _
 
 from ._sources import SourceRow, render_raw
 from ._spec import Mapping
@@ -58,10 +59,12 @@ def case_id_of(values: Sequence[Any], mapping: Mapping) -> str:
     """The case id in a row's projected values; raise :class:`RowProblem` when it has none."""
     value: Scalar = mapping.case_id.read(values)
     if value is None:
-        raise RowProblem(f"no case id: column {mapping.case_id.column!r} is empty")
+        raise RowProblem(
+            _("no case id: column {column!r} is empty").format(column=mapping.case_id.column)
+        )
     text = value if isinstance(value, str) else str(value)
     if len(text) > MAX_ID:
-        raise RowProblem(f"case id too long: over {MAX_ID} characters")
+        raise RowProblem(_("case id too long: over {limit} characters").format(limit=MAX_ID))
     return text
 
 
@@ -92,8 +95,10 @@ def _sorted_groups(
         refusal = None
         if case_id in finished:
             refusal = (
-                f"not grouped by case: its earlier rows ended on line {finished[case_id]}; "
-                "set case.sorted: false in the mapping to group the file"
+                _(
+                    "not grouped by case: its earlier rows ended on line {line}; "
+                    "set case.sorted: false in the mapping to group the file"
+                ).format(line=finished[case_id])
             )
         current = Group(case_id, [row], refusal)
     if current is not None:

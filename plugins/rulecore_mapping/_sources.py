@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from rulecore import Record, Rejection, SourceError, StandardsInvalid
+from rulecore._i18n import _
 from rulecore._readers import (
     LINE_RANGE_OPTION,
     MAX_LINE_BYTES,
@@ -59,8 +60,10 @@ def read_rows(
             [
                 SourceError(
                     mapping.column_locations[mapping.timeline.key],
-                    f"a timeline is an array inside each JSON line, but {path} is read as CSV: "
-                    "name it .jsonl or .ndjson, or set source.format: jsonl",
+                    _(
+                        "a timeline is an array inside each JSON line, but {path} is read as CSV: "
+                        "name it .jsonl or .ndjson, or set source.format: jsonl"
+                    ).format(path=path),
                 )
             ]
         )
@@ -104,7 +107,9 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
             except StopIteration:
                 return
             except csv.Error as error:
-                yield Rejection(source, started, f"not readable as CSV: {error}")
+                yield Rejection(
+                    source, started, _("not readable as CSV: {error}").format(error=error)
+                )
                 started = reader.line_num + 1
                 continue
             line, started = started, reader.line_num + 1
@@ -122,7 +127,9 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
                 yield Rejection(
                     source,
                     line,
-                    f"wrong number of fields: the row has {len(fields)}, the header {width}",
+                    _("wrong number of fields: the row has {count}, the header {width}").format(
+                        count=len(fields), width=width
+                    ),
                     render_raw(fields, mapping.delimiter),
                 )
                 continue
@@ -150,8 +157,10 @@ def _undecodable_row(
     return Rejection(
         source,
         line,
-        f"byte {byte:#04x} is not valid {mapping.encoding}: if the export is in another "
-        "encoding, name it in the mapping's source.encoding (for example cp1252 or latin-1)",
+        _(
+            "byte {byte} is not valid {encoding}: if the export is in another encoding, name it "
+            "in the mapping's source.encoding (for example cp1252 or latin-1)"
+        ).format(byte=f"{byte:#04x}", encoding=mapping.encoding),
         raw,
     )
 
@@ -170,20 +179,29 @@ def _projector(
             errors.append(
                 SourceError(
                     location,
-                    f"{source} starts with a byte-order mark (BOM), which encoding "
-                    f"{mapping.encoding!r} keeps as part of the first column's name, "
-                    f"so column {column!r} is not found; set source.encoding: utf-8-sig "
-                    "(the default), which reads UTF-8 with or without a BOM",
+                    _(
+                        "{source} starts with a byte-order mark (BOM), which encoding "
+                        "{encoding!r} keeps as part of the first column's name, so column "
+                        "{column!r} is not found; set source.encoding: utf-8-sig (the default), "
+                        "which reads UTF-8 with or without a BOM"
+                    ).format(source=source, encoding=mapping.encoding, column=column),
                 )
             )
         elif not places:
             close = difflib.get_close_matches(column, names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = _("; did you mean {name!r}?").format(name=close[0]) if close else ""
             errors.append(
                 SourceError(
                     location,
-                    f"column {column!r} is not in the header of {source}{hint} "
-                    f"(its columns: {', '.join(names[:40])}{' ...' if len(names) > 40 else ''})",
+                    _(
+                        "column {column!r} is not in the header of {source}{hint} "
+                        "(its columns: {names})"
+                    ).format(
+                        column=column,
+                        source=source,
+                        hint=hint,
+                        names=", ".join(names[:40]) + (" ..." if len(names) > 40 else ""),
+                    ),
                 )
             )
         elif len(places) > 1:
@@ -191,8 +209,10 @@ def _projector(
             errors.append(
                 SourceError(
                     location,
-                    f"column {column!r} appears more than once in the header of {source} "
-                    f"(columns {where}), so it cannot be told which one is meant",
+                    _(
+                        "column {column!r} appears more than once in the header of {source} "
+                        "(columns {where}), so it cannot be told which one is meant"
+                    ).format(column=column, source=source, where=where),
                 )
             )
         else:
@@ -279,7 +299,11 @@ def _jsonl_lines(
     with open_lines(path, {LINE_RANGE_OPTION: lines}) as numbered_lines:
         for number, line in numbered_lines:
             if line is None:
-                yield Rejection(source, number, f"line is longer than {MAX_LINE_BYTES} bytes")
+                yield Rejection(
+                    source,
+                    number,
+                    _("line is longer than {limit} bytes").format(limit=MAX_LINE_BYTES),
+                )
                 continue
             if not line.strip():
                 tally.blank_lines += 1
@@ -291,7 +315,12 @@ def _jsonl_row(number: int, text: bytes, mapping: Mapping, source: str) -> Sourc
     try:
         data = _decode_json(text)
     except (msgspec.DecodeError, RecursionError) as error:  # RecursionError: nested too deeply
-        return Rejection(source, number, f"not valid JSON: {error}", raw_line(text, mapping))
+        return Rejection(
+            source,
+            number,
+            _("not valid JSON: {error}").format(error=error),
+            raw_line(text, mapping),
+        )
     if not isinstance(data, dict):
-        return Rejection(source, number, "not a JSON object", raw_line(text, mapping))
+        return Rejection(source, number, _("not a JSON object"), raw_line(text, mapping))
     return SourceRow(number, tuple(map(data.get, mapping.columns)), raw_line(text, mapping))

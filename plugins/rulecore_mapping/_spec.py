@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rulecore import Location, SourceError, StandardsInvalid
+from rulecore._i18n import _
 from rulecore._standards import schema_errors
 from rulecore._yaml import Document, load_yaml_file
 
@@ -231,12 +232,17 @@ class _Compiler:
         except LookupError:
             is_text = None
         if not is_text:
-            problem = "is not a text encoding" if is_text is False else "is not an encoding"
+            problem = (
+                _("{name!r} is not a text encoding Python knows")
+                if is_text is False
+                else _("{name!r} is not an encoding Python knows")
+            )
             self.errors.append(
                 SourceError(
                     self.document.locate(["source", "encoding"]),
-                    f"{name!r} {problem} Python knows; use one such as utf-8, utf-8-sig, "
-                    "cp1252 or latin-1",
+                    _("{problem}; use one such as utf-8, utf-8-sig, cp1252 or latin-1").format(
+                        problem=problem.format(name=name)
+                    ),
                 )
             )
 
@@ -271,7 +277,9 @@ class _Compiler:
                     self.errors.append(
                         SourceError(
                             self.document.locate_key([key]),
-                            f"'{key}' is for event_log mappings; a ticket row is one case",
+                            _("'{key}' is for event_log mappings; a ticket row is one case").format(
+                                key=key
+                            ),
                         )
                     )
             for key in ("sorted", "on_row_error"):
@@ -279,16 +287,20 @@ class _Compiler:
                     self.errors.append(
                         SourceError(
                             self.document.locate_key(["case", key]),
-                            f"'case.{key}' is for event_log mappings; a ticket row is one case",
+                            _(
+                                "'case.{key}' is for event_log mappings; a ticket row is one case"
+                            ).format(key=key),
                         )
                     )
         if shape == "ticket" and not data.get("events") and "timeline" not in data:
             self.errors.append(
                 SourceError(
                     self.document.locate(["shape"]),
-                    "a ticket mapping needs 'events' (at least one timestamp column, such as "
-                    "{type: opened, at: Created Date}) or a 'timeline' (an array of events in "
-                    "each JSON line)",
+                    _(
+                        "a ticket mapping needs 'events' (at least one timestamp column, such as "
+                        "{{type: opened, at: Created Date}}) or a 'timeline' (an array of events "
+                        "in each JSON line)"
+                    ).format(),
                 )
             )
 
@@ -314,8 +326,9 @@ class _Compiler:
                     self.errors.append(
                         SourceError(
                             location,
-                            f"no event of type {name!r} is mapped; known: "
-                            + ", ".join(sorted(known)),
+                            _("no event of type {name!r} is mapped; known: {known}").format(
+                                name=name, known=", ".join(sorted(known))
+                            ),
                         )
                     )
 
@@ -485,7 +498,10 @@ class _Compiler:
             self.errors.append(
                 SourceError(
                     self.document.locate(["timestamps", "timezone"]),
-                    f"{name!r} is not an IANA time zone (such as Europe/Rome or America/New_York)",
+                    _(
+                        "{name!r} is not an IANA time zone (such as Europe/Rome or "
+                        "America/New_York)"
+                    ).format(name=name),
                 )
             )
             return timezone.utc
@@ -499,7 +515,7 @@ class _Compiler:
             self.errors.append(
                 SourceError(
                     self.document.locate(["timestamps", *where]),
-                    f"{text!r} is not an ISO 8601 date (such as 2000-01-01)",
+                    _("{value!r} is not an ISO 8601 date (such as 2000-01-01)").format(value=text),
                 )
             )
             return None

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 
+from rulecore._i18n import _
+
 ParseTimestamp = Callable[[str], datetime]
 
 KEYWORDS = ("iso8601", "epoch", "epoch_ms")
@@ -60,7 +62,7 @@ def compile_formats(formats: Sequence[str], zone: tzinfo) -> ParseTimestamp:
     if tuple(formats) == ("iso8601",):
         # Parsing ISO text is about as fast as looking it up, and exports seldom repeat a
         # timestamp to the second, so the only format needs no cache.
-        return _iso8601(zone, failure=f"not in the format {words}")
+        return _iso8601(zone, failure=_("not in the format {words}").format(words=words))
     parsers = [compile_format(text, zone) for text in formats]
     cache: dict[str, datetime] = {}
 
@@ -77,7 +79,9 @@ def compile_formats(formats: Sequence[str], zone: tzinfo) -> ParseTimestamp:
                 cache.clear()
             cache[value] = moment
             return moment
-        raise ValueError(f"{value!r}, not in the format {words}")
+        raise ValueError(
+            _("{value!r}, not in the format {words}").format(value=value, words=words)
+        )
 
     return parse
 
@@ -93,7 +97,7 @@ def _pattern(text: str) -> tuple[str, list[str]]:
             index += 1
             continue
         if index + 1 >= len(text):
-            raise ValueError(f"format {text!r} ends with a lone '%'")
+            raise ValueError(_("format {format!r} ends with a lone '%'").format(format=text))
         directive = text[index + 1]
         index += 2
         if directive == "%":
@@ -101,18 +105,32 @@ def _pattern(text: str) -> tuple[str, list[str]]:
             continue
         if directive not in _DIRECTIVES:
             known = " ".join("%" + key for key in _DIRECTIVES)
-            raise ValueError(f"format {text!r}: %{directive} is not supported (use {known})")
+            raise ValueError(
+                _("format {format!r}: {directive} is not supported (use {known})").format(
+                    format=text, directive="%" + directive, known=known
+                )
+            )
         if directive in order:
-            raise ValueError(f"format {text!r} uses %{directive} twice")
+            raise ValueError(
+                _("format {format!r} uses {directive} twice").format(
+                    format=text, directive="%" + directive
+                )
+            )
         parts.append(_DIRECTIVES[directive])
         order.append(directive)
     if "Y" not in order and "y" not in order:
-        raise ValueError(f"format {text!r} has no year (%Y or %y)")
+        raise ValueError(_("format {format!r} has no year (%Y or %y)").format(format=text))
     for needed in ("m", "d"):
         if needed not in order and not (needed == "m" and "b" in order):
-            raise ValueError(f"format {text!r} has no %{needed}")
+            raise ValueError(
+                _("format {format!r} has no {directive}").format(
+                    format=text, directive="%" + needed
+                )
+            )
     if "I" in order and "p" not in order:
-        raise ValueError(f"format {text!r} uses %I (12-hour clock) without %p (AM/PM)")
+        raise ValueError(
+            _("format {format!r} uses %I (12-hour clock) without %p (AM/PM)").format(format=text)
+        )
     return r"\s*" + "".join(parts) + r"\s*", order
 
 
@@ -131,7 +149,9 @@ def _assembler(
     def parse(value: str) -> datetime:
         match = fullmatch(value)
         if match is None:
-            raise ValueError(f"{value!r} does not match {text!r}")
+            raise ValueError(
+                _("{value!r} does not match {format!r}").format(value=value, format=text)
+            )
         groups = match.groups()
         if year_at is not None:
             year = int(groups[year_at])
@@ -161,12 +181,12 @@ def _month_number(name: str) -> int:
     try:
         return _MONTHS.index(name.lower()) + 1
     except ValueError:
-        raise ValueError(f"{name!r} is not a month") from None
+        raise ValueError(_("{name!r} is not a month").format(name=name)) from None
 
 
 def _twelve_hour(hour: int, ampm: str) -> int:
     if not 1 <= hour <= 12:
-        raise ValueError(f"hour {hour} is not on a 12-hour clock")
+        raise ValueError(_("hour {hour} is not on a 12-hour clock").format(hour=hour))
     afternoon = ampm.lower() == "pm"
     return (hour % 12) + (12 if afternoon else 0)
 
@@ -199,7 +219,9 @@ def _iso8601(zone: tzinfo, failure: str | None = None) -> ParseTimestamp:
         except ValueError:
             if failure is None:
                 raise
-            raise ValueError(f"{value!r}, {failure}") from None
+            raise ValueError(
+                _("{value!r}, {failure}").format(value=value, failure=failure)
+            ) from None
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
     return parse
@@ -235,13 +257,17 @@ def within(
         moment = parse(value)
         if earliest_utc is not None and moment < earliest_utc:
             raise PlaceholderDate(
-                f"{value!r}, before the earliest plausible date {earliest_day} "
-                "(a placeholder for an unknown date?)"
+                _(
+                    "{value!r}, before the earliest plausible date {day} "
+                    "(a placeholder for an unknown date?)"
+                ).format(value=value, day=earliest_day)
             )
         if latest_utc is not None and moment > latest_utc:
             raise PlaceholderDate(
-                f"{value!r}, after the latest plausible date {latest_day} "
-                "(a placeholder for an unknown date?)"
+                _(
+                    "{value!r}, after the latest plausible date {day} "
+                    "(a placeholder for an unknown date?)"
+                ).format(value=value, day=latest_day)
             )
         return moment
 

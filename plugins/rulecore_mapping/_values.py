@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 
+from rulecore._i18n import N_, _
+
 from ._timestamps import ParseTimestamp, PlaceholderDate
 
 Scalar = str | int | float | bool | None
@@ -23,6 +25,10 @@ ReadMoment = Callable[[Row], "datetime | None"]
 
 _TRUE = frozenset(("true", "t", "yes", "y", "1"))
 _FALSE = frozenset(("false", "f", "no", "n", "0"))
+
+
+_NOT_WHOLE = N_("not a whole number: column {column!r} has {value!r}")
+_NOT_NUMBER = N_("not a number: column {column!r} has {value!r}")
 
 
 class RowProblem(Exception):
@@ -106,12 +112,18 @@ def column_value(
             elif unmapped == "missing":
                 value = None
             elif unmapped == "reject":
-                raise RowProblem(f"value not in the map: column {column!r} has {value!r}")
+                raise RowProblem(
+                    _("value not in the map: column {column!r} has {value!r}").format(
+                        column=column, value=value
+                    )
+                )
         if value is None:
             if default is not None:
                 return default
             if required:
-                raise RowProblem(f"missing value: column {column!r} is empty")
+                raise RowProblem(
+                    _("missing value: column {column!r} is empty").format(column=column)
+                )
             return None
         return convert(value)
 
@@ -151,7 +163,9 @@ def _text_or_default(
             if default is not None:
                 return default
             if required:
-                raise RowProblem(f"missing value: column {column!r} is empty")
+                raise RowProblem(
+                    _("missing value: column {column!r} is empty").format(column=column)
+                )
         return value  # type: ignore[no-any-return]
 
     return read
@@ -185,29 +199,29 @@ def _keep(value: Any) -> Scalar:
 
 def _integer(value: Any, column: str) -> int:
     if isinstance(value, bool):
-        raise RowProblem(f"not a whole number: column {column!r} has {value!r}")
+        raise RowProblem(_(_NOT_WHOLE).format(column=column, value=value))
     if isinstance(value, int):
         return value
     try:
         number = float(value) if isinstance(value, float) else int(str(value))
     except ValueError:
-        raise RowProblem(f"not a whole number: column {column!r} has {value!r}") from None
+        raise RowProblem(_(_NOT_WHOLE).format(column=column, value=value)) from None
     if isinstance(number, float):
         if not number.is_integer():
-            raise RowProblem(f"not a whole number: column {column!r} has {value!r}")
+            raise RowProblem(_(_NOT_WHOLE).format(column=column, value=value))
         return int(number)
     return number
 
 
 def _number(value: Any, column: str) -> float:
     if isinstance(value, bool):
-        raise RowProblem(f"not a number: column {column!r} has {value!r}")
+        raise RowProblem(_(_NOT_NUMBER).format(column=column, value=value))
     try:
         number = float(value)
     except ValueError:
-        raise RowProblem(f"not a number: column {column!r} has {value!r}") from None
+        raise RowProblem(_(_NOT_NUMBER).format(column=column, value=value)) from None
     if not math.isfinite(number):
-        raise RowProblem(f"not a number: column {column!r} has {value!r}")
+        raise RowProblem(_(_NOT_NUMBER).format(column=column, value=value))
     return number
 
 
@@ -219,7 +233,9 @@ def _boolean(value: Any, column: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RowProblem(f"not true or false: column {column!r} has {value!r}")
+    raise RowProblem(
+        _("not true or false: column {column!r} has {value!r}").format(column=column, value=value)
+    )
 
 
 def moment_text(parse: ParseTimestamp, value: Any, column: str) -> str:
@@ -232,9 +248,13 @@ def read_moment(parse: ParseTimestamp, value: Any, column: str) -> datetime:
     try:
         return parse(str(value))
     except PlaceholderDate as error:
-        raise RowProblem(f"placeholder date: column {column!r} has {error}") from None
+        raise RowProblem(
+            _("placeholder date: column {column!r} has {error}").format(column=column, error=error)
+        ) from None
     except ValueError as error:
-        raise RowProblem(f"bad timestamp: column {column!r} has {error}") from None
+        raise RowProblem(
+            _("bad timestamp: column {column!r} has {error}").format(column=column, error=error)
+        ) from None
 
 
 def column_moment(
@@ -257,7 +277,9 @@ def column_moment(
             value = present(value, missing)
         if value is None:
             if required:
-                raise RowProblem(f"missing timestamp: column {column!r} is empty")
+                raise RowProblem(
+                    _("missing timestamp: column {column!r} is empty").format(column=column)
+                )
             return None
         return read_moment(parse, value, column)
 
