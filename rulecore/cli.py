@@ -59,6 +59,14 @@ class UsageFailure(click.ClickException):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # Worded now: click shows the error after the command, and its "Error:" is English.
+        self.shown = _("Error: {message}").format(message=message)
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.shown, file=file, err=file is None)
+
 
 def _registry() -> Registry:
     manager: PluginManager = get_plugin_manager()
