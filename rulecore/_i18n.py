@@ -19,7 +19,7 @@ gettext reads the compiled ``.mo`` files.
 from __future__ import annotations
 
 import gettext
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -41,7 +41,18 @@ LANGUAGES = ("en", "zh")
 #: Environment variables that choose the language, strongest first, after ``--lang``.
 LANGUAGE_VARIABLES = ("RULECORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
-_state: dict[str, object] = {"lang": "en", "catalog": gettext.NullTranslations()}
+
+
+class _Speaking:
+    """What this process speaks: the language, and its catalog's lookups (bound once, since
+    a finding's message may look one up per record)."""
+
+    lang = "en"
+    lookup: Callable[[str], str] = gettext.NullTranslations().gettext
+    plural_lookup: Callable[[str, str, int], str] = gettext.NullTranslations().ngettext
+
+
+_speaking = _Speaking()
 
 
 def set_language(lang: str) -> None:
@@ -53,13 +64,14 @@ def set_language(lang: str) -> None:
         catalog = gettext.NullTranslations()
     else:
         catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
-    _state["lang"] = lang
-    _state["catalog"] = catalog
+    _speaking.lang = lang
+    _speaking.lookup = catalog.gettext
+    _speaking.plural_lookup = catalog.ngettext
 
 
 def language() -> str:
     """The language this process speaks."""
-    return str(_state["lang"])
+    return _speaking.lang
 
 
 def choose_language(option: str | None, environ: Mapping[str, str]) -> str:
@@ -92,9 +104,7 @@ def _normalised(value: str, source: str) -> str:
 
 def _(message: str) -> str:
     """``message`` in the current language."""
-    catalog = _state["catalog"]
-    assert isinstance(catalog, gettext.NullTranslations)
-    return catalog.gettext(message)
+    return _speaking.lookup(message)
 
 
 def N_(message: str) -> str:
@@ -104,9 +114,7 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form of a message, for ``count``, in the current language."""
-    catalog = _state["catalog"]
-    assert isinstance(catalog, gettext.NullTranslations)
-    return catalog.ngettext(singular, plural, count)
+    return _speaking.plural_lookup(singular, plural, count)
 
 
 def localized(text: str | Mapping[str, str] | None, *, fallback: bool = True) -> str:
