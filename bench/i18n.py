@@ -8,7 +8,9 @@ timed).  Each run is ``rulecore audit FILE -s standards --all-outcomes --format 
 end, in a fresh process, with every finding's message rendered and written to the null device,
 so that every translated message is paid for.  The runs are interleaved (en, zh, reference, en,
 zh, ...) so that a noisy machine slows all of them alike; each figure is the median of
-``--repeat`` runs, and the ratios are taken within this one run.  ``--reference`` names another
+``--repeat`` runs, and the ratios are taken within this one run.  Beside the wall time, the
+child's CPU time (user + system) is reported: on a machine shared with other work it moves far
+less than the wall time does.  ``--reference`` names another
 rulecore tree (such as a checkout from before the catalogs), audited in English through
 ``PYTHONPATH`` with this interpreter.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +35,14 @@ sys.path.insert(0, str(BENCH))
 from generate import generate  # noqa: E402
 
 
-def _run(arguments: list[str], env: dict[str, str], cwd: Path) -> float:
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(arguments: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """The wall time and the CPU time of one audit, in a fresh process."""
+    cpu = _cpu_of_children()
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "rulecore", *arguments],
@@ -42,7 +52,7 @@ def _run(arguments: list[str], env: dict[str, str], cwd: Path) -> float:
         stderr=subprocess.DEVNULL,
         check=False,
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu_of_children() - cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,16 +77,20 @@ def main(argv: list[str] | None = None) -> None:
             tree = options.reference.resolve()
             path = os.pathsep.join((str(tree), str(tree / "plugins")))
             runs["reference"] = (audit, {**env, "PYTHONPATH": path}, tree)
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
         for _round in range(options.repeat):
             for name, (arguments, run_env, cwd) in runs.items():
                 times[name].append(_run(arguments, run_env, cwd))
-    medians = {name: statistics.median(values) for name, values in times.items()}
+    wall = {name: statistics.median(t[0] for t in values) for name, values in times.items()}
+    cpu = {name: statistics.median(t[1] for t in values) for name, values in times.items()}
     print(f"{options.count} records, median of {options.repeat} interleaved runs")
-    print("| run | seconds | against en |")
-    print("|-----|---------|------------|")
-    for name, seconds in medians.items():
-        print(f"| {name} | {seconds:.2f} | {seconds / medians['en']:.3f} |")
+    print("| run | wall s | wall against en | CPU s | CPU against en |")
+    print("|-----|--------|-----------------|-------|----------------|")
+    for name in runs:
+        print(
+            f"| {name} | {wall[name]:.2f} | {wall[name] / wall['en']:.3f} "
+            f"| {cpu[name]:.2f} | {cpu[name] / cpu['en']:.3f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ._durations import format_duration, parse_duration
-from ._i18n import _
+from ._i18n import _, language
 from ._model import Record
 
 
@@ -56,6 +57,10 @@ class Thresholds:
         }
 
     def describe(self) -> str:
+        """The zone in words, in the current language; worded once per zone and language."""
+        return _described(self, language())
+
+    def _describe(self) -> str:
         sign = "≤" if self.better == "lower" else "≥"
         desired, adequate = (
             format_value(self.desired, self.unit),
@@ -80,6 +85,11 @@ class ThresholdMatrix:
         key = record.attribute(self.by)
         found = self.values.get(str(key)) if key is not None else None
         return found if found is not None else self.otherwise
+
+
+@lru_cache(maxsize=4096)
+def _described(zone: Thresholds, lang: str) -> str:
+    return zone._describe()
 
 
 def format_value(value: float | None, unit: str) -> str:

@@ -9,6 +9,7 @@ not every step after it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -23,7 +24,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, localized
+from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, language, localized
 
 from ._common import (
     SELECTOR_DEFS,
@@ -90,7 +91,12 @@ class Step(NamedTuple):
 
     @property
     def title(self) -> str:
-        return _("step {number} {name}").format(number=self.number, name=self.name)
+        return _step_title(self.number, self.name, language())
+
+
+@lru_cache(maxsize=1024)
+def _step_title(number: int, name: str, lang: str) -> str:
+    return _("step {number} {name}").format(number=number, name=name)
 
 
 def compile_steps(raw_steps: Sequence[Any]) -> tuple[Step, ...]:
