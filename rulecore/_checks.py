@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple, Protocol
 
+from ._i18n import _
 from ._model import Record
 from ._thresholds import ThresholdMatrix, Thresholds
 
@@ -116,8 +117,12 @@ class CompileContext(NamedTuple):
         if name is None:
             return None
         if name not in self.schedules:
-            known = ", ".join(sorted(self.schedules)) or "none are defined"
-            raise ValueError(f"unknown schedule {name!r}; known schedules: {known}")
+            known = ", ".join(sorted(self.schedules)) or _("none are defined")
+            raise ValueError(
+                _("unknown schedule {name!r}; known schedules: {known}").format(
+                    name=name, known=known
+                )
+            )
         return self.schedules[name]
 
 

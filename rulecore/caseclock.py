@@ -505,14 +505,18 @@ class CaseClock:
         every_schedule = [*([schedule] if schedule else []), *schedules.values()]
         if timezone_attribute is not None and not every_schedule:
             raise ValueError(
-                "timezone_attribute chooses the zone a schedule runs in, and this rule names no "
-                "schedule: calendar time is the same in every zone"
+                _(
+                    "timezone_attribute chooses the zone a schedule runs in, and this rule names "
+                    "no schedule: calendar time is the same in every zone"
+                )
             )
         zoned = [chosen for chosen in every_schedule if chosen.timezone]
         if timezone_attribute is not None and zoned:
             raise ValueError(
-                f"schedule {zoned[0].name!r} has its own time zone ({zoned[0].timezone}); "
-                "timezone_attribute only applies to a schedule that names none"
+                _(
+                    "schedule {name!r} has its own time zone ({zone}); "
+                    "timezone_attribute only applies to a schedule that names none"
+                ).format(name=zoned[0].name, zone=zoned[0].timezone)
             )
         compiled = cls(
             schedule=schedule,
@@ -589,12 +593,16 @@ class CaseClock:
         known = ", ".join(sorted(self.schedules))
         if field_key(value) is None:
             return Measurement.not_applicable(
-                f"the record has no {attribute!r} attribute to choose its schedule by, and "
-                "the rule names no schedule for the others"
+                _(
+                    "the record has no {attribute!r} attribute to choose its schedule by, and "
+                    "the rule names no schedule for the others"
+                ).format(attribute=attribute)
             )
         return Measurement.not_applicable(
-            f"the record's {attribute!r} attribute is {value!r}, which chooses no schedule "
-            f"(schedules are listed for {known}), and the rule names no schedule for the others"
+            _(
+                "the record's {attribute!r} attribute is {value!r}, which chooses no schedule "
+                "(schedules are listed for {known}), and the rule names no schedule for the others"
+            ).format(attribute=attribute, value=value, known=known)
         )
 
     def _record_zone(self, record: Record) -> str | Measurement | None:
@@ -603,15 +611,19 @@ class CaseClock:
         value = record.attribute(self.timezone_attribute)
         if value is None or value == "":
             return Measurement.not_applicable(
-                f"the record has no {self.timezone_attribute!r} attribute to take the "
-                "schedule's time zone from"
+                _(
+                    "the record has no {attribute!r} attribute to take the schedule's time zone "
+                    "from"
+                ).format(attribute=self.timezone_attribute)
             )
         if not isinstance(value, str) or not _is_known_zone(value):
             return Measurement(
                 None,
                 (Evidence("note", "timezone", detail=f"{self.timezone_attribute}={value!r}"),),
-                f"the record's {self.timezone_attribute!r} attribute is {value!r}, not a known "
-                "IANA time zone such as Europe/London",
+                _(
+                    "the record's {attribute!r} attribute is {value!r}, not a known "
+                    "IANA time zone such as Europe/London"
+                ).format(attribute=self.timezone_attribute, value=value),
                 outcome="error",
             )
         return value
@@ -818,14 +830,18 @@ def _chosen_schedules(
         return None, {}
     if attribute is None:
         raise ParamError(
-            "schedules lists a schedule for each value of an attribute, and this rule names no "
-            "schedule_attribute to read the value from",
+            _(
+                "schedules lists a schedule for each value of an attribute, and this rule names "
+                "no schedule_attribute to read the value from"
+            ),
             ("schedules",),
         )
     if not listed:
         raise ParamError(
-            f"schedule_attribute {attribute!r} needs schedules: the schedule for each of its "
-            "values, such as {emea: support-emea, apac: support-apac}",
+            _(
+                "schedule_attribute {attribute!r} needs schedules: the schedule for each of its "
+                "values, such as {{emea: support-emea, apac: support-apac}}"
+            ).format(attribute=attribute),
             ("schedule_attribute",),
         )
     chosen: dict[str, Schedule] = {}
@@ -833,11 +849,16 @@ def _chosen_schedules(
         key = field_key(value)
         if key is None:
             raise ParamError(
-                f"schedules has a blank value {value!r}; name the attribute's value",
+                _("schedules has a blank value {value!r}; name the attribute's value").format(
+                    value=value
+                ),
                 ("schedules",),
             )
         if key in chosen:
-            raise ParamError(f"schedules lists the value {key!r} twice", ("schedules", value))
+            raise ParamError(
+                _("schedules lists the value {value!r} twice").format(value=key),
+                ("schedules", value),
+            )
         try:
             chosen[key] = context.schedule(name)
         except ValueError as error:
@@ -850,8 +871,10 @@ def _pause_fields(spec: Mapping[str, Any]) -> tuple[str, str | None] | None:
     until_field, from_field = spec.get("until_field"), spec.get("from_field")
     if from_field is not None and until_field is None:
         raise ParamError(
-            "pause.from_field names where a stated pause starts, and pause.until_field, "
-            "where it ends, is missing",
+            _(
+                "pause.from_field names where a stated pause starts, and pause.until_field, "
+                "where it ends, is missing"
+            ),
             ("pause", "from_field"),
         )
     return None if until_field is None else (until_field, from_field)
