@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# The suite checks rulecore's English output: a developer's zh_CN locale must not turn it into
+# Chinese.  Tests of the Chinese output ask for it with --lang zh or their own environment.
+os.environ["RULECORE_LANG"] = "en"
 
 
 @pytest.fixture
