@@ -28,6 +28,7 @@ from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
+from ._i18n import _
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
@@ -974,6 +975,87 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
     if invalid:
         raise SystemExit(2)
     raise SystemExit(1 if failed else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# new
+# ---------------------------------------------------------------------------------------------
+
+
+@main.group(context_settings={"help_option_names": ["-h", "--help"]})
+def new() -> None:
+    """Write a new plugin package, or a standard with its fixture, ready to test."""
+
+
+@new.command("plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path),
+    help="The folder to write the package into (default: ./NAME); it must be new or empty.",
+)
+@click.option(
+    "--check",
+    "check",
+    default="unanswered_messages",
+    show_default=True,
+    help="The name of the package's first check.",
+)
+def new_plugin(name: str, folder: Path | None, check: str) -> None:
+    """Write a pip-installable plugin package NAME (a distribution name, e.g. acme-checks)."""
+    from ._scaffold import ScaffoldError, plugin_names, write_plugin
+
+    try:
+        names = plugin_names(name, check)
+        target = folder if folder is not None else Path(name)
+        written = write_plugin(names, target, collect(get_plugin_manager()))
+    except ScaffoldError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(
+        _("wrote {count} files for the plugin {plugin!r} (module {module}) in {folder}").format(
+            count=len(written), plugin=names.entry_point, module=names.module, folder=target
+        )
+    )
+    click.echo(_("next:"))
+    for command in (
+        f"pip install -e {_shown(target)}",
+        f"pytest {_shown(target)}",
+        "rulecore plugins",
+    ):
+        click.echo(f"  {command}")
+
+
+def _shown(folder: Path) -> str:
+    """A folder as a command line names it: ``./acme-checks`` rather than ``acme-checks``."""
+    text = str(folder)
+    return text if folder.is_absolute() or text.startswith(".") else f".{os.sep}{text}"
+
+
+@new.command("standard")
+@click.argument("name")
+@click.option("--check", "check", required=True, help="The installed check whose example to use.")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The folder to write NAME.yaml and NAME.test.yaml into (default: the current one).",
+)
+def new_standard(name: str, check: str, folder: Path) -> None:
+    """Write the standard NAME.yaml from CHECK's example rule, and its fixture NAME.test.yaml."""
+    from ._scaffold import ScaffoldError
+    from ._scaffold import new_standard as write_standard
+
+    try:
+        written = write_standard(name, check, folder, _registry())
+    except ScaffoldError as error:
+        raise UsageFailure(str(error)) from None
+    for path in written.files:
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(_("next:"))
+    click.echo(f"  rulecore validate {folder}")
+    click.echo(f"  rulecore test {written.files[1]}")
 
 
 if __name__ == "__main__":  # pragma: no cover

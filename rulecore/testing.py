@@ -303,8 +303,7 @@ def _complete_outcomes(
 ) -> dict[tuple[str, str], str]:
     keys = _rule_keys(engine)
     outcome_of = {
-        (finding.record, keys[finding.standard, finding.rule]): finding.outcome
-        for finding in found
+        (finding.record, keys[finding.standard, finding.rule]): finding.outcome for finding in found
     }
     for record_id in record_ids:
         for key in keys.values():
