@@ -1,4 +1,4 @@
-"""The ``rulecore`` command line: audit, validate, explain, plugins, test, map, sample, history.
+"""The ``rulecore`` command line: audit, validate, explain, plugins, test, new, map, sample, history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
@@ -998,6 +998,7 @@ def new() -> None:
 @click.option(
     "--check",
     "check",
+    metavar="CHECK",
     default="unanswered_messages",
     show_default=True,
     help="The name of the package's first check.",
@@ -1013,8 +1014,8 @@ def new_plugin(name: str, folder: Path | None, check: str) -> None:
     except ScaffoldError as error:
         raise UsageFailure(str(error)) from None
     click.echo(
-        _("wrote {count} files for the plugin {plugin!r} (module {module}) in {folder}").format(
-            count=len(written), plugin=names.entry_point, module=names.module, folder=target
+        _("wrote {count} files in {folder}: the plugin {plugin}, with the check {check}").format(
+            count=len(written), folder=target, plugin=names.entry_point, check=names.check
         )
     )
     click.echo(_("next:"))
@@ -1034,7 +1035,13 @@ def _shown(folder: Path) -> str:
 
 @new.command("standard")
 @click.argument("name")
-@click.option("--check", "check", required=True, help="The installed check whose example to use.")
+@click.option(
+    "--check",
+    "check",
+    metavar="CHECK",
+    required=True,
+    help="The installed check whose example rule to start from.",
+)
 @click.option(
     "--dir",
     "folder",
