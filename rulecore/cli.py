@@ -1,4 +1,5 @@
-"""The ``rulecore`` command line: audit, validate, explain, plugins, test, new, map, sample, history.
+"""The ``rulecore`` command line: audit, validate, explain, plugins, test, new, map, sample,
+history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
