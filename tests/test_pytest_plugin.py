@@ -201,3 +201,60 @@ def test_the_engine_and_audit_fixtures_audit_records_in_a_python_test(
     result = pytester.runpytest("-p", "rulecore.pytest_plugin")
 
     result.assert_outcomes(passed=3)
+
+
+def test_a_plugin_not_installed_is_named_in_the_ini_options(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        countplugin="""
+        from rulecore import Check, Measurement, hookimpl
+
+        def _compile(params, context):
+            return lambda record, context: Measurement(float(len(record.events)))
+
+        @hookimpl
+        def rulecore_register_checks(register):
+            register(Check(name="event_total", dimension="flow", doc="Events.",
+                           params_schema={"type": "object"}, compile=_compile))
+        """
+    )
+    pytester.makeini(
+        """
+        [pytest]
+        pythonpath = .
+        rulecore_plugins = countplugin
+        rulecore_entrypoints = false
+        """
+    )
+    pytester.makefile(
+        ".test.yaml",
+        short="""\
+standard:
+  id: short
+  version: 1
+  title: Short
+  dimension: flow
+  rules:
+    - {id: few-events, check: event_total, thresholds: {desired: 1, adequate: 2}}
+    - {id: handoffs-too, check: handoffs}
+cases:
+  - name: one event passes
+    record:
+      id: R1
+      events: [{at: "2026-03-02T09:00:00Z", type: opened}]
+    expect: {few-events: pass}
+""",
+    )
+
+    result = pytester.runpytest("-p", "rulecore.pytest_plugin")
+
+    # The installed plugins are left out, so the first-party check is unknown.
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["invalid fixture:", "*unknown check 'handoffs'*"])
+    fixture = pytester.path / "short.test.yaml"
+    fixture.write_text(
+        fixture.read_text(encoding="utf-8").replace(
+            "    - {id: handoffs-too, check: handoffs}\n", ""
+        ),
+        encoding="utf-8",
+    )
+    pytester.runpytest("-p", "rulecore.pytest_plugin").assert_outcomes(passed=1)
