@@ -44,6 +44,8 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ._i18n import _
+
 __all__ = [
     "CALENDAR",
     "COUNTED",
@@ -344,8 +346,10 @@ def add_business_seconds(
             return (opens + remaining).astimezone(zone)
         remaining -= closes - opens
     raise ValueError(
-        f"schedule {schedule.name!r} is open only on its exception dates, and they run out "
-        f"before {seconds!r} business seconds have passed since {start.isoformat()}"
+        _(
+            "schedule {name!r} is open only on its exception dates, and they run out before "
+            "{seconds!r} business seconds have passed since {start}"
+        ).format(name=schedule.name, seconds=seconds, start=start.isoformat())
     )
 
 
@@ -1035,12 +1039,16 @@ def _checked_exceptions(name: str, exceptions: Mapping[date, DayHours]) -> Mappi
     """``exceptions`` checked, as a read-only mapping sorted by date (windows as tuples)."""
     if not isinstance(exceptions, Mapping):
         raise ValueError(
-            f"schedule {name!r}: exceptions must map dates to windows, not {exceptions!r}"
+            _("schedule {name!r}: exceptions must map dates to windows, not {given!r}").format(
+                name=name, given=exceptions
+            )
         )
     checked: dict[date, DayHours] = {}
     for day in sorted(exceptions):
         if isinstance(day, datetime) or not isinstance(day, date):
-            raise ValueError(f"schedule {name!r}: exception {day!r} must be a date")
+            raise ValueError(
+                _("schedule {name!r}: exception {day!r} must be a date").format(name=name, day=day)
+            )
         windows = tuple(tuple(window) for window in exceptions[day])
         _check_windows(name, day.isoformat(), windows)  # type: ignore[arg-type]
         checked[day] = windows  # type: ignore[assignment]
@@ -1089,8 +1097,10 @@ def _parse_exceptions(name: str, exceptions: Any) -> dict[date, DayHours]:
         return {}
     if not isinstance(exceptions, Mapping):
         raise ScheduleError(
-            f"schedule {name!r}: exceptions must map dates to hours, like "
-            f'"2025-01-26": "09:00-18:00" or "2025-02-03": closed, not {exceptions!r}',
+            _(
+                "schedule {name!r}: exceptions must map dates to hours, like "
+                '"2025-01-26": "09:00-18:00" or "2025-02-03": closed, not {given!r}'
+            ).format(name=name, given=exceptions),
             ["exceptions"],
         )
     parsed: dict[date, DayHours] = {}
@@ -1098,7 +1108,10 @@ def _parse_exceptions(name: str, exceptions: Any) -> dict[date, DayHours]:
         where: list[str | int] = ["exceptions", key if isinstance(key, str) else str(key)]
         day = _parse_exception_date(name, key, where)
         if day in parsed:
-            raise ScheduleError(f"schedule {name!r}: exception {day} is given twice", where)
+            raise ScheduleError(
+                _("schedule {name!r}: exception {day} is given twice").format(name=name, day=day),
+                where,
+            )
         parsed[day] = _parse_exception_hours(name, key, value, where)
     return parsed
 
@@ -1112,7 +1125,10 @@ def _parse_exception_date(name: str, key: Any, where: Sequence[str | int]) -> da
         except ValueError:
             pass
     raise ScheduleError(
-        f"schedule {name!r}: exception {key!r} is not a date; write it as YYYY-MM-DD", where
+        _("schedule {name!r}: exception {key!r} is not a date; write it as YYYY-MM-DD").format(
+            name=name, key=key
+        ),
+        where,
     )
 
 
@@ -1122,18 +1138,26 @@ def _parse_exception_hours(name: str, key: Any, value: Any, where: Sequence[str 
         unknown = sorted(str(part) for part in value if part not in _EXCEPTION_KEYS)
         if unknown:
             raise ScheduleError(
-                f"schedule {name!r}: {label} has unknown key {unknown[0]!r}; expected hours "
-                "and, optionally, note",
+                _(
+                    "schedule {name!r}: {label} has unknown key {key!r}; expected hours and, "
+                    "optionally, note"
+                ).format(name=name, label=label, key=unknown[0]),
                 [*where, unknown[0]],
             )
         if "hours" not in value:
             raise ScheduleError(
-                f'schedule {name!r}: {label} needs hours, like "09:00-12:00" or closed', where
+                _('schedule {name!r}: {label} needs hours, like "09:00-12:00" or closed').format(
+                    name=name, label=label
+                ),
+                where,
             )
         note = value.get("note")
         if note is not None and not isinstance(note, str):
             raise ScheduleError(
-                f"schedule {name!r}: {label} note must be text, not {note!r}", [*where, "note"]
+                _("schedule {name!r}: {label} note must be text, not {note!r}").format(
+                    name=name, label=label, note=note
+                ),
+                [*where, "note"],
             )
         where, value = [*where, "hours"], value["hours"]
     try:
@@ -1265,13 +1289,17 @@ def _parse_holidays(
     wanted = holidays.get("make_up_days", True)
     if not isinstance(wanted, bool):
         raise ScheduleError(
-            f"schedule {name!r}: holidays make_up_days must be true or false, not {wanted!r}",
+            _(
+                "schedule {name!r}: holidays make_up_days must be true or false, not {given!r}"
+            ).format(name=name, given=wanted),
             ["holidays", "make_up_days"],
         )
     if not wanted:
         if holidays.get("make_up_hours") is not None:
             raise ScheduleError(
-                f"schedule {name!r}: holidays make_up_hours is only used with make_up_days",
+                _(
+                    "schedule {name!r}: holidays make_up_hours is only used with make_up_days"
+                ).format(name=name),
                 ["holidays", "make_up_hours"],
             )
         return listed | days_off, {}
