@@ -40,7 +40,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -1052,7 +1051,44 @@ def _checked_exceptions(name: str, exceptions: Mapping[date, DayHours]) -> Mappi
         windows = tuple(tuple(window) for window in exceptions[day])
         _check_windows(name, day.isoformat(), windows)  # type: ignore[arg-type]
         checked[day] = windows  # type: ignore[assignment]
-    return MappingProxyType(checked)
+    return _DayExceptions(checked)
+
+
+class _DayExceptions(Mapping[date, DayHours]):
+    """A schedule's exceptions: read-only, and picklable (unlike a ``MappingProxyType``)."""
+
+    __slots__ = ("_days",)
+
+    def __init__(self, days: Mapping[date, DayHours]) -> None:
+        self._days = dict(days)
+
+    def __getitem__(self, day: date) -> DayHours:
+        return self._days[day]
+
+    def get(self, day: date, default: Any = None) -> Any:  # the hot path: one dict lookup
+        return self._days.get(day, default)
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._days)
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+    def __contains__(self, day: object) -> bool:
+        return day in self._days
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._days == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._days!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._days,))
 
 
 # --- reading a schedule from YAML -------------------------------------------------------------

@@ -8,6 +8,7 @@ shipped file and the ``holidays`` package, so each of the three checks the other
 
 from __future__ import annotations
 
+import pickle
 import random
 import textwrap
 from datetime import date, datetime, timedelta, timezone
@@ -319,6 +320,9 @@ def test_a_schedule_built_in_code_takes_exceptions_and_compares_by_them() -> Non
         "x", "Asia/Shanghai", weekly, exceptions={date(2025, 1, 26): ((540, 1080),)}
     )
     assert hash(with_sunday) == hash(plain)  # exceptions are compared, not hashed
+    assert pickle.loads(pickle.dumps(with_sunday)) == with_sunday  # as --jobs workers may need
+    with pytest.raises(TypeError):
+        with_sunday.exceptions[date(2025, 1, 27)] = ()  # type: ignore[index]
     with pytest.raises(ValueError, match="must open before it closes"):
         Schedule("x", None, weekly, exceptions={date(2025, 1, 26): ((600, 540),)})
     with pytest.raises(ValueError, match="must be a date"):
