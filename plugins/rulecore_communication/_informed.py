@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from rulecore import (
+    CASE_CLOCK_PROPERTIES,
     SELECTOR_SCHEMA,
     Check,
     CompileContext,
@@ -30,6 +31,7 @@ from rulecore import (
     parse_duration,
 )
 from rulecore._i18n import _
+from rulecore.caseclock import StatusRule
 from rulecore.clock import Schedule, add_business_seconds
 
 DEFAULT_CHANGES: dict[str, Any] = {"type": ["status", "escalated", "reopened"]}
@@ -43,6 +45,13 @@ KEEPS_INFORMED_SCHEMA: dict[str, Any] = {
             **SELECTOR_SCHEMA,
             "description": "The events the customer must be told of: status changes "
             "(default: type status, escalated or reopened).",
+        },
+        "status": {
+            **CASE_CLOCK_PROPERTIES["status"],
+            "description": "Also count each change of the case's status as a change to tell "
+            "the customer of: {field: status, events: SELECTOR}, read as the case clock reads "
+            "it (repeating the current status is no change; the first status set is the "
+            "opening, not a change).  Default: only the changes events count.",
         },
         "notice": {
             **SELECTOR_SCHEMA,
@@ -93,6 +102,7 @@ class _Debt(NamedTuple):
 def compile_keeps_informed(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     """Compile one rule; raises ``ValueError`` for a bad duration or an unknown schedule."""
     is_change = compile_selector(params.get("changes", DEFAULT_CHANGES))
+    status_rule = StatusRule.compile(params["status"]) if "status" in params else None
     is_notice = compile_selector(params.get("notice", DEFAULT_NOTICE))
     is_promise = compile_selector(params.get("promise", {"type": "promise"}))
     within = parse_duration(params.get("within", "1h"))
@@ -108,8 +118,13 @@ def compile_keeps_informed(params: Mapping[str, Any], context: CompileContext) -
     def debts_of(events: tuple[Event, ...]) -> tuple[list[_Debt], list[Evidence]]:
         debts: list[_Debt] = []
         problems: list[Evidence] = []
+        status_changes = (
+            {change.event for change in status_rule.changes(events) if change.previous is not None}
+            if status_rule is not None
+            else set()
+        )
         for index, event in enumerate(events):
-            if is_change(event):
+            if is_change(event) or index in status_changes:
                 debts.append(_Debt(index, after(event.at, within), "change"))
             elif is_promise(event):
                 due = _promise_due(event, due_field, within_field, after)
