@@ -1,4 +1,4 @@
-"""The customer feedback checks: survey_follows, satisfaction_score, complaint_handling.
+"""The customer feedback checks: survey_follows, satisfaction_score, complaint_flow.
 
 The fixtures (``plugins/rulecore_feedback/fixtures``), run by test_fixtures.py, prove the
 outcomes case by case; these tests hold the zone of tolerance to its definition on random
@@ -69,10 +69,10 @@ def test_survey_follows_measures_from_the_last_resolution() -> None:
     assert [piece.event_index for piece in finding.evidence] == [2, 3]
 
 
-def test_complaint_handling_follows_each_complaint_through_its_steps() -> None:
+def test_complaint_flow_follows_each_complaint_through_its_steps() -> None:
     engine = make_engine(
         _standard(
-            '  - id: c\n    check: complaint_handling\n    message: "{note}"\n'
+            '  - id: c\n    check: complaint_flow\n    message: "{note}"\n'
             "    params: {steps: [{type: apology}, {type: complaint_resolved}]}\n"
         )
     )
@@ -96,7 +96,7 @@ def test_complaint_handling_follows_each_complaint_through_its_steps() -> None:
     ("rule", "words"),
     [
         ("check: satisfaction_score\n    params: {scale: stars}", "stars"),
-        ("check: complaint_handling\n    params: {steps: []}", ":8:21: .* non-empty"),
+        ("check: complaint_flow\n    params: {steps: []}", ":8:21: .* non-empty"),
         ("check: survey_follows\n    params: {within: later}", "later"),
     ],
 )

@@ -5,7 +5,7 @@ The questions an auditor asks, and the check that answers each:
 - Is the customer asked how it went once the case is resolved?  ``survey_follows``.
 - How satisfied were they, against the zone of tolerance: desired service, adequate service,
   and the zone between?  ``satisfaction_score`` (CSAT or NPS).
-- Is a complaint acknowledged and carried through its handling steps?  ``complaint_handling``.
+- Is a complaint acknowledged and carried through its handling steps?  ``complaint_flow``.
 """
 
 from __future__ import annotations

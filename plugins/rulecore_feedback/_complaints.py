@@ -1,4 +1,4 @@
-"""``complaint_handling``: a complaint is acknowledged in time and carried through its steps.
+"""``complaint_flow``: a complaint is acknowledged in time and carried through its steps.
 
 Complaint handling in the courseware runs Listen, Share, Probe, Check, Act, Satisfy.  What a
 record can show of it is a *complaint* event, an *acknowledgement* to the customer, and the
@@ -63,7 +63,7 @@ COMPLAINT_HANDLING_SCHEMA: dict[str, Any] = {
 }
 
 
-def compile_complaint_handling(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
+def compile_complaint_flow(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     is_complaint = compile_selector(params.get("complaint", {"type": "complaint"}))
     is_ack = compile_selector(
         params.get("acknowledgement", {"type": "complaint_acknowledged", "actor": "agent"})
@@ -72,7 +72,7 @@ def compile_complaint_handling(params: Mapping[str, Any], context: CompileContex
     step_specs: Sequence[Any] = params.get("steps", DEFAULT_STEPS)
     steps = [(compile_selector(spec), describe_selector(spec)) for spec in step_specs]
 
-    def complaint_handling(record: Record, context: EvaluationContext) -> Measurement:
+    def complaint_flow(record: Record, context: EvaluationContext) -> Measurement:
         events = record.events[: known_events(record, context.as_of)]
         complaints = [index for index, event in enumerate(events) if is_complaint(event)]
         if not complaints:
@@ -95,7 +95,7 @@ def compile_complaint_handling(params: Mapping[str, Any], context: CompileContex
             note += _("; {pending} steps still to come").format(pending=pending)
         return Measurement(float(lapses), tuple(evidence), note)
 
-    return complaint_handling
+    return complaint_flow
 
 
 def _handle(
@@ -143,7 +143,7 @@ def _handle(
 
 
 COMPLAINT_HANDLING = Check(
-    name="complaint_handling",
+    name="complaint_flow",
     dimension="feedback",
     doc=(
         "For each complaint (type complaint), counts the handling lapses: an acknowledgement "
@@ -154,12 +154,12 @@ COMPLAINT_HANDLING = Check(
         "warns, more fail.  Evidence follows each complaint through its handling."
     ),
     params_schema=COMPLAINT_HANDLING_SCHEMA,
-    compile=compile_complaint_handling,
+    compile=compile_complaint_flow,
     unit="count",
     better="lower",
     default_thresholds={"desired": 0, "adequate": 1},
     example=(
-        "- id: complaints-handled\n  check: complaint_handling\n"
+        "- id: complaints-handled\n  check: complaint_flow\n"
         "  params:\n    acknowledge_within: 30m\n"
         "    steps: [{type: apology}, {type: complaint_resolved}]\n"
     ),
