@@ -79,11 +79,22 @@ def fold(text: str) -> Folded:
     """``text`` folded for matching (module docstring), with the way back to the original."""
     if text.isascii():
         return Folded(text.lower(), None, len(text))
+    # One character for one, so offsets hold: what NFKC would make of full-width forms, and
+    # the traditional characters of the table.  Most Chinese text is then already normal.
+    text = text.translate(_ONE_FOR_ONE)
     if unicodedata.is_normalized("NFKC", text):
         folded = text.casefold()
         if len(folded) == len(text):  # casefold never shrinks a character, so none grew
             return Folded(folded.translate(TRADITIONAL_TO_SIMPLIFIED), None, len(text))
     return _fold_with_origins(text)
+
+
+#: Full-width ASCII forms and the ideographic space, as NFKC reads them, with the table.
+_ONE_FOR_ONE: dict[int, int] = {
+    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
+    0x3000: 0x20,
+    **TRADITIONAL_TO_SIMPLIFIED,
+}
 
 
 def fold_phrase(phrase: str) -> str:
