@@ -66,18 +66,40 @@ class Transcript(NamedTuple):
     text_field: str
     is_agent: Callable[[Event], bool]
     is_customer: Callable[[Event], bool]
+    key: str  #: the reading's parameters as text: rules that read alike share one reading
 
     @classmethod
     def compile(cls, params: Mapping[str, Any]) -> Transcript:
+        reading = {
+            "text_field": params.get("text_field", "text"),
+            "agent": params.get("agent", DEFAULT_AGENT),
+            "customer": params.get("customer", DEFAULT_CUSTOMER),
+        }
         return cls(
-            params.get("text_field", "text"),
-            compile_selector(params.get("agent", DEFAULT_AGENT)),
-            compile_selector(params.get("customer", DEFAULT_CUSTOMER)),
+            reading["text_field"],
+            compile_selector(reading["agent"]),
+            compile_selector(reading["customer"]),
+            json.dumps(reading, sort_keys=True),
         )
 
     def lines(self, record: Record) -> list[Line] | Measurement:
-        """The record's messages with text, in timeline order; or why there are none."""
+        """The record's messages with text, in timeline order; or why there are none.
+
+        Read once per record for all the rules that read it alike (a one-record cache).
+        """
+        global _last_read  # noqa: PLW0603  # a one-record cache, replaced whole
+        last, readings = _last_read
+        if last is not record:
+            readings = {}
+            _last_read = (record, readings)
+        found = readings.get(self.key)
+        if found is None:
+            found = readings[self.key] = self._read(record)
+        return found
+
+    def _read(self, record: Record) -> list[Line] | Measurement:
         lines = []
+        field = self.text_field
         for index, event in enumerate(record.events):
             if self.is_agent(event):
                 speaker = AGENT
@@ -85,32 +107,19 @@ class Transcript(NamedTuple):
                 speaker = CUSTOMER
             else:
                 continue
-            text = event.fields.get(self.text_field)
+            text = event.fields.get(field)
             if isinstance(text, str) and text.strip():
-                lines.append(Line(index, event, speaker, text, _folded(record, index, text)))
+                lines.append(Line(index, event, speaker, text, fold(text)))
         if not lines:
             return Measurement.not_applicable(
-                _("no transcript: no message has text in {field}").format(field=self.text_field)
+                _("no transcript: no message has text in {field}").format(field=field)
             )
         return lines
 
 
-#: The record folded last, and its folded texts by event: every rule reads the same record in
-#: turn.  One tuple, swapped whole, so that threads see one entry or the other.
-_last_folded: tuple[Record | None, dict[tuple[int, str], Folded]] = (None, {})
-
-
-def _folded(record: Record, index: int, text: str) -> Folded:
-    global _last_folded  # noqa: PLW0603  # a one-record cache, replaced whole
-    last, cache = _last_folded
-    if last is not record:
-        cache = {}
-        _last_folded = (record, cache)
-    key = (index, text)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = fold(text)
-    return found
+#: The record read last, and its readings by Transcript.key: every rule reads the same record
+#: in turn.  One tuple, swapped whole, so that threads see one entry or the other.
+_last_read: tuple[Record | None, dict[str, list[Line] | Measurement]] = (None, {})
 
 
 def quote(text: str) -> str:
