@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rulecore import (
     SELECTOR_SCHEMA,
@@ -41,7 +40,7 @@ COMPOUND_SURNAMES = frozenset(
     | {"司徒", "长孙", "夏侯", "尉迟", "宇文", "轩辕", "端木", "独孤"}
 )
 _CJK = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
-_WORD = "a-z0-9\u00c0-\u024f"
+_WORD_CHAR = re.compile("[a-z0-9\u00c0-\u024f]")
 
 USES_NAME_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -65,7 +64,7 @@ USES_NAME_SCHEMA: dict[str, Any] = {
 
 def compile_uses_customer_name(params: Mapping[str, Any], context: CompileContext) -> Evaluator:
     lists = compile_lists(LISTS, params)
-    titles_before = tuple(fold_phrase(title) for title in lists["titles_before"].phrases)
+    titles_before = frozenset(fold_phrase(title) for title in lists["titles_before"].phrases)
     titles_after = tuple(fold_phrase(title) for title in lists["titles_after"].phrases)
     name_attribute = params.get("name_attribute", "customer_name")
     given_name = params.get("given_name", True)
@@ -83,12 +82,12 @@ def compile_uses_customer_name(params: Mapping[str, Any], context: CompileContex
         agent_lines = [line for line in lines if line.speaker == AGENT]
         if not agent_lines:
             return Measurement.not_applicable(_("no agent message has text"))
-        pattern = name_pattern(fold_phrase(name), titles_before, titles_after, given_name)
+        forms = NameForms.of(fold_phrase(name), titles_before, titles_after, given_name)
         used = []
         for line in agent_lines:
-            found = pattern.search(line.folded.text)
+            found = forms.find(line.folded.text)
             if found is not None:
-                used.append((line, Match(found.start(), found.end())))
+                used.append((line, found))
 
         def evidence() -> tuple[Evidence, ...]:
             if not used:
@@ -101,34 +100,116 @@ def compile_uses_customer_name(params: Mapping[str, Any], context: CompileContex
     return uses_customer_name
 
 
-@lru_cache(maxsize=4096)
-def name_pattern(
-    name: str, titles_before: tuple[str, ...], titles_after: tuple[str, ...], given_name: bool
-) -> re.Pattern[str]:
-    """One pattern for every form of the (folded) ``name`` that counts (module docstring)."""
-    words = name.split()
-    forms = [r"\s+".join(map(re.escape, words))]
-    if len(words) == 1 and _CJK.match(name):
-        surname_length = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
-        surname, given = name[:surname_length], name[surname_length:]
-        forms += [re.escape(surname + title) for title in titles_after]
-        if given_name and len(given) >= 2:
-            forms.append(re.escape(given))
-    elif len(words) > 1:
-        surnames = sorted({words[0], words[-1]})
-        titles = "|".join(re.escape(title) for title in titles_before)
-        if titles:
-            forms += [rf"(?:{titles})\.?\s*{re.escape(surname)}" for surname in surnames]
-        forms += [re.escape(surname + title) for surname in surnames for title in titles_after]
-        if given_name:
-            forms.append(re.escape(words[0]))
-    bounded = [_bounded(form) for form in sorted(set(forms), key=lambda f: (-len(f), f))]
-    return re.compile("|".join(bounded))
+class NameForms(NamedTuple):
+    """The forms of one customer's (folded) name that count, ready to look for."""
+
+    words: tuple[str, ...]  #: the full name, word by word
+    latin: bool  #: written in words that must stand alone (not Chinese characters)
+    surnames: tuple[str, ...]
+    given: str | None  #: the given name, when it counts alone
+    titles_before: frozenset[str]
+    titles_after: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls, name: str, titles_before: frozenset[str], titles_after: tuple[str, ...], given: bool
+    ) -> NameForms:
+        words = tuple(name.split())
+        if len(words) == 1 and _CJK.match(name):
+            length = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+            rest = name[length:]
+            return cls(
+                words,
+                False,
+                (name[:length],),
+                rest if given and len(rest) >= 2 else None,
+                frozenset(),
+                titles_after,
+            )
+        surnames = tuple(sorted({words[0], words[-1]})) if len(words) > 1 else ()
+        given_name = words[0] if given and len(words) > 1 else None
+        return cls(words, True, surnames, given_name, titles_before, titles_after)
+
+    def find(self, text: str) -> Match | None:
+        """The first use of the name in folded ``text``: the earliest, then the longest."""
+        spans = [*self._full(text), *self._titled(text)]
+        if self.given is not None:
+            spans += [Match(p, p + len(self.given)) for p in self._whole(text, self.given)]
+        return min(spans, key=lambda span: (span.start, -span.end), default=None)
+
+    def _whole(self, text: str, word: str) -> list[int]:
+        """Where ``word`` stands in ``text`` (as a whole word, for a Latin name)."""
+        found = []
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not self.latin or (not _word_at(text, at - 1) and not _word_at(text, end)):
+                found.append(at)
+            at = text.find(word, at + 1)
+        return found
+
+    def _full(self, text: str) -> list[Match]:
+        spans = []
+        for start in self._whole(text, self.words[0]) if self.words else ():
+            end = start + len(self.words[0])
+            for word in self.words[1:]:
+                gap = end
+                while gap < len(text) and text[gap].isspace():
+                    gap += 1
+                if gap == end or not text.startswith(word, gap):
+                    break
+                end = gap + len(word)
+            else:
+                if not self.latin or not _word_at(text, end):
+                    spans.append(Match(start, end))
+        return spans
+
+    def _titled(self, text: str) -> list[Match]:
+        spans = []
+        for surname in self.surnames:
+            for at in _occurrences(text, surname):
+                end = at + len(surname)
+                spans += [
+                    Match(at, end + len(title))
+                    for title in self.titles_after
+                    if text.startswith(title, end)
+                    and (not self.latin or at == 0 or not _word_at(text, at - 1))
+                ]
+                if self.latin and not _word_at(text, end):
+                    before = _title_before(text, at)
+                    if before is not None and text[before[0] : before[1]] in self.titles_before:
+                        spans.append(Match(before[0], end))
+        return spans
 
 
-def _bounded(form: str) -> str:
-    """``form`` matching whole words where it starts or ends with a letter or digit."""
-    return rf"(?<![{_WORD}])(?:{form})(?![{_WORD}])"
+def _occurrences(text: str, word: str) -> list[int]:
+    found = []
+    at = text.find(word)
+    while at >= 0:
+        found.append(at)
+        at = text.find(word, at + 1)
+    return found
+
+
+def _word_at(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and _WORD_CHAR.match(text, index) is not None
+
+
+def _title_before(text: str, at: int) -> tuple[int, int] | None:
+    """The word before ``at``, over white space and a full stop (``mr. ``); None if none."""
+    end = at
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    if end > 0 and text[end - 1] == ".":
+        end -= 1
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    if end == at and not (at > 0 and text[at - 1] == "."):
+        return None  # "mrsouza" is one word, not a title and a name
+    start = end
+    while start > 0 and _word_at(text, start - 1):
+        start -= 1
+    return (start, end) if start < end else None
 
 
 USES_CUSTOMER_NAME = Check(
