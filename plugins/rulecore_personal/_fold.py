@@ -22,18 +22,19 @@ from __future__ import annotations
 import unicodedata
 from typing import NamedTuple
 
-# The traditional forms of the characters in phrases/zh.yaml (checked against OpenCC's s2t
-# when the lists were written), then a few more that service chats use often.  One character
-# to one character, so folding keeps offsets.
+# The traditional forms of every character in phrases/zh.yaml and of some more that service
+# chats use often, from OpenCC's s2t conversion when the lists were written (129 pairs), then
+# the variants 儘, 係, 繫, 佈, 爲, 啓 and 妳 (the "you" of 妳好).  One character for one, so
+# folding keeps offsets.  A character outside the table is left as it is.
 _TRADITIONAL = (
     "與專個臨為麗麼買從們會體償關興內寫決況準別辦務動勁協單發號後嗎聽啟諮場壞處實對將盡師帶幫應"
     "開異歸當錄態總憤戶擔換時機來樣歡氣沒滿煩愛現電著碼確稱約級線細紹經給絡網聯節補見規覺訂認讓"
-    "議訴話詢該詳誤說請誰諒謂謝負責賬質購貴費賠過還這進遲錢錯長門問間隊際難順預題馬儘係繫佈爲啓"
+    "議訴話詢該詳誤說請誰諒謂謝負責賬質購貴費賠過還這進遲錢錯長門問間隊際難順預題馬儘係繫佈爲啓妳"
 )
 _SIMPLIFIED = (
     "与专个临为丽么买从们会体偿关兴内写决况准别办务动劲协单发号后吗听启咨场坏处实对将尽师带帮应"
     "开异归当录态总愤户担换时机来样欢气没满烦爱现电着码确称约级线细绍经给络网联节补见规觉订认让"
-    "议诉话询该详误说请谁谅谓谢负责账质购贵费赔过还这进迟钱错长门问间队际难顺预题马尽系系布为启"
+    "议诉话询该详误说请谁谅谓谢负责账质购贵费赔过还这进迟钱错长门问间队际难顺预题马尽系系布为启你"
 )
 _PUNCTUATION = ("\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f", "''''\"\"\"\"")
 
