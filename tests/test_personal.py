@@ -423,3 +423,24 @@ def test_the_examples_are_bilingual_and_calls_without_transcripts_are_not_judged
     assert {"zh", "en"} <= languages
     assert 20 <= len(records) <= 40
     assert outcomes == {"not_applicable"}
+
+
+@pytest.mark.parametrize(
+    ("text", "used"),
+    [
+        ("Dear Ms Souza,", "Ms Souza"),
+        ("Thanks, MS.  SOUZA!", "MS.  SOUZA"),
+        ("Souza先生您好", "Souza先生"),
+        ("Ana\nSouza, hello", "Ana\\nSouza"),  # evidence quotes as JSON does
+        ("Hello Mssouza", None),
+        ("Hello Ms Souzas", None),
+        ("Hello Dona Ana", "Ana"),
+    ],
+)
+def test_each_form_of_a_latin_name(tmp_path: Path, text: str, used: str | None) -> None:
+    engine = engine_for(tmp_path, "- id: n\n  check: uses_customer_name\n")
+
+    finding = only_finding(engine, chat(("agent", text), customer_name="Ana Souza"))
+
+    quoted = [piece.detail.split('"')[1] for piece in finding.evidence if piece.label == "name"]
+    assert quoted == ([used] if used else [])
