@@ -24,6 +24,7 @@ from rulecore_personal._phrases import LANGUAGES, PHRASES_DIR
 from rulecore import (
     Engine,
     Finding,
+    Record,
     StandardsInvalid,
     collect,
     get_plugin_manager,
@@ -388,7 +389,7 @@ def test_the_personal_plugin_registers_its_checks_through_the_entry_point() -> N
 
 def audit_examples(*standards: str) -> Any:
     engine = Engine.from_paths([ROOT / "standards" / name for name in standards])
-    planned = plan_inputs([EXAMPLES], engine.registry)
+    planned = plan_inputs([EXAMPLES / "chats.jsonl"], engine.registry)
     return engine.audit(read_inputs(planned), group_by=("team",))
 
 
@@ -444,3 +445,29 @@ def test_each_form_of_a_latin_name(tmp_path: Path, text: str, used: str | None) 
 
     quoted = [piece.detail.split('"')[1] for piece in finding.evidence if piece.label == "name"]
     assert quoted == ([used] if used else [])
+
+
+def test_a_chat_export_read_through_a_mapping_is_judged_as_its_records_are() -> None:
+    engine = Engine.from_paths([ROOT / "standards" / "personal-transcripts.yaml"])
+    mapped = plan_inputs([EXAMPLES / "chat-export.csv"], engine.registry, "mapping")
+    options = {"mapping": EXAMPLES / "chat-export.mapping.yaml"}
+    by_mapping = {
+        (finding.record, finding.rule): finding.outcome
+        for item in read_inputs(mapped, options)
+        if isinstance(item, Record)
+        for finding in engine.evaluate(item)
+    }
+    records = {
+        json.loads(line)["id"]: record_from_mapping(json.loads(line))
+        for line in (EXAMPLES / "chats.jsonl").read_text("utf-8").splitlines()
+    }
+    as_records = {
+        (finding.record, finding.rule): finding.outcome
+        for record_id in {record for record, _ in by_mapping}
+        for finding in engine.evaluate(records[record_id])
+    }
+
+    assert len(by_mapping) == 5 * 5
+    assert "fail" in by_mapping.values()
+    assert "pass" in by_mapping.values()
+    assert by_mapping == as_records
