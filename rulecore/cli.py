@@ -28,12 +28,13 @@ from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
 from ._history import HistoryStore, SqliteHistory
+from ._i18n import _
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
-from ._sampling import SEVERITY_ORDER, draw_sample
+from ._sampling import RECORD_COLUMNS, RULE_COLUMNS, SEVERITY_ORDER, draw_sample
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, load_standards, unknown_check
 from ._summary import Summary
@@ -801,6 +802,21 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     return weights
 
 
+def _known_rules_or_exit(engine: Engine, rules: Sequence[str]) -> None:
+    from difflib import get_close_matches
+
+    known = [f"{standard.id}/{rule.id}" for standard in engine.standards for rule in standard.rules]
+    for rule in rules:
+        if rule not in known:
+            close = get_close_matches(rule, known, n=1)
+            hint = _("; did you mean {rule}?").format(rule=close[0]) if close else ""
+            raise UsageFailure(
+                _("--rule {rule}: no such rule in these standards{hint}").format(
+                    rule=rule, hint=hint
+                )
+            )
+
+
 @main.command()
 @_records_argument
 @_standards_option
@@ -838,6 +854,18 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the queue here.")
+@click.option(
+    "--per-rule",
+    is_flag=True,
+    help="One row per record and rule that judged it, each with its own verdict.",
+)
+@click.option(
+    "--rule",
+    "only_rules",
+    multiple=True,
+    metavar="STANDARD/RULE",
+    help="Review only this rule (repeatable): draw records it judged, one row each.",
+)
 @_mapping_option
 @_reader_option
 def sample(
@@ -850,6 +878,8 @@ def sample(
     weights: tuple[str, ...],
     output_format: str,
     output: Path | None,
+    per_rule: bool,
+    only_rules: tuple[str, ...],
     mapping: Path | None,
     reader: str | None,
 ) -> None:
@@ -858,6 +888,8 @@ def sample(
     _writable_or_exit(output)
     registry = _registry()
     engine = _standards_or_exit(standards, registry)
+    _known_rules_or_exit(engine, only_rules)
+    per_rule = per_rule or bool(only_rules)
     planned, reader_options = _plan(records, registry, reader, mapping)
     with _exit_on_source_errors():
         drawn = draw_sample(
@@ -868,8 +900,12 @@ def sample(
             by=group_by,
             weights=weight_map,
             proportional=proportional,
+            rules=only_rules,
         )
-    rows = [entry.as_row(group_by) for entry in drawn]
+    if per_rule:
+        rows = [row for entry in drawn for row in entry.as_rule_rows(group_by)]
+    else:
+        rows = [entry.as_row(group_by) for entry in drawn]
     with _report_stream(output) as stream:
         if output_format == "jsonl":
             for row in rows:
@@ -877,19 +913,75 @@ def sample(
         else:
             import csv
 
-            columns = [
-                "record",
-                *group_by,
-                "worst_outcome",
-                "findings",
-                "reviewer",
-                "verdict",
-                "notes",
-            ]
+            columns = ["record", *group_by, *(RULE_COLUMNS if per_rule else RECORD_COLUMNS)]
             writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-    click.echo(f"drew {len(rows)} records for review (seed {seed})", err=True)
+    if per_rule:
+        click.echo(
+            _("drew {records} records for review, {rows} rows to judge (seed {seed})").format(
+                records=len(drawn), rows=len(rows), seed=seed
+            ),
+            err=True,
+        )
+    else:
+        click.echo(f"drew {len(rows)} records for review (seed {seed})", err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# agree
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("reviewed", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "html"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write it here.")
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record this agreement in this SQLite file (created if absent), to trend it.",
+)
+@click.option("--label", default="", help="A name for this agreement in the history.")
+def agree(
+    reviewed: Path,
+    report: Path,
+    output_format: str,
+    output: Path | None,
+    history_path: Path | None,
+    label: str,
+) -> None:
+    """Compare reviewers' verdicts in REVIEWED (a filled-in sample) with REPORT (JSON)."""
+    from ._agreement import agreement_of
+    from ._agreement_report import render_html, write_json, write_table
+
+    _writable_or_exit(output)
+    with _exit_on_source_errors():
+        store = None if history_path is None else SqliteHistory(history_path)
+        if store is not None:
+            store.check()
+        data = agreement_of(reviewed, report).as_dict()
+        if store is not None:
+            entry = store.record_agreement(data, label or str(reviewed))
+            click.echo(
+                _("recorded as agreement {entry} in {path}").format(entry=entry, path=history_path),
+                err=True,
+            )
+    with _report_stream(output) as stream:
+        if output_format == "json":
+            write_json(stream, data)
+        elif output_format == "html":
+            stream.write(render_html(data, label or None))
+        else:
+            write_table(stream, data, color=output is None and sys.stdout.isatty())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,10 +1004,19 @@ def sample(
     default="table",
     show_default=True,
 )
-def history(store: Path, limit: int | None, output_format: str) -> None:
+@click.option(
+    "--agreement",
+    "agreements",
+    is_flag=True,
+    help="Show the recorded agreements with reviewers (rulecore agree) instead of audits.",
+)
+def history(store: Path, limit: int | None, output_format: str, agreements: bool) -> None:
     """Show compliance per dimension over past audits, oldest first."""
     if not store.exists():
         raise UsageFailure(f"{store}: no such history; record audits with audit --history")
+    if agreements:
+        _agreement_history(store, limit, output_format)
+        return
     with _exit_on_source_errors():
         entries = SqliteHistory(store).entries(limit)
     if output_format == "json":
@@ -935,6 +1036,36 @@ def history(store: Path, limit: int | None, output_format: str) -> None:
             entry.label,
             str(entry.read),
             *("—" if share is None else f"{share:.1%}" for share in shares),
+        )
+    ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
+
+
+def _agreement_history(store: Path, limit: int | None, output_format: str) -> None:
+    """The agreements recorded by ``rulecore agree --history``, oldest first."""
+    with _exit_on_source_errors():
+        entries = SqliteHistory(store).agreements(limit)
+    if output_format == "json":
+        click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Agreement history ({store})").format(store=store), title_justify="left")
+    for column in ("agreement", "recorded", "label", "compared", "agreed", "kappa", "95% interval"):
+        table.add_column(column)
+    for entry in entries:
+        interval = (
+            "—"
+            if entry.kappa_low is None or entry.kappa_high is None
+            else f"{entry.kappa_low:.2f} – {entry.kappa_high:.2f}"
+        )
+        table.add_row(
+            str(entry.id),
+            entry.recorded_at,
+            entry.label,
+            str(entry.compared),
+            "—" if entry.agreement is None else f"{entry.agreement:.1%}",
+            "—" if entry.kappa is None else f"{entry.kappa:.2f}",
+            interval,
         )
     ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
 
