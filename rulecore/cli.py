@@ -310,6 +310,13 @@ def audit(
         if name not in registry.writers:
             known = ", ".join(registry.writers)
             raise UsageFailure(f"unknown format {name!r}; known formats: {known}")
+        if _path is None and registry.writers[name][1].binary and _stdout_is_terminal():
+            raise UsageFailure(
+                _(
+                    "--format {name} writes a binary file, not text for a terminal; "
+                    "give --output FILE, or redirect stdout to a file"
+                ).format(name=name)
+            )
     if new_only and baseline is None:
         raise UsageFailure("--new-only needs --baseline")
     for path in (*(path for _name, path in outputs), rejects):
@@ -331,7 +338,8 @@ def audit(
         stack.enter_context(_exit_on_source_errors())  # first in, so partial reports go first
         sinks: list[ReportSink] = []
         for name, path in outputs:
-            stream = stack.enter_context(_report_stream(path))
+            binary = registry.writers[name][1].binary
+            stream = stack.enter_context(_report_stream(path, binary=binary))
             color = path is None and name == "table" and sys.stdout.isatty()
             sinks.append(registry.writers[name][1].open(stream, {**options, "color": color}))
         rejects_file = stack.enter_context(_rejects_stream(rejects))
@@ -500,21 +508,32 @@ def map_records(
     click.echo(f"{read} read, {written} written, {rejected} rejected", err=True)
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 @contextmanager
-def _report_stream(output: Path | None) -> Iterator[IO[str]]:
+def _report_stream(output: Path | None, binary: bool = False) -> Iterator[IO[Any]]:
     """stdout, or a file written whole or not at all (a crash leaves no half report).
 
     Something that exists and is not a regular file (``/dev/null``, a named pipe) is written
-    to directly: renaming a temporary file over it would replace the device itself.
+    to directly: renaming a temporary file over it would replace the device itself.  With
+    ``binary``, the stream takes bytes (a writer that declared ``binary=True``).
     """
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
     if output is None:
+        if binary:
+            sys.stdout.flush()
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+            return
         yield sys.stdout
         sys.stdout.flush()
         return
     _writable_or_exit(output)
     if output.exists() and not output.is_file():
         try:
-            special = output.open("w", encoding="utf-8", newline="")
+            special = output.open("wb" if binary else "w", **text)  # type: ignore[call-overload]
         except OSError as error:
             raise _cannot_write(output, error.strerror) from None
         with special:
@@ -523,12 +542,11 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
-            "w",
-            encoding="utf-8",
+            "wb" if binary else "w",
             dir=output.parent,
             prefix=f".{output.name}.",
             delete=False,
-            newline="",
+            **text,  # type: ignore[call-overload]
         )
     except OSError as error:
         raise _cannot_write(output, error.strerror) from None
