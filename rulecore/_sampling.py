@@ -65,6 +65,8 @@ class Sampled:
 #: ``rulecore agree`` reads back (pass, warn or fail).
 RECORD_COLUMNS = ("worst_outcome", "findings", "reviewer", "verdict", "notes")
 RULE_COLUMNS = ("rule", "outcome", "reviewer", "verdict", "notes")
+#: What the audit said, left out of a blind queue (``--blind``) so as not to sway reviewers.
+AUDIT_COLUMNS = ("worst_outcome", "findings", "outcome")
 
 
 def worst_outcome(findings: Iterable[Finding]) -> str:

@@ -34,7 +34,13 @@ from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
-from ._sampling import RECORD_COLUMNS, RULE_COLUMNS, SEVERITY_ORDER, draw_sample
+from ._sampling import (
+    AUDIT_COLUMNS,
+    RECORD_COLUMNS,
+    RULE_COLUMNS,
+    SEVERITY_ORDER,
+    draw_sample,
+)
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, load_standards, unknown_check
 from ._summary import Summary
@@ -878,6 +884,11 @@ def _known_rules_or_exit(engine: Engine, rules: Sequence[str]) -> None:
     help="One row per record and rule that judged it, each with its own verdict.",
 )
 @click.option(
+    "--blind",
+    is_flag=True,
+    help="Leave out the audit's outcomes, so reviewers judge without seeing them.",
+)
+@click.option(
     "--rule",
     "only_rules",
     multiple=True,
@@ -897,6 +908,7 @@ def sample(
     output_format: str,
     output: Path | None,
     per_rule: bool,
+    blind: bool,
     only_rules: tuple[str, ...],
     mapping: Path | None,
     reader: str | None,
@@ -924,6 +936,10 @@ def sample(
         rows = [row for entry in drawn for row in entry.as_rule_rows(group_by)]
     else:
         rows = [entry.as_row(group_by) for entry in drawn]
+    columns = ["record", *group_by, *(RULE_COLUMNS if per_rule else RECORD_COLUMNS)]
+    if blind:
+        columns = [column for column in columns if column not in AUDIT_COLUMNS]
+        rows = [{key: row[key] for key in columns} for row in rows]
     with _report_stream(output) as stream:
         if output_format == "jsonl":
             for row in rows:
@@ -931,7 +947,6 @@ def sample(
         else:
             import csv
 
-            columns = ["record", *group_by, *(RULE_COLUMNS if per_rule else RECORD_COLUMNS)]
             writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
@@ -983,12 +998,9 @@ def agree(
 
     _writable_or_exit(output)
     with _exit_on_source_errors():
-        store = None if history_path is None else SqliteHistory(history_path)
-        if store is not None:
-            store.check()
         data = agreement_of(reviewed, report).as_dict()
-        if store is not None:
-            entry = store.record_agreement(data, label or str(reviewed))
+        if history_path is not None:
+            entry = SqliteHistory(history_path).record_agreement(data, label or str(reviewed))
             click.echo(
                 _("recorded as agreement {entry} in {path}").format(entry=entry, path=history_path),
                 err=True,

@@ -574,3 +574,43 @@ def test_the_example_was_drawn_by_the_sample_command_its_readme_gives() -> None:
     assert [tuple(row[c] for c in columns) for row in drawn] == [
         tuple(row[c] for c in columns) for row in _rows()
     ]
+
+
+def test_a_blind_queue_leaves_out_what_the_audit_said_and_still_agrees(
+    report: Path, tmp_path: Path
+) -> None:
+    queue = tmp_path / "blind.csv"
+    args = [
+        "sample",
+        str(ROOT / "examples" / "records"),
+        "-s",
+        str(ROOT / "standards"),
+        "--seed",
+        "9",
+        "-n",
+        "4",
+        "--by",
+        "team",
+        "--blind",
+        "-o",
+        str(queue),
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(main, [*args[:-2], "--per-rule", "-o", str(tmp_path / "r.csv")])
+        .exit_code
+        == 0
+    )
+    for path in (queue, tmp_path / "r.csv"):
+        rows = _rows(path)
+        assert not {"outcome", "worst_outcome", "findings"} & set(rows[0])
+        for row in rows:
+            row["verdict"] = "fail"
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        result = _agree(str(path), str(report), "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["overall"]["compared"] > 0
