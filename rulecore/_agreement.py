@@ -15,7 +15,7 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -406,16 +406,16 @@ class Skipped:
     reason: str
 
 
-@dataclass
+@dataclass(frozen=True)
 class Agreement:
     """The agreement between reviewers and the audit, per rule and overall."""
 
     reviewed: str
     report: str
-    pairs: list[Pair] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    unreviewed: int = 0
-    rule_order: tuple[str, ...] = ()
+    pairs: tuple[Pair, ...]
+    skipped: tuple[Skipped, ...]
+    unreviewed: int
+    rule_order: tuple[str, ...]
 
     def overall(self) -> KappaStats:
         return kappa_stats(confusion_matrix((p.engine, p.review.verdict) for p in self.pairs))
@@ -490,7 +490,8 @@ def compare(reviews: Sequence[Review], report: ReportOutcomes, reviewed: str) ->
     that is not among its rules: the sample and the report are then from different audits.
     """
     known_rules = set(report.rules)
-    result = Agreement(reviewed, report.path, rule_order=report.rules)
+    judged: list[Pair | Skipped] = []
+    unreviewed = 0
     for review in reviews:
         if review.rule is not None and review.rule not in known_rules:
             close = get_close_matches(review.rule, report.rules, n=1)
@@ -510,43 +511,40 @@ def compare(reviews: Sequence[Review], report: ReportOutcomes, reviewed: str) ->
                     "of that audit?"
                 ).format(record=review.record, report=report.path),
             )
-        if not review.verdict:
-            result.unreviewed += 1
-            continue
-        _pair_one(result, review, findings)
-    return result
+        if review.verdict:
+            judged.append(_pair(review, findings))
+        else:
+            unreviewed += 1
+    return Agreement(
+        reviewed,
+        report.path,
+        pairs=tuple(item for item in judged if isinstance(item, Pair)),
+        skipped=tuple(item for item in judged if isinstance(item, Skipped)),
+        unreviewed=unreviewed,
+        rule_order=report.rules,
+    )
 
 
-def _pair_one(result: Agreement, review: Review, findings: Mapping[str, Mapping[str, Any]]) -> None:
+def _pair(review: Review, findings: Mapping[str, Mapping[str, Any]]) -> Pair | Skipped:
+    """The verdict paired with the audit's outcome, or why it cannot be."""
     if review.rule is None:
         judged = [f for f in findings.values() if f.get("outcome") in CATEGORIES]
         if not judged:
-            result.skipped.append(Skipped(review, _("the audit judged no rule on this record")))
-            return
+            return Skipped(review, _("the audit judged no rule on this record"))
         worst = max((str(f["outcome"]) for f in judged), key=CATEGORIES.index)
-        shown = tuple(f for f in judged if f["outcome"] != "pass")
-        result.pairs.append(Pair(review, worst, shown))
-        return
+        return Pair(review, worst, tuple(f for f in judged if f["outcome"] != "pass"))
     finding = findings.get(review.rule)
     if finding is None:
-        result.skipped.append(
-            Skipped(
-                review, _("the rule's scope leaves this record out; the audit did not judge it")
-            )
+        return Skipped(
+            review, _("the rule's scope leaves this record out; the audit did not judge it")
         )
-        return
     outcome = str(finding.get("outcome"))
     if outcome not in CATEGORIES:
-        result.skipped.append(
-            Skipped(
-                review,
-                _("the audit's outcome is {outcome}, not pass, warn or fail").format(
-                    outcome=outcome
-                ),
-            )
+        return Skipped(
+            review,
+            _("the audit's outcome is {outcome}, not pass, warn or fail").format(outcome=outcome),
         )
-        return
-    result.pairs.append(Pair(review, outcome, (finding,)))
+    return Pair(review, outcome, (finding,))
 
 
 def agreement_of(reviewed: Path, report: Path) -> Agreement:
