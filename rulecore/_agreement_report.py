@@ -116,7 +116,8 @@ def write_table(stream: IO[str], data: Mapping[str, Any], color: bool = False) -
         for item in data["skipped"]:
             console.print(
                 f"  {item['source']} {item['record']} {item['rule'] or WHOLE_RECORD}: "
-                f"{item['reason']}"
+                f"{item['reason']}",
+                markup=False,
             )
     if any(rule["compared"] < FEW_VERDICTS for rule in [*data["rules"], overall]):
         console.print(few_note())

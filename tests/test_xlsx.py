@@ -223,3 +223,18 @@ def test_a_third_party_binary_writer_is_given_a_binary_stream(
     findings = len(json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["findings"])
     assert out.read_bytes() == b"\xff\x00" + str(findings).encode()
     assert not collect(get_plugin_manager()).writers["json"][1].binary
+
+
+def test_findings_beyond_excels_last_row_are_counted_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rulecore_reports._xlsx.MAX_ROWS", 5)
+    book = tmp_path / "a.xlsx"
+    report = tmp_path / "a.json"
+    _audit("--format", "json", "-o", str(report), "--report", f"xlsx:{book}")
+    findings = len(json.loads(report.read_text(encoding="utf-8"))["findings"])
+    workbook = openpyxl.load_workbook(book)
+    assert len(_rows(workbook["Findings"])) == 5
+    facts = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True)}
+    assert facts["findings"] == findings
+    assert facts["not listed"].startswith(f"{findings - 5} findings beyond")

@@ -24,6 +24,7 @@ import msgspec
 
 import rulecore
 from rulecore import Finding, Rejection, Summary
+from rulecore._i18n import _
 
 #: Excel's last row is 1,048,576; one is the header.
 MAX_ROWS = 1_048_575
@@ -268,22 +269,17 @@ def _summary_sheet(book: Any, styles: _Styles, data: Mapping[str, Any], findings
     sheet.autofilter(0, 0, total, len(columns) - 1)
     _shade_shares(sheet, styles, 1, total, range(1, 3))
     facts: list[tuple[str, Any]] = [
-        ("records read", data["records"]["read"]),
-        ("records evaluated", data["records"]["evaluated"]),
-        ("records rejected", data["records"]["rejected"]),
-        ("findings", findings),
+        (_("records read"), data["records"]["read"]),
+        (_("records evaluated"), data["records"]["evaluated"]),
+        (_("records rejected"), data["records"]["rejected"]),
+        (_("findings"), findings),
         ("rulecore", rulecore.__version__),
     ]
     if data.get("as_of"):
-        facts.insert(4, ("as of", data["as_of"]))
+        facts.insert(4, (_("as of"), data["as_of"]))
     if findings > MAX_ROWS:
-        facts.append(
-            (
-                "not listed",
-                f"{findings - MAX_ROWS} findings beyond Excel's last row; "
-                "the JSON report has every one",
-            )
-        )
+        unlisted = _("{count} findings beyond Excel's last row; the JSON report has every one")
+        facts.append((_("not listed"), unlisted.format(count=findings - MAX_ROWS)))
     for offset, (name, value) in enumerate(facts, start=total + 2):
         _text(sheet, offset, 0, name, styles.bold)
         _number(sheet, offset, 1, value)
