@@ -338,20 +338,75 @@ class ReportOutcomes:
     findings: Mapping[str, Mapping[str, Mapping[str, Any]]]  #: record → rule → finding
 
 
+class _Glance(msgspec.Struct):
+    """The two fields of a finding read before deciding to decode the rest of it."""
+
+    record: Any = None
+    outcome: Any = None
+    type: str = "finding"
+
+
+_glance = msgspec.json.Decoder(_Glance)
+
+
+class _Found:
+    """What reading a report gathers: its summary, and the findings of reviewed records."""
+
+    def __init__(self, wanted: set[str]) -> None:
+        self.wanted = wanted
+        self.summary: Any = None
+        self.kept: dict[str, dict[str, Mapping[str, Any]]] = {}
+        self.passes_written = False
+        self.any_findings = False
+
+    def add(self, finding: Any) -> None:
+        if not isinstance(finding, dict):
+            return
+        self.any_findings = True
+        self.passes_written = self.passes_written or finding.get("outcome") == "pass"
+        record = finding.get("record")
+        if record in self.wanted:
+            key = f"{finding.get('standard')}/{finding.get('rule')}"
+            self.kept.setdefault(str(record), {})[key] = finding
+
+    def add_line(self, line: bytes) -> None:
+        """A finding on one line: decoded whole only when its record was reviewed."""
+        glance = _glance.decode(line)
+        if glance.type == "summary":
+            self.summary = msgspec.json.decode(line)
+            return
+        if glance.type != "finding":
+            return
+        self.any_findings = True
+        self.passes_written = self.passes_written or glance.outcome == "pass"
+        if glance.record in self.wanted:
+            self.add(msgspec.json.decode(line))
+
+
 def load_report(path: Path, records: Iterable[str]) -> ReportOutcomes:
-    """Read the findings of ``records`` from a JSON report written with ``--all-outcomes``."""
+    """Read the findings of ``records`` from a report written with ``--all-outcomes``.
+
+    The JSON report (``--format json``) or the JSON lines one (``--format jsonl``, by its
+    ``.jsonl`` suffix).  Both are read a line at a time, keeping only the reviewed records'
+    findings, so the report of a large audit need not fit in memory; a JSON report laid out
+    other than as rulecore writes it (re-indented, say) is decoded whole instead.
+    """
     where = Location(str(path), 1, 1)
+    found = _Found(set(records))
     try:
-        data = msgspec.json.decode(path.read_bytes())
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            _read_json_lines(path, found)
+        elif not _read_as_written(path, found):
+            found = _Found(found.wanted)
+            _read_whole(path, found)
     except FileNotFoundError:
         raise SourceError(where, _("no such file")) from None
     except OSError as error:
         raise SourceError(where, _("cannot read this report: {why}").format(why=error)) from None
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
         raise SourceError(where, _("not a rulecore JSON report: {why}").format(why=error)) from None
-    summary = data.get("summary") if isinstance(data, dict) else None
-    findings = data.get("findings") if isinstance(data, dict) else None
-    if not isinstance(summary, dict) or not isinstance(findings, list):
+    summary = found.summary
+    if not isinstance(summary, dict) or not isinstance(summary.get("rules"), list):
         raise SourceError(
             where,
             _(
@@ -359,20 +414,9 @@ def load_report(path: Path, records: Iterable[str]) -> ReportOutcomes:
                 "rulecore audit --all-outcomes --format json"
             ),
         )
-    rules = tuple(f"{rule['standard']}/{rule['rule']}" for rule in summary.get("rules", []))
-    wanted = set(records)
-    kept: dict[str, dict[str, Mapping[str, Any]]] = {}
-    passes_written = False
-    for finding in findings:
-        if not isinstance(finding, dict):
-            continue
-        passes_written = passes_written or finding.get("outcome") == "pass"
-        record = finding.get("record")
-        if record in wanted:
-            key = f"{finding.get('standard')}/{finding.get('rule')}"
-            kept.setdefault(str(record), {})[key] = finding
+    rules = tuple(f"{rule['standard']}/{rule['rule']}" for rule in summary["rules"])
     passes_counted = (summary.get("outcomes") or {}).get("pass", 0)
-    if passes_counted and not passes_written:
+    if passes_counted and not found.passes_written:
         raise SourceError(
             where,
             _(
@@ -381,7 +425,62 @@ def load_report(path: Path, records: Iterable[str]) -> ReportOutcomes:
                 "rulecore audit --all-outcomes --format json"
             ).format(count=passes_counted),
         )
-    return ReportOutcomes(str(path), rules, kept)
+    return ReportOutcomes(str(path), rules, found.kept)
+
+
+def _read_whole(path: Path, found: _Found) -> None:
+    data = msgspec.json.decode(path.read_bytes())
+    findings = data.get("findings") if isinstance(data, dict) else None
+    if isinstance(data, dict) and isinstance(findings, list):
+        found.summary = data.get("summary")
+        for finding in findings:
+            found.add(finding)
+
+
+def _read_json_lines(path: Path, found: _Found) -> None:
+    with path.open("rb") as stream:
+        for line in stream:
+            if line.strip():
+                found.add_line(line)
+    if isinstance(found.summary, dict):
+        found.summary.pop("type", None)
+
+
+_FINDINGS_OPEN = b'  "findings": ['
+
+
+def _read_as_written(path: Path, found: _Found) -> bool:
+    """Read a JSON report laid out as rulecore's JSON writer lays it out; ``False`` if not.
+
+    The writer puts the summary first, then ``  "findings": [`` on a line of its own, then one
+    finding a line, indented by four spaces, then ``  ]``.
+    """
+    try:
+        return _read_layout(path, found)
+    except msgspec.DecodeError:
+        return False  # another layout (a finding over several lines): decoded whole instead
+
+
+def _read_layout(path: Path, found: _Found) -> bool:
+    with path.open("rb") as stream:
+        head = []
+        for line in stream:
+            if line.startswith(_FINDINGS_OPEN):
+                break
+            head.append(line)
+        else:
+            return False
+        document = msgspec.json.decode(b"".join(head).rstrip().rstrip(b",") + b"\n}")
+        if not isinstance(document, dict):
+            return False
+        found.summary = document.get("summary")
+        if line.rstrip().rstrip(b",").endswith(b"[]"):
+            return True
+        for line in stream:
+            if not line.startswith(b"    {"):
+                return line.strip().startswith(b"]")
+            found.add_line(line.rstrip().rstrip(b","))
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

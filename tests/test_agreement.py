@@ -614,3 +614,25 @@ def test_a_blind_queue_leaves_out_what_the_audit_said_and_still_agrees(
         result = _agree(str(path), str(report), "--format", "json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["overall"]["compared"] > 0
+
+
+def test_a_report_in_any_layout_or_as_json_lines_gives_the_same_agreement(
+    report: Path, tmp_path: Path
+) -> None:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    indented = tmp_path / "indented.json"  # one finding over several lines: decoded whole
+    indented.write_text(json.dumps(data, indent=4), encoding="utf-8")
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps(data), encoding="utf-8")
+    lines = tmp_path / "report.jsonl"
+    with lines.open("w", encoding="utf-8") as stream:
+        for finding in data["findings"]:
+            stream.write(json.dumps({"type": "finding", **finding}) + "\n")
+        stream.write(json.dumps({"type": "summary", **data["summary"]}) + "\n")
+    expected = json.loads(_agree(str(REVIEWED), str(report), "--format", "json").stdout)
+    for path in (indented, compact, lines):
+        result = _agree(str(REVIEWED), str(path), "--format", "json")
+        assert result.exit_code == 0, result.output
+        got = json.loads(result.stdout)
+        assert got["overall"] == expected["overall"], path.name
+        assert got["disagreements"] == expected["disagreements"], path.name
