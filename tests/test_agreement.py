@@ -636,3 +636,20 @@ def test_a_report_in_any_layout_or_as_json_lines_gives_the_same_agreement(
         got = json.loads(result.stdout)
         assert got["overall"] == expected["overall"], path.name
         assert got["disagreements"] == expected["disagreements"], path.name
+
+
+def test_a_reviewed_file_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(
+    small: tuple[Path, Path],
+) -> None:
+    reviewed, report = small
+    reviewed.write_bytes("record,rule,verdict\r\nR-1,s/kind,FAIL \r\n".encode("utf-8-sig"))
+    result = _agree(str(reviewed), str(report), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["overall"]["agreed"] == 1
+
+
+def test_a_workbook_given_as_the_reviewed_file_asks_for_csv(small: tuple[Path, Path]) -> None:
+    reviewed, report = small
+    workbook = reviewed.with_suffix(".xlsx")
+    workbook.write_bytes(b"PK\x03\x04")
+    assert "save it as CSV" in _error(_agree(str(workbook), str(report)))
