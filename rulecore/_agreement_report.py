@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import IO, Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
 from ._agreement import CATEGORIES, WHOLE_RECORD, landis_koch
 from ._i18n import _
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ._history import AgreementEntry
 
 #: Disagreements listed in the terminal table; the JSON and HTML list every one.
 SHOWN_DISAGREEMENTS = 20
@@ -173,3 +179,29 @@ def render_html(data: Mapping[str, Any], title: str | None = None) -> str:
         few=FEW_VERDICTS,
         few_note=few_note(),
     )
+
+
+def history_table(entries: Sequence[AgreementEntry], store: Path) -> Table:
+    """The recorded agreements, oldest first, as ``rulecore history --agreement`` shows them."""
+    from rich.table import Table
+
+    table = Table(title=_("Agreement history ({store})").format(store=store), title_justify="left")
+    for column in ("id", "recorded", "label", "compared", "agreement", "kappa", "95% interval"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(
+            str(entry.id),
+            entry.recorded_at,
+            entry.label,
+            str(entry.compared),
+            _share(entry.agreement),
+            _kappa(entry.kappa),
+            _interval(
+                {
+                    "compared": entry.compared,
+                    "kappa_low": entry.kappa_low,
+                    "kappa_high": entry.kappa_high,
+                }
+            ),
+        )
+    return table

@@ -1072,32 +1072,14 @@ def history(store: Path, limit: int | None, output_format: str, agreements: bool
 
 def _agreement_history(store: Path, limit: int | None, output_format: str) -> None:
     """The agreements recorded by ``rulecore agree --history``, oldest first."""
+    from ._agreement_report import history_table
+
     with _exit_on_source_errors():
         entries = SqliteHistory(store).agreements(limit)
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return
-    from rich.table import Table
-
-    table = Table(title=_("Agreement history ({store})").format(store=store), title_justify="left")
-    for column in ("agreement", "recorded", "label", "compared", "agreed", "kappa", "95% interval"):
-        table.add_column(column)
-    for entry in entries:
-        interval = (
-            "—"
-            if entry.kappa_low is None or entry.kappa_high is None
-            else f"{entry.kappa_low:.2f} – {entry.kappa_high:.2f}"
-        )
-        table.add_row(
-            str(entry.id),
-            entry.recorded_at,
-            entry.label,
-            str(entry.compared),
-            "—" if entry.agreement is None else f"{entry.agreement:.1%}",
-            "—" if entry.kappa is None else f"{entry.kappa:.2f}",
-            interval,
-        )
-    ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
+    ReportConsole(width=None if sys.stdout.isatty() else 120).print(history_table(entries, store))
 
 
 # ---------------------------------------------------------------------------------------------
