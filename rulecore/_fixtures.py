@@ -8,7 +8,7 @@ project's own test suite, for every shipped standard and check.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ class CaseResult:
     expected: Mapping[str, str]
     actual: Mapping[str, str]
     messages: Mapping[str, str]
+    #: The finding behind each rule's actual outcome (measured value, thresholds, evidence).
+    findings: Mapping[str, Finding] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -133,6 +135,7 @@ def run_fixture(path: Path, registry: Registry) -> list[CaseResult]:
                 expected=expected,
                 actual={rule: finding.outcome for rule, finding in found.items()},
                 messages={rule: finding.message for rule, finding in found.items()},
+                findings=dict(found),
             )
         )
     _check_rule_names(document, cases, standard.id, {rule.id for rule in standard.rules})

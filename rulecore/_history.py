@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from ._agreement import WHOLE_RECORD
 from ._i18n import _
 from ._summary import Summary
 from ._yaml import Location, SourceError
@@ -43,6 +44,34 @@ CREATE TABLE IF NOT EXISTS dimension_scores (
 );
 """
 
+# Made only when an agreement is first recorded, so that a history written before agreements
+# were kept (or one that can only be read) is read as it was.
+_AGREEMENT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS agreements (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    label TEXT NOT NULL,
+    reviewed TEXT NOT NULL,
+    report TEXT NOT NULL,
+    compared INTEGER NOT NULL,
+    agreement REAL,
+    kappa REAL,
+    kappa_low REAL,
+    kappa_high REAL,
+    result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS agreement_rules (
+    agreement_id INTEGER NOT NULL REFERENCES agreements(id),
+    rule TEXT NOT NULL,
+    compared INTEGER NOT NULL,
+    agreement REAL,
+    kappa REAL,
+    kappa_low REAL,
+    kappa_high REAL,
+    PRIMARY KEY (agreement_id, rule)
+);
+"""
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -65,6 +94,38 @@ class AuditEntry:
             "records_read": self.read,
             "compliance": self.compliance,
             "dimensions": self.dimensions,
+        }
+
+
+@dataclass(frozen=True)
+class AgreementEntry:
+    """One recorded comparison of reviewers' verdicts with an audit (``rulecore agree``)."""
+
+    id: int
+    recorded_at: str
+    label: str
+    reviewed: str
+    report: str
+    compared: int
+    agreement: float | None
+    kappa: float | None
+    kappa_low: float | None
+    kappa_high: float | None
+    rules: dict[str, float | None]  #: kappa per rule; ``(whole record)`` for record verdicts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "recorded_at": self.recorded_at,
+            "label": self.label,
+            "reviewed": self.reviewed,
+            "report": self.report,
+            "compared": self.compared,
+            "agreement": self.agreement,
+            "kappa": self.kappa,
+            "kappa_low": self.kappa_low,
+            "kappa_high": self.kappa_high,
+            "rules": self.rules,
         }
 
 
@@ -180,6 +241,101 @@ class SqliteHistory:
                 ],
             )
         return audit_id
+
+    def record_agreement(self, result: dict[str, Any], label: str) -> int:
+        """Store an agreement (``Agreement.as_dict()``); return its id.
+
+        Kept beside the audits, in tables of its own: a history written before agreements
+        were recorded gains them on first use, and its audits are untouched.
+        """
+        try:
+            return self._record_agreement(result, label)
+        except sqlite3.OperationalError as error:
+            raise self._cannot_write(error) from None
+
+    def _record_agreement(self, result: dict[str, Any], label: str) -> int:
+        recorded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        overall = result["overall"]
+        with self._connect() as connection:
+            connection.executescript(_AGREEMENT_SCHEMA)
+            cursor = connection.execute(
+                "INSERT INTO agreements (recorded_at, label, reviewed, report, compared,"
+                " agreement, kappa, kappa_low, kappa_high, result)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    recorded_at,
+                    label,
+                    result["reviewed"],
+                    result["report"],
+                    overall["compared"],
+                    overall["agreement"],
+                    overall["kappa"],
+                    overall["kappa_low"],
+                    overall["kappa_high"],
+                    json.dumps(result, sort_keys=True, ensure_ascii=False),
+                ),
+            )
+            agreement_id = int(cursor.lastrowid or 0)
+            connection.executemany(
+                "INSERT INTO agreement_rules VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        agreement_id,
+                        rule["rule"] or WHOLE_RECORD,
+                        rule["compared"],
+                        rule["agreement"],
+                        rule["kappa"],
+                        rule["kappa_low"],
+                        rule["kappa_high"],
+                    )
+                    for rule in result["rules"]
+                ],
+            )
+        return agreement_id
+
+    def agreements(self, limit: int | None = None) -> list[AgreementEntry]:
+        """The most recent ``limit`` agreements (all by default), oldest first."""
+        if not self.path.exists():
+            return []
+        try:
+            with self._connect() as connection:
+                kept = connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'agreements'"
+                ).fetchone()
+                if kept is None:
+                    return []
+                rows = connection.execute(
+                    "SELECT id, recorded_at, label, reviewed, report, compared, agreement, kappa,"
+                    " kappa_low, kappa_high FROM agreements ORDER BY id DESC LIMIT ?",
+                    (-1 if limit is None else limit,),
+                ).fetchall()
+                rules = connection.execute(
+                    "SELECT agreement_id, rule, kappa FROM agreement_rules"
+                ).fetchall()
+        except sqlite3.DatabaseError as error:
+            raise SourceError(
+                Location(str(self.path), 1, 1),
+                f"this is not a rulecore history (an SQLite file): {error}",
+            ) from None
+        by_agreement: dict[int, dict[str, float | None]] = {}
+        for agreement_id, rule, kappa in rules:
+            by_agreement.setdefault(agreement_id, {})[rule] = kappa
+        return [
+            AgreementEntry(
+                id=row[0],
+                recorded_at=row[1],
+                label=row[2],
+                reviewed=row[3],
+                report=row[4],
+                compared=row[5],
+                agreement=row[6],
+                kappa=row[7],
+                kappa_low=row[8],
+                kappa_high=row[9],
+                rules=by_agreement.get(row[0], {}),
+            )
+            for row in reversed(rows)
+        ]
 
     def entries(self, limit: int | None = None) -> list[AuditEntry]:
         """The most recent ``limit`` audits (all by default), oldest first."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +37,36 @@ class Sampled:
     worst: str
     findings: tuple[str, ...]  #: ``standard/rule: outcome`` for each warn, fail or error
     key: float
+    #: ``(standard/rule, outcome)`` for every rule that judged the record (not not_applicable)
+    outcomes: tuple[tuple[str, str], ...] = ()
 
     def as_row(self, by: Sequence[str]) -> dict[str, Any]:
+        """The record as one row of the review queue, with its verdict left to the reviewer."""
         row: dict[str, Any] = {"record": self.record}
         row.update(dict(zip(by, self.stratum, strict=True)))
         row["worst_outcome"] = self.worst
         row["findings"] = "; ".join(self.findings)
         row.update({"reviewer": "", "verdict": "", "notes": ""})
         return row
+
+    def as_rule_rows(self, by: Sequence[str]) -> list[dict[str, Any]]:
+        """One row per rule that judged the record, each with its own verdict to fill in."""
+        rows = []
+        for rule, outcome in self.outcomes:
+            row: dict[str, Any] = {"record": self.record}
+            row.update(dict(zip(by, self.stratum, strict=True)))
+            row.update({"rule": rule, "outcome": outcome})
+            row.update({"reviewer": "", "verdict": "", "notes": ""})
+            rows.append(row)
+        return rows
+
+
+#: The columns of the review queue, around the ``--by`` attributes; ``verdict`` is what
+#: ``rulecore agree`` reads back (pass, warn or fail).
+RECORD_COLUMNS = ("worst_outcome", "findings", "reviewer", "verdict", "notes")
+RULE_COLUMNS = ("rule", "outcome", "reviewer", "verdict", "notes")
+#: What the audit said, left out of a blind queue (``--blind``) so as not to sway reviewers.
+AUDIT_COLUMNS = ("worst_outcome", "findings", "outcome")
 
 
 def worst_outcome(findings: Iterable[Finding]) -> str:
@@ -64,9 +86,13 @@ def draw_sample(
     by: Sequence[str] = (),
     weights: Mapping[str, float] | None = None,
     proportional: bool = False,
+    rules: Collection[str] = (),
 ) -> list[Sampled]:
     """Draw ``size`` records per stratum (or ``size`` in all, allocated by stratum size when
-    ``proportional``), weighted by each record's worst outcome."""
+    ``proportional``), weighted by each record's worst outcome.
+
+    With ``rules`` (``standard/rule``), only those rules' outcomes count, and only records
+    that one of them judged are drawn."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
     weights = dict(weights or {})
     reservoirs: dict[tuple[str, ...], list[tuple[float, int, Sampled]]] = {}
@@ -74,7 +100,7 @@ def draw_sample(
     for order, item in enumerate(items):
         if isinstance(item, Rejection):
             continue
-        sampled = _candidate(engine, item, by, weights, rng)
+        sampled = _candidate(engine, item, by, weights, rng, frozenset(rules))
         if sampled is None:
             continue
         stratum_sizes[sampled.stratum] = stratum_sizes.get(sampled.stratum, 0) + 1
@@ -98,12 +124,15 @@ def _candidate(
     by: Sequence[str],
     weights: Mapping[str, float],
     rng: random.Random,
+    rules: frozenset[str] = frozenset(),
 ) -> Sampled | None:
     findings = engine.evaluate(record)
+    if rules:
+        findings = [f for f in findings if f"{f.standard}/{f.rule}" in rules]
     worst = worst_outcome(findings)
     weight = weights.get(worst, 1.0)
     draw = rng.random()  # drawn for every record, so one record's weight cannot shift another's
-    if weight <= 0:
+    if weight <= 0 or (rules and worst == "not_applicable"):
         return None
     stratum = tuple(
         MISSING if record.attribute(name) is None else str(record.attribute(name)) for name in by
@@ -113,7 +142,10 @@ def _candidate(
         for f in findings
         if f.outcome in ("warn", "fail", "error")
     )
-    return Sampled(record.id, stratum, worst, notable, draw ** (1.0 / weight))
+    judged = tuple(
+        (f"{f.standard}/{f.rule}", f.outcome) for f in findings if f.outcome != "not_applicable"
+    )
+    return Sampled(record.id, stratum, worst, notable, draw ** (1.0 / weight), judged)
 
 
 def _quotas(sizes: Mapping[tuple[str, ...], int], total: int) -> dict[tuple[str, ...], int]:

@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("record", "standard", "schedule", "report", "fixture")
+SCHEMA_NAMES = ("record", "standard", "schedule", "report", "fixture", "agreement")
 
 
 @cache

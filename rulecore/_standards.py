@@ -163,7 +163,9 @@ def compile_schedules(documents: Iterable[Document]) -> tuple[dict[str, Any], li
         try:
             schedules[name] = parse_schedule(name, spec)
         except ValueError as error:
-            errors.append(SourceError(document.locate([]), str(error)))
+            # A ScheduleError says which key is at fault; locate it there.
+            where = list(getattr(error, "path", ()))
+            errors.append(SourceError(document.locate(where), str(error)))
     return schedules, errors
 
 

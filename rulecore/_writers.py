@@ -32,7 +32,7 @@ class ReportSink(Protocol):
     def close(self, summary: Summary) -> None: ...
 
 
-OpenSink = Callable[[IO[str], Mapping[str, Any]], ReportSink]
+OpenSink = Callable[[IO[Any], Mapping[str, Any]], ReportSink]
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,15 @@ class Writer:
     :param description: one line for ``rulecore plugins``.
     :param open: ``open(stream, options)`` returns the sink that writes the report to
         ``stream``.  ``options`` carries ``all_outcomes`` and, for terminals, ``color``.
+    :param binary: ``True`` for a format that is bytes, not text (a workbook, an archive):
+        ``stream`` is then a binary stream (``IO[bytes]``), and rulecore refuses to write it
+        to a terminal.  Text writers, the default, receive an ``IO[str]``.
     """
 
     name: str
     description: str
     open: OpenSink
+    binary: bool = False
 
 
 def rejection_to_dict(rejection: Rejection, whole: bool = False) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The ``rulecore`` command line: audit, validate, explain, plugins, test, map, sample, history.
+"""The ``rulecore`` command line: audit, validate, explain, plugins, test, new, map, sample,
+history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
@@ -43,7 +44,13 @@ from ._model import PLAUSIBLE_RANGE, outside_plausible_range
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
-from ._sampling import SEVERITY_ORDER, draw_sample
+from ._sampling import (
+    AUDIT_COLUMNS,
+    RECORD_COLUMNS,
+    RULE_COLUMNS,
+    SEVERITY_ORDER,
+    draw_sample,
+)
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, load_standards, unknown_check
 from ._summary import Summary
@@ -355,6 +362,13 @@ def audit(
             raise UsageFailure(
                 _("unknown format {name!r}; known formats: {known}").format(name=name, known=known)
             )
+        if _path is None and registry.writers[name][1].binary and _stdout_is_terminal():
+            raise UsageFailure(
+                _(
+                    "--format {name} writes a binary file, not text for a terminal; "
+                    "give --output FILE, or redirect stdout to a file"
+                ).format(name=name)
+            )
     if new_only and baseline is None:
         raise UsageFailure(_("--new-only needs --baseline"))
     for path in (*(path for _name, path in outputs), rejects):
@@ -376,7 +390,8 @@ def audit(
         stack.enter_context(_exit_on_source_errors())  # first in, so partial reports go first
         sinks: list[ReportSink] = []
         for name, path in outputs:
-            stream = stack.enter_context(_report_stream(path))
+            binary = registry.writers[name][1].binary
+            stream = stack.enter_context(_report_stream(path, binary=binary))
             color = path is None and name == "table" and sys.stdout.isatty()
             sinks.append(registry.writers[name][1].open(stream, {**options, "color": color}))
         rejects_file = stack.enter_context(_rejects_stream(rejects))
@@ -566,21 +581,32 @@ def map_records(
     )
 
 
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 @contextmanager
-def _report_stream(output: Path | None) -> Iterator[IO[str]]:
+def _report_stream(output: Path | None, binary: bool = False) -> Iterator[IO[Any]]:
     """stdout, or a file written whole or not at all (a crash leaves no half report).
 
     Something that exists and is not a regular file (``/dev/null``, a named pipe) is written
-    to directly: renaming a temporary file over it would replace the device itself.
+    to directly: renaming a temporary file over it would replace the device itself.  With
+    ``binary``, the stream takes bytes (a writer that declared ``binary=True``).
     """
+    text = {} if binary else {"encoding": "utf-8", "newline": ""}
     if output is None:
+        if binary:
+            sys.stdout.flush()
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+            return
         yield sys.stdout
         sys.stdout.flush()
         return
     _writable_or_exit(output)
     if output.exists() and not output.is_file():
         try:
-            special = output.open("w", encoding="utf-8", newline="")
+            special = output.open("wb" if binary else "w", **text)  # type: ignore[call-overload]
         except OSError as error:
             raise _cannot_write(output, error.strerror) from None
         with special:
@@ -589,12 +615,11 @@ def _report_stream(output: Path | None) -> Iterator[IO[str]]:
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
-            "w",
-            encoding="utf-8",
+            "wb" if binary else "w",
             dir=output.parent,
             prefix=f".{output.name}.",
             delete=False,
-            newline="",
+            **text,  # type: ignore[call-overload]
         )
     except OSError as error:
         raise _cannot_write(output, error.strerror) from None
@@ -898,6 +923,21 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     return weights
 
 
+def _known_rules_or_exit(engine: Engine, rules: Sequence[str]) -> None:
+    from difflib import get_close_matches
+
+    known = [f"{standard.id}/{rule.id}" for standard in engine.standards for rule in standard.rules]
+    for rule in rules:
+        if rule not in known:
+            close = get_close_matches(rule, known, n=1)
+            hint = _("; did you mean {rule}?").format(rule=close[0]) if close else ""
+            raise UsageFailure(
+                _("--rule {rule}: no such rule in these standards{hint}").format(
+                    rule=rule, hint=hint
+                )
+            )
+
+
 @main.command()
 @_records_argument
 @_standards_option
@@ -935,6 +975,23 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
     show_default=True,
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the queue here.")
+@click.option(
+    "--per-rule",
+    is_flag=True,
+    help="One row per record and rule that judged it, each with its own verdict.",
+)
+@click.option(
+    "--blind",
+    is_flag=True,
+    help="Leave out the audit's outcomes, so reviewers judge without seeing them.",
+)
+@click.option(
+    "--rule",
+    "only_rules",
+    multiple=True,
+    metavar="STANDARD/RULE",
+    help="Review only this rule (repeatable): draw records it judged, one row each.",
+)
 @_mapping_option
 @_reader_option
 def sample(
@@ -947,6 +1004,9 @@ def sample(
     weights: tuple[str, ...],
     output_format: str,
     output: Path | None,
+    per_rule: bool,
+    blind: bool,
+    only_rules: tuple[str, ...],
     mapping: Path | None,
     reader: str | None,
 ) -> None:
@@ -955,6 +1015,8 @@ def sample(
     _writable_or_exit(output)
     registry = _registry()
     engine = _standards_or_exit(standards, registry)
+    _known_rules_or_exit(engine, only_rules)
+    per_rule = per_rule or bool(only_rules)
     planned, reader_options = _plan(records, registry, reader, mapping)
     with _exit_on_source_errors():
         drawn = draw_sample(
@@ -965,8 +1027,16 @@ def sample(
             by=group_by,
             weights=weight_map,
             proportional=proportional,
+            rules=only_rules,
         )
-    rows = [entry.as_row(group_by) for entry in drawn]
+    if per_rule:
+        rows = [row for entry in drawn for row in entry.as_rule_rows(group_by)]
+    else:
+        rows = [entry.as_row(group_by) for entry in drawn]
+    columns = ["record", *group_by, *(RULE_COLUMNS if per_rule else RECORD_COLUMNS)]
+    if blind:
+        columns = [column for column in columns if column not in AUDIT_COLUMNS]
+        rows = [{key: row[key] for key in columns} for row in rows]
     with _report_stream(output) as stream:
         if output_format == "jsonl":
             for row in rows:
@@ -974,22 +1044,74 @@ def sample(
         else:
             import csv
 
-            columns = [
-                "record",
-                *group_by,
-                "worst_outcome",
-                "findings",
-                "reviewer",
-                "verdict",
-                "notes",
-            ]
             writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
-    click.echo(
-        _("drew {count} records for review (seed {seed})").format(count=len(rows), seed=seed),
-        err=True,
-    )
+    if per_rule:
+        click.echo(
+            _("drew {records} records for review, {rows} rows to judge (seed {seed})").format(
+                records=len(drawn), rows=len(rows), seed=seed
+            ),
+            err=True,
+        )
+    else:
+        click.echo(
+            _("drew {count} records for review (seed {seed})").format(count=len(rows), seed=seed),
+            err=True,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# agree
+# ---------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("reviewed", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("report", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "html"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write it here.")
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record this agreement in this SQLite file (created if absent), to trend it.",
+)
+@click.option("--label", default="", help="A name for this agreement in the history.")
+def agree(
+    reviewed: Path,
+    report: Path,
+    output_format: str,
+    output: Path | None,
+    history_path: Path | None,
+    label: str,
+) -> None:
+    """Compare reviewers' verdicts in REVIEWED (a filled-in sample) with REPORT (JSON)."""
+    from ._agreement import agreement_of
+    from ._agreement_report import render_html, write_json, write_table
+
+    _writable_or_exit(output)
+    with _exit_on_source_errors():
+        data = agreement_of(reviewed, report).as_dict()
+        if history_path is not None:
+            entry = SqliteHistory(history_path).record_agreement(data, label or str(reviewed))
+            click.echo(
+                _("recorded as agreement {entry} in {path}").format(entry=entry, path=history_path),
+                err=True,
+            )
+    with _report_stream(output) as stream:
+        if output_format == "json":
+            write_json(stream, data)
+        elif output_format == "html":
+            stream.write(render_html(data, label or None))
+        else:
+            write_table(stream, data, color=output is None and sys.stdout.isatty())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,12 +1134,21 @@ def sample(
     default="table",
     show_default=True,
 )
-def history(store: Path, limit: int | None, output_format: str) -> None:
+@click.option(
+    "--agreement",
+    "agreements",
+    is_flag=True,
+    help="Show the recorded agreements with reviewers (rulecore agree) instead of audits.",
+)
+def history(store: Path, limit: int | None, output_format: str, agreements: bool) -> None:
     """Show compliance per dimension over past audits, oldest first."""
     if not store.exists():
         raise UsageFailure(
             _("{store}: no such history; record audits with audit --history").format(store=store)
         )
+    if agreements:
+        _agreement_history(store, limit, output_format)
+        return
     with _exit_on_source_errors():
         entries = SqliteHistory(store).entries(limit)
     if output_format == "json":
@@ -1041,6 +1172,18 @@ def history(store: Path, limit: int | None, output_format: str) -> None:
             *("—" if share is None else f"{share:.1%}" for share in shares),
         )
     ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
+
+
+def _agreement_history(store: Path, limit: int | None, output_format: str) -> None:
+    """The agreements recorded by ``rulecore agree --history``, oldest first."""
+    from ._agreement_report import history_table
+
+    with _exit_on_source_errors():
+        entries = SqliteHistory(store).agreements(limit)
+    if output_format == "json":
+        click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
+        return
+    ReportConsole(width=None if sys.stdout.isatty() else 120).print(history_table(entries, store))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1090,6 +1233,94 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
     if invalid:
         raise SystemExit(2)
     raise SystemExit(1 if failed else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# new
+# ---------------------------------------------------------------------------------------------
+
+
+@main.group(context_settings={"help_option_names": ["-h", "--help"]})
+def new() -> None:
+    """Write a new plugin package, or a standard with its fixture, ready to test."""
+
+
+@new.command("plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path),
+    help="The folder to write the package into (default: ./NAME); it must be new or empty.",
+)
+@click.option(
+    "--check",
+    "check",
+    metavar="CHECK",
+    default="unanswered_messages",
+    show_default=True,
+    help="The name of the package's first check.",
+)
+def new_plugin(name: str, folder: Path | None, check: str) -> None:
+    """Write a pip-installable plugin package NAME (a distribution name, e.g. acme-checks)."""
+    from ._scaffold import ScaffoldError, plugin_names, write_plugin
+
+    try:
+        names = plugin_names(name, check)
+        target = folder if folder is not None else Path(name)
+        written = write_plugin(names, target, collect(get_plugin_manager()))
+    except ScaffoldError as error:
+        raise UsageFailure(str(error)) from None
+    click.echo(
+        _("wrote {count} files in {folder}: the plugin {plugin}, with the check {check}").format(
+            count=len(written), folder=target, plugin=names.entry_point, check=names.check
+        )
+    )
+    click.echo(_("next:"))
+    for command in (
+        f"pip install -e {_shown(target)}",
+        f"pytest {_shown(target)}",
+        "rulecore plugins",
+    ):
+        click.echo(f"  {command}")
+
+
+def _shown(folder: Path) -> str:
+    """A folder as a command line names it: ``./acme-checks`` rather than ``acme-checks``."""
+    text = str(folder)
+    return text if folder.is_absolute() or text.startswith(".") else f".{os.sep}{text}"
+
+
+@new.command("standard")
+@click.argument("name")
+@click.option(
+    "--check",
+    "check",
+    metavar="CHECK",
+    required=True,
+    help="The installed check whose example rule to start from.",
+)
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="The folder to write NAME.yaml and NAME.test.yaml into (default: the current one).",
+)
+def new_standard(name: str, check: str, folder: Path) -> None:
+    """Write the standard NAME.yaml from CHECK's example rule, and its fixture NAME.test.yaml."""
+    from ._scaffold import ScaffoldError
+    from ._scaffold import new_standard as write_standard
+
+    try:
+        written = write_standard(name, check, folder, _registry())
+    except ScaffoldError as error:
+        raise UsageFailure(str(error)) from None
+    for path in written.files:
+        click.echo(_("wrote {path}").format(path=path))
+    click.echo(_("next:"))
+    click.echo(f"  rulecore validate {folder}")
+    click.echo(f"  rulecore test {written.files[1]}")
 
 
 if __name__ == "__main__":  # pragma: no cover

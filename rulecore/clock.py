@@ -43,6 +43,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ._i18n import _
+
 __all__ = [
     "CALENDAR",
     "COUNTED",
@@ -57,6 +59,7 @@ __all__ = [
     "EpochSpan",
     "Measured",
     "Schedule",
+    "ScheduleError",
     "Segment",
     "add_business_seconds",
     "clock_for",
@@ -171,19 +174,38 @@ class Measured:
         return f"Measured(seconds={self.seconds!r}, segments={self.segments!r})"
 
 
+class ScheduleError(ValueError):
+    """A schedule that cannot be read, with ``path``: the keys that lead to the fault.
+
+    ``path`` is what the standards loader locates the error at (``exceptions`` ->
+    ``2025-01-26`` -> ``hours``); empty when the fault is the schedule as a whole.
+    """
+
+    def __init__(self, message: str, path: Sequence[str | int] = ()) -> None:
+        super().__init__(message)
+        self.path = tuple(path)
+
+
 @dataclass(frozen=True)
 class Schedule:
-    """When the clock runs: weekly open hours in a time zone, minus whole-day holidays.
+    """When the clock runs: weekly open hours in a time zone, minus whole-day holidays,
+    with per-date exceptions.
 
     ``timezone`` is an IANA name; ``None`` means "the zone the caller passes as ``tz``",
     and UTC when the caller passes none either.  ``weekly`` holds seven days, Monday first,
     each a sorted tuple of non-overlapping ``(first_minute, close_minute)`` windows.
+    ``exceptions`` gives single local dates hours of their own, in the same form: a
+    make-up working day (调休) on a Saturday, a half day, or ``()`` for a day closed.  An
+    exception wins over both the weekly hours and a holiday on its date.
     """
 
     name: str
     timezone: str | None
     weekly: WeeklyHours
     holidays: frozenset[date] = frozenset()
+    #: Not hashed (a mapping is not hashable); compared, so two schedules that differ only
+    #: here are not equal.
+    exceptions: Mapping[date, DayHours] = field(default_factory=dict, hash=False)
     _open_around_the_clock: bool = field(init=False, repr=False, compare=False)
     _ever_open: bool = field(init=False, repr=False, compare=False)
     #: this schedule's :class:`BusinessClock` per zone name, made by :func:`clock_for`
@@ -194,10 +216,15 @@ class Schedule:
             _load_zone(self.timezone, owner=f"schedule {self.name!r}")
         _check_weekly(self.name, self.weekly)
         _check_holiday_dates(self.name, self.holidays)
+        exceptions = _checked_exceptions(self.name, self.exceptions)
+        object.__setattr__(self, "exceptions", exceptions)
         # Precomputed so measure() can skip the day walk for a plain 24x7 clock.
-        around_the_clock = all(day == _ALL_DAY for day in self.weekly) and not self.holidays
+        around_the_clock = (
+            all(day == _ALL_DAY for day in self.weekly) and not self.holidays and not exceptions
+        )
         object.__setattr__(self, "_open_around_the_clock", around_the_clock)
-        object.__setattr__(self, "_ever_open", any(self.weekly))
+        ever_open = any(self.weekly) or any(exceptions.values())
+        object.__setattr__(self, "_ever_open", ever_open)
         object.__setattr__(self, "_clocks", {})
 
     @classmethod
@@ -317,7 +344,12 @@ def add_business_seconds(
         if remaining <= closes - opens:
             return (opens + remaining).astimezone(zone)
         remaining -= closes - opens
-    raise AssertionError("unreachable: open periods never run out")  # pragma: no cover
+    raise ValueError(
+        _(
+            "schedule {name!r} is open only on its exception dates, and they run out before "
+            "{seconds!r} business seconds have passed since {start}"
+        ).format(name=schedule.name, seconds=seconds, start=start.isoformat())
+    )
 
 
 def _clock_zone(schedule: Schedule | None, tz: str | None) -> ZoneInfo:
@@ -392,9 +424,11 @@ def _schedule_timeline(
 def _open_periods_from(
     schedule: Schedule, zone: ZoneInfo, origin: datetime
 ) -> Iterator[tuple[datetime, datetime]]:
-    """Open periods (UTC) from ``origin`` onwards, without end."""
+    """Open periods (UTC) from ``origin`` onwards: without end, unless the schedule is open
+    on its exception dates only, when they end with the last of them."""
     day = origin.astimezone(zone).date()
-    while True:
+    last_day = None if any(schedule.weekly) else max(schedule.exceptions)
+    while last_day is None or day <= last_day:
         pieces, _day_end = _day_pieces(schedule, zone, day)
         for piece in pieces:
             if piece.kind == COUNTED and piece.end > origin:
@@ -420,12 +454,12 @@ def _day_timeline(
     schedule: Schedule, zone: ZoneInfo, day: date, day_start: datetime, day_end: datetime
 ) -> Iterator[Segment]:
     """Tile one local day: open hours are ``counted`` until pauses are applied."""
-    if day in schedule.holidays:
+    windows = _hours_on(schedule, day)
+    if windows is None:
         # The whole local day, closed hours included: the evidence then says "holiday" once.
         yield Segment(day_start, day_end, HOLIDAY)
         return
     cursor = day_start
-    windows = schedule.weekly[day.weekday()]
     for opens, closes in _open_instants(windows, day, zone, day_start, day_end):
         if cursor < opens:
             yield Segment(cursor, opens, OUTSIDE_HOURS)
@@ -433,6 +467,17 @@ def _day_timeline(
         cursor = closes
     if cursor < day_end:
         yield Segment(cursor, day_end, OUTSIDE_HOURS)
+
+
+def _hours_on(schedule: Schedule, day: date) -> DayHours | None:
+    """A local day's open windows: its exception's, else ``None`` on a holiday (a day
+    closed by an exception is one too), else the weekday's."""
+    exception = schedule.exceptions.get(day)
+    if exception is not None:
+        return exception or None
+    if day in schedule.holidays:
+        return None
+    return schedule.weekly[day.weekday()]
 
 
 def _open_instants(
@@ -844,7 +889,8 @@ def _year_total(schedule: Schedule, zone: ZoneInfo, number: int) -> float:
     """The counted seconds of one local year: what its table would hold, built faster.
 
     A day on which the zone keeps one UTC offset from midnight to midnight counts its
-    windows in full, so only holidays and the days the offset changes need working out.
+    windows (its exception's, if it has one) in full, so only the days the offset changes
+    need working out.
     The offset is read at each midnight (both readings of a repeated one) and noon, which
     finds every change unless a zone changed its clocks twice within half a day.
     """
@@ -857,10 +903,15 @@ def _year_total(schedule: Schedule, zone: ZoneInfo, number: int) -> float:
         offsets_at_next_midnight = _offsets_at_midnight(next_day, zone)
         noon = zone.utcoffset(datetime.combine(day, _NOON))
         steady = offsets_at_midnight == offsets_at_next_midnight == (noon, noon)
-        if day in schedule.holidays:
+        windows = _hours_on(schedule, day)
+        if windows is None:
             pass
         elif steady:
-            total += in_full[day.weekday()]
+            total += (
+                in_full[day.weekday()]
+                if day not in schedule.exceptions
+                else sum(close - first for first, close in windows) * 60
+            )
         else:
             pieces, _day_end = _day_pieces(schedule, zone, day)
             total += sum(piece.seconds for piece in pieces if piece.kind == COUNTED)
@@ -959,18 +1010,22 @@ def _check_weekly(name: str, weekly: WeeklyHours) -> None:
             f"schedule {name!r}: weekly hours need 7 days (Mon..Sun), not {len(weekly)}"
         )
     for day_name, windows in zip(DAY_NAMES, weekly, strict=True):
-        previous_close = 0
-        for first_minute, close_minute in windows:
-            if not 0 <= first_minute < close_minute <= MINUTES_PER_DAY:
-                raise ValueError(
-                    f"schedule {name!r}: {day_name} window ({first_minute}, {close_minute}) must "
-                    f"open before it closes, within minutes 0..{MINUTES_PER_DAY}"
-                )
-            if first_minute < previous_close:
-                raise ValueError(
-                    f"schedule {name!r}: {day_name} windows must be sorted and must not overlap"
-                )
-            previous_close = close_minute
+        _check_windows(name, day_name, windows)
+
+
+def _check_windows(name: str, day_name: str, windows: DayHours) -> None:
+    previous_close = 0
+    for first_minute, close_minute in windows:
+        if not 0 <= first_minute < close_minute <= MINUTES_PER_DAY:
+            raise ValueError(
+                f"schedule {name!r}: {day_name} window ({first_minute}, {close_minute}) must "
+                f"open before it closes, within minutes 0..{MINUTES_PER_DAY}"
+            )
+        if first_minute < previous_close:
+            raise ValueError(
+                f"schedule {name!r}: {day_name} windows must be sorted and must not overlap"
+            )
+        previous_close = close_minute
 
 
 def _check_holiday_dates(name: str, holidays: frozenset[date]) -> None:
@@ -979,10 +1034,68 @@ def _check_holiday_dates(name: str, holidays: frozenset[date]) -> None:
             raise ValueError(f"schedule {name!r}: holiday {day!r} must be a date")
 
 
+def _checked_exceptions(name: str, exceptions: Mapping[date, DayHours]) -> Mapping[date, DayHours]:
+    """``exceptions`` checked, as a read-only mapping sorted by date (windows as tuples)."""
+    if not isinstance(exceptions, Mapping):
+        raise ValueError(
+            _("schedule {name!r}: exceptions must map dates to windows, not {given!r}").format(
+                name=name, given=exceptions
+            )
+        )
+    checked: dict[date, DayHours] = {}
+    for day in sorted(exceptions):
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise ValueError(
+                _("schedule {name!r}: exception {day!r} must be a date").format(name=name, day=day)
+            )
+        windows = tuple(tuple(window) for window in exceptions[day])
+        _check_windows(name, day.isoformat(), windows)  # type: ignore[arg-type]
+        checked[day] = windows  # type: ignore[assignment]
+    return _DayExceptions(checked)
+
+
+class _DayExceptions(Mapping[date, DayHours]):
+    """A schedule's exceptions: read-only, and picklable (unlike a ``MappingProxyType``)."""
+
+    __slots__ = ("_days",)
+
+    def __init__(self, days: Mapping[date, DayHours]) -> None:
+        self._days = dict(days)
+
+    def __getitem__(self, day: date) -> DayHours:
+        return self._days[day]
+
+    def get(self, day: date, default: Any = None) -> Any:  # the hot path: one dict lookup
+        return self._days.get(day, default)
+
+    def __iter__(self) -> Iterator[date]:
+        return iter(self._days)
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+    def __contains__(self, day: object) -> bool:
+        return day in self._days
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._days == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._days!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self._days,))
+
+
 # --- reading a schedule from YAML -------------------------------------------------------------
 
-_SCHEDULE_KEYS = ("timezone", "hours", "holidays", "description")
-_HOLIDAY_KEYS = ("dates", "country", "subdivision", "years")
+_SCHEDULE_KEYS = ("timezone", "hours", "holidays", "exceptions", "description")
+_HOLIDAY_KEYS = ("dates", "country", "subdivision", "years", "make_up_days", "make_up_hours")
+_EXCEPTION_KEYS = ("hours", "note")
 _RANGE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 _CLOSED = "closed"
 
@@ -1006,11 +1119,87 @@ def parse_schedule(name: str, data: Mapping[str, Any]) -> Schedule:
         )
     hours = data.get("hours")
     weekly = (_ALL_DAY,) * 7 if hours is None else _parse_hours(name, hours)
-    holidays = _parse_holidays(name, data.get("holidays"))
-    schedule = Schedule(name, timezone_name, weekly, holidays)
+    holidays, make_up_days = _parse_holidays(name, data.get("holidays"), weekly)
+    exceptions = {**make_up_days, **_parse_exceptions(name, data.get("exceptions"))}
+    schedule = Schedule(name, timezone_name, weekly, holidays, exceptions)
     if not schedule._ever_open:
         raise ValueError(f"schedule {name!r} is closed every day; give it some hours")
     return schedule
+
+
+def _parse_exceptions(name: str, exceptions: Any) -> dict[date, DayHours]:
+    """The ``exceptions`` key: dates with hours of their own, or ``closed``."""
+    if exceptions is None:
+        return {}
+    if not isinstance(exceptions, Mapping):
+        raise ScheduleError(
+            _(
+                "schedule {name!r}: exceptions must map dates to hours, like "
+                '"2025-01-26": "09:00-18:00" or "2025-02-03": closed, not {given!r}'
+            ).format(name=name, given=exceptions),
+            ["exceptions"],
+        )
+    parsed: dict[date, DayHours] = {}
+    for key, value in exceptions.items():
+        where: list[str | int] = ["exceptions", key if isinstance(key, str) else str(key)]
+        day = _parse_exception_date(name, key, where)
+        if day in parsed:
+            raise ScheduleError(
+                _("schedule {name!r}: exception {day} is given twice").format(name=name, day=day),
+                where,
+            )
+        parsed[day] = _parse_exception_hours(name, key, value, where)
+    return parsed
+
+
+def _parse_exception_date(name: str, key: Any, where: Sequence[str | int]) -> date:
+    if isinstance(key, date) and not isinstance(key, datetime):
+        return key
+    if isinstance(key, str):
+        try:
+            return date.fromisoformat(key.strip())
+        except ValueError:
+            pass
+    raise ScheduleError(
+        _("schedule {name!r}: exception {key!r} is not a date; write it as YYYY-MM-DD").format(
+            name=name, key=key
+        ),
+        where,
+    )
+
+
+def _parse_exception_hours(name: str, key: Any, value: Any, where: Sequence[str | int]) -> DayHours:
+    label = f"exception {key}"
+    if isinstance(value, Mapping):
+        unknown = sorted(str(part) for part in value if part not in _EXCEPTION_KEYS)
+        if unknown:
+            raise ScheduleError(
+                _(
+                    "schedule {name!r}: {label} has unknown key {key!r}; expected hours and, "
+                    "optionally, note"
+                ).format(name=name, label=label, key=unknown[0]),
+                [*where, unknown[0]],
+            )
+        if "hours" not in value:
+            raise ScheduleError(
+                _('schedule {name!r}: {label} needs hours, like "09:00-12:00" or closed').format(
+                    name=name, label=label
+                ),
+                where,
+            )
+        note = value.get("note")
+        if note is not None and not isinstance(note, str):
+            raise ScheduleError(
+                _("schedule {name!r}: {label} note must be text, not {note!r}").format(
+                    name=name, label=label, note=note
+                ),
+                [*where, "note"],
+            )
+        where, value = [*where, "hours"], value["hours"]
+    try:
+        return _merge_windows(_parse_day_hours(name, label, value))
+    except ValueError as error:
+        raise ScheduleError(str(error), where) from error
 
 
 def _reject_unknown_keys(owner: str, data: Mapping[Any, Any], known: Sequence[str]) -> None:
@@ -1108,9 +1297,12 @@ def _merge_windows(windows: Iterable[Window]) -> DayHours:
     return tuple(merged)
 
 
-def _parse_holidays(name: str, holidays: Any) -> frozenset[date]:
+def _parse_holidays(
+    name: str, holidays: Any, weekly: WeeklyHours
+) -> tuple[frozenset[date], dict[date, DayHours]]:
+    """The days off, and the country's make-up working days (调休) with their hours."""
     if holidays is None:
-        return frozenset()
+        return frozenset(), {}
     if not isinstance(holidays, Mapping):
         raise ValueError(
             f"schedule {name!r}: holidays must be a mapping with dates, country, subdivision "
@@ -1120,15 +1312,50 @@ def _parse_holidays(name: str, holidays: Any) -> frozenset[date]:
     listed = _parse_holiday_dates(name, holidays.get("dates"))
     country = holidays.get("country")
     if country is None:
-        for needs_country in ("subdivision", "years"):
+        for needs_country in ("subdivision", "years", "make_up_days", "make_up_hours"):
             if holidays.get(needs_country) is not None:
-                raise ValueError(
-                    f"schedule {name!r}: holidays {needs_country} is only used with a country"
+                raise ScheduleError(
+                    f"schedule {name!r}: holidays {needs_country} is only used with a country",
+                    ["holidays", needs_country],
                 )
-        return listed
+        return listed, {}
     subdivision = holidays.get("subdivision")
     years = _parse_years(name, holidays.get("years"))
-    return listed | _country_holidays(name, country, subdivision, years)
+    days_off, make_up_days = _country_holidays(name, country, subdivision, years)
+    wanted = holidays.get("make_up_days", True)
+    if not isinstance(wanted, bool):
+        raise ScheduleError(
+            _(
+                "schedule {name!r}: holidays make_up_days must be true or false, not {given!r}"
+            ).format(name=name, given=wanted),
+            ["holidays", "make_up_days"],
+        )
+    if not wanted:
+        if holidays.get("make_up_hours") is not None:
+            raise ScheduleError(
+                _(
+                    "schedule {name!r}: holidays make_up_hours is only used with make_up_days"
+                ).format(name=name),
+                ["holidays", "make_up_hours"],
+            )
+        return listed | days_off, {}
+    hours = _make_up_hours(name, holidays.get("make_up_hours"), weekly)
+    return listed | days_off, dict.fromkeys(sorted(make_up_days), hours)
+
+
+def _make_up_hours(name: str, given: Any, weekly: WeeklyHours) -> DayHours:
+    """The hours a make-up working day keeps: ``given``, else a usual weekday's.
+
+    A usual weekday's hours are those most of Monday to Friday keep (the earliest such day's
+    on a tie), the ordinary working day a make-up day stands in for.
+    """
+    if given is not None:
+        try:
+            return _merge_windows(_parse_day_hours(name, "make_up_hours", given))
+        except ValueError as error:
+            raise ScheduleError(str(error), ["holidays", "make_up_hours"]) from error
+    weekdays = weekly[:5]
+    return max(weekdays, key=lambda hours: (weekdays.count(hours), -weekdays.index(hours)))
 
 
 def _parse_holiday_dates(name: str, dates: Any) -> frozenset[date]:
@@ -1173,7 +1400,13 @@ def _parse_years(name: str, years: Any) -> tuple[int, ...]:
 
 def _country_holidays(
     name: str, country: Any, subdivision: Any, years: tuple[int, ...]
-) -> frozenset[date]:
+) -> tuple[frozenset[date], frozenset[date]]:
+    """The country's public holidays in ``years``, and its make-up working days there.
+
+    Make-up working days (weekend days worked in exchange for a longer holiday, as China's
+    调休) come from the calendar's ``weekend_workdays`` where the installed ``holidays``
+    package has them; an older package gives none.
+    """
     if not isinstance(country, str) or (
         subdivision is not None and not isinstance(subdivision, str)
     ):
@@ -1198,4 +1431,11 @@ def _country_holidays(
             f"schedule {name!r}: holidays country {country!r} is not a country the holidays "
             "package knows; use an ISO 3166 code such as GB or US"
         ) from error
-    return frozenset(calendar.keys())
+    days_off = frozenset(calendar.keys())
+    # The set may hold days of years not asked for (the package fills it by year rules).
+    wanted_years = set(years)
+    workdays = getattr(calendar, "weekend_workdays", ())
+    make_up_days = frozenset(
+        day for day in workdays if day.year in wanted_years and day not in days_off
+    )
+    return days_off, make_up_days

@@ -69,7 +69,8 @@ def rulecore_register_writers(register: Callable[[Writer], None]) -> None:
     """Register the report writers (output formats) this plugin provides.
 
     A :class:`rulecore.Writer` is chosen with ``rulecore audit --format NAME``.  It receives
-    every finding and rejection as the audit streams, then the summary.
+    every finding and rejection as the audit streams, then the summary.  A writer of bytes
+    (a workbook) says ``binary=True`` and is given a binary stream; others get text.
 
     :param register: the callback to call once per writer.
     :return: nothing; the result is ignored.

@@ -28,6 +28,7 @@ rule on every record::
 
 Annotated fixture files (``*.test.yaml``, see ``docs/testing.md``) are run with
 :func:`assert_fixture_passes`; :func:`find_fixtures` lists them for ``pytest.mark.parametrize``.
+Under pytest, ``-p rulecore.pytest_plugin`` collects each fixture case as a test item instead.
 
 Nothing here imports pytest: every helper works under any test runner, and a failed
 expectation is an ``AssertionError`` whose message lists what differed.
@@ -36,7 +37,8 @@ expectation is an ``AssertionError`` whose message lists what differed.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -46,6 +48,7 @@ import msgspec
 from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import OUT_OF_SCOPE, CaseResult, discover_fixtures, run_fixture
+from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import Event, Record, record_from_mapping
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Rejection
@@ -56,8 +59,10 @@ from .clock import Schedule, parse_schedule
 
 __all__ = [
     "AttributeValue",
+    "Audit",
     "EventSpec",
     "assert_fixture_passes",
+    "audit",
     "event",
     "find_fixtures",
     "findings",
@@ -288,15 +293,93 @@ def outcomes(
 
     :raises ValueError: when two records share an id.
     """
+    return _complete_outcomes(
+        engine, findings(engine, *records, as_of=as_of), [each.id for each in records]
+    )
+
+
+def _complete_outcomes(
+    engine: Engine, found: Iterable[Finding], record_ids: Iterable[str]
+) -> dict[tuple[str, str], str]:
     keys = _rule_keys(engine)
-    found = {
-        (finding.record, keys[finding.standard, finding.rule]): finding.outcome
-        for finding in findings(engine, *records, as_of=as_of)
+    outcome_of = {
+        (finding.record, keys[finding.standard, finding.rule]): finding.outcome for finding in found
     }
-    for each in records:
+    for record_id in record_ids:
         for key in keys.values():
-            found.setdefault((each.id, key), OUT_OF_SCOPE)
-    return dict(sorted(found.items()))
+            outcome_of.setdefault((record_id, key), OUT_OF_SCOPE)
+    return dict(sorted(outcome_of.items()))
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What one audit run in a test produced; see :func:`audit`."""
+
+    #: Every finding, passes and not_applicable included, in the order they were produced.
+    findings: tuple[Finding, ...]
+    #: Input that could not become a record, in input order.
+    rejections: tuple[Rejection, ...]
+    #: The population's counts, as the scorecard shows them.
+    summary: Summary
+    #: ``{(record id, rule id): outcome}``, complete as :func:`outcomes` makes it.
+    outcomes: Mapping[tuple[str, str], str]
+
+    def outcome(self, record_id: str, rule: str) -> str:
+        """One rule's outcome on one record; ``KeyError`` naming both when there is none."""
+        try:
+            return self.outcomes[record_id, rule]
+        except KeyError:
+            raise KeyError(f"no outcome of rule {rule!r} for record {record_id!r}") from None
+
+
+def audit(
+    engine: Engine,
+    records: Iterable[Record | Mapping[str, Any]] | str | Path,
+    *,
+    as_of: datetime | None = None,
+) -> Audit:
+    """Audit ``records`` as ``rulecore audit`` would and return everything it produced.
+
+    :param records: :class:`~rulecore.Record` objects or mappings in the record format; or
+        the path of a records file (or a folder of them), read by the engine's installed
+        readers, so that a reader's rejections are part of the result.
+    :param as_of: judge open cases as of this moment (checks that support it).
+    :raises ValueError: when a mapping is not a valid record, or two records share an id.
+    :raises FileNotFoundError: when the path cannot be read as records.
+    """
+    items = _items(engine, records)
+    built = [item for item in items if isinstance(item, Record)]
+    if not isinstance(records, (str, Path)):
+        _refuse_duplicate_ids(built)
+    sink = _RunCollector()
+    summary = engine.audit(items, sink, all_outcomes=True, as_of=as_of)
+    return Audit(
+        findings=tuple(sink.findings),
+        rejections=tuple(sink.rejections),
+        summary=summary,
+        outcomes=_complete_outcomes(engine, sink.findings, [each.id for each in built]),
+    )
+
+
+def _items(
+    engine: Engine, records: Iterable[Record | Mapping[str, Any]] | str | Path
+) -> list[Record | Rejection]:
+    if isinstance(records, (str, Path)):
+        try:
+            planned = plan_inputs([Path(records)], engine.registry)
+        except InputError as error:
+            raise FileNotFoundError(str(error)) from None
+        return list(read_inputs(planned))
+    items: list[Record | Rejection] = []
+    for position, each in enumerate(records):
+        if isinstance(each, Record):
+            items.append(each)
+            continue
+        try:
+            items.append(record_from_mapping(dict(each)))
+        except msgspec.ValidationError as error:
+            raise ValueError(f"record {position} is not a valid record: {error}") from None
+    return items
 
 
 def _rule_keys(engine: Engine) -> dict[tuple[str, str], str]:
@@ -331,6 +414,15 @@ class _FindingList:
 
     def close(self, summary: Summary) -> None:
         pass
+
+
+class _RunCollector(_FindingList):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rejections: list[Rejection] = []
+
+    def rejection(self, rejection: Rejection) -> None:
+        self.rejections.append(rejection)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -123,7 +123,9 @@ def _support(data: dict[str, Any], page: Path, folder: Path) -> None:
     if "schedule" in text:
         schedules = [doc for doc in on_page if doc.get("kind") == "schedule"]
         if schedules:
-            for number, schedule in enumerate(schedules[:1]):
+            # the first of each name, as a user pasting the page's schedules would keep
+            first_of_each = {str(doc.get("name")): doc for doc in reversed(schedules)}
+            for number, schedule in enumerate(first_of_each.values()):
                 _write(folder / f"schedule-{number}.yaml", schedule)
         else:
             for path in sorted(SHIPPED_SCHEDULES.glob("*.yaml")):

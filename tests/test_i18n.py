@@ -151,7 +151,7 @@ def _audit(*arguments: str, lang: str | None = None, env: dict[str, str] | None 
 
 def test_the_scorecard_speaks_chinese_with_lang_zh() -> None:
     output = _audit(lang="zh")
-    for words in ("rulecore 审核：读取 417 条记录", "各维度达标率", "容忍区内", "时限", "预见性"):
+    for words in ("rulecore 审核：读取 ", "各维度达标率", "容忍区内", "时限", "预见性"):
         assert words in output
     for english in ("Compliance by", "records read", "dimension", "First failures"):
         assert english not in output

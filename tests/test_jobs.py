@@ -362,7 +362,7 @@ def test_jobs_auto_uses_the_cores(tmp_path: Path) -> None:
         ["audit", str(RECORDS), "-s", str(STANDARDS), "-f", "json", "--jobs", "auto"],
     )
     assert result.exit_code == 1, result.output
-    assert json.loads(result.stdout)["summary"]["records"]["read"] == 417
+    assert json.loads(result.stdout)["summary"]["records"]["read"] == 433
 
 
 def test_one_shard_is_audited_without_workers(

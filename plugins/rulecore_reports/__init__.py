@@ -1,4 +1,5 @@
-"""Reports to hand on: a self-contained HTML report with charts, JUnit XML and SARIF.
+"""Reports to hand on: a self-contained HTML report with charts, JUnit XML, SARIF, and an
+Excel workbook when XlsxWriter (the ``xlsx`` extra) is installed.
 
 Each is a writer (``rulecore audit --format html``, or beside the scorecard with
 ``--report html:report.html``), registered through the same hook as any third party's.
@@ -7,6 +8,7 @@ Each is a writer (``rulecore audit --format html``, or beside the scorecard with
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.util import find_spec
 
 from rulecore import Writer, hookimpl
 from rulecore._i18n import _
@@ -27,3 +29,14 @@ def rulecore_register_writers(register: Callable[[Writer], None]) -> None:
     )
     register(Writer("junit", _("JUnit XML, one test case per rule, for CI gates"), JunitSink))
     register(Writer("sarif", _("SARIF 2.1.0, for code-scanning dashboards"), SarifSink))
+    if find_spec("xlsxwriter") is not None:
+        from ._xlsx import XlsxSink
+
+        register(
+            Writer(
+                "xlsx",
+                _("an Excel workbook: summary, rules, findings and rejected input (binary)"),
+                XlsxSink,
+                binary=True,
+            )
+        )
