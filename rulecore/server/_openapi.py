@@ -2,9 +2,12 @@
 
 Records, reports and standards are described by the JSON Schemas rulecore publishes
 (``rulecore/schemas``), included whole under ``components.schemas`` (``Record``, ``Report``,
-``Standard``): the document is built from them at start, so the two cannot drift.  Each keeps
-its ``$id``, so its own ``#/$defs/...`` references resolve inside it, as JSON Schema 2020-12
-(and so OpenAPI 3.1) reads them; a finding is ``#/components/schemas/Report/$defs/finding``.
+``Standard``) when the document is built, at start, so the two cannot drift.  Two things change
+on the way in, and only these, so that tools that resolve ``$ref`` as a JSON pointer into the
+document (most OpenAPI tools, schemathesis) read them as JSON Schema would: ``$schema`` and
+``$id`` are left out (the document's dialect is 2020-12 already), and each internal reference
+``#/$defs/NAME`` becomes ``#/components/schemas/COMPONENT/$defs/NAME``.
+:func:`published_form` undoes both, and a test holds the result equal to the published file.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 _AS_OF = _query(
     "as_of",
     "Judge open cases as of this moment (ISO 8601 with a UTC offset), like --as-of.",
-    {"type": "string"},
+    {"type": "string", "format": "date-time"},
 )
 
 
@@ -148,7 +151,14 @@ def _paths() -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-ndjson": {"schema": {"type": "string"}},
+                # JSON lines: each item of the array is one line of the body.
+                "application/x-ndjson": {
+                    "schema": {
+                        "type": "array",
+                        "description": "One record per line (the body is not a JSON array).",
+                        "items": {"$ref": "#/components/schemas/Record"},
+                    }
+                },
                 "application/gzip": {"schema": {"type": "string", "format": "binary"}},
             },
         },
@@ -242,9 +252,43 @@ def _paths() -> dict[str, Any]:
     }
 
 
+_IDENTITY = ("$schema", "$id")
+
+
+def as_component(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """A published schema as the component ``name``: without ``$schema`` and ``$id``, its
+    internal references made pointers into the document."""
+    prefix = f"#/components/schemas/{name}/"
+    included = _rebase(schema, "#/", prefix)
+    return {key: value for key, value in included.items() if key not in _IDENTITY}
+
+
+def published_form(component: dict[str, Any], name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """The component ``name`` as it was published: :func:`as_component` undone, given the
+    published ``schema``'s ``$schema`` and ``$id``."""
+    restored = _rebase(component, f"#/components/schemas/{name}/", "#/")
+    identity = {key: schema[key] for key in _IDENTITY if key in schema}
+    return {**identity, **restored}
+
+
+def _rebase(node: Any, old: str, new: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: new + value[len(old) :]
+            if key == "$ref" and isinstance(value, str) and value.startswith(old)
+            else _rebase(value, old, new)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebase(item, old, new) for item in node]
+    return node
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the service, with the published schemas included whole."""
-    schemas: dict[str, Any] = {name: load_schema(schema) for name, schema in EMBEDDED.items()}
+    schemas: dict[str, Any] = {
+        name: as_component(load_schema(schema), name) for name, schema in EMBEDDED.items()
+    }
     schemas["Error"] = _ERROR_SCHEMA
     return {
         "openapi": "3.1.0",
