@@ -1025,7 +1025,7 @@ def serve(
     from ._i18n import _
 
     try:
-        from .server import TOKEN_ENV, ServiceConfig, run_service
+        from .server import TOKEN_ENV, CannotListen, ServiceConfig, run_service
     except ImportError as missing:
         raise UsageFailure(
             _("rulecore serve needs the server extra: pip install 'rulecore[server]' "
@@ -1050,7 +1050,10 @@ def serve(
         max_body=max_body,
         request_timeout=request_timeout,
     )
-    run_service(config, registry, engine, host, port)
+    try:
+        run_service(config, registry, engine, host, port)
+    except CannotListen as error:
+        raise UsageFailure(str(error)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

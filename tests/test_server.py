@@ -142,6 +142,36 @@ def _cli(*args: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# starting
+# ---------------------------------------------------------------------------------------------
+
+
+def test_without_the_server_extra_serve_says_how_to_install_it() -> None:
+    script = (
+        "import sys; sys.modules['starlette'] = sys.modules['uvicorn'] = None\n"
+        "from rulecore.cli import main; main(['serve', '-s', 'standards'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "rulecore serve needs the server extra: pip install 'rulecore[server]' (missing: uvicorn)"
+    )
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "-s", "standards", "--port", str(port)])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}: address already in use" in result.stderr
+    assert "listening" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
 # the token
 # ---------------------------------------------------------------------------------------------
 
@@ -538,6 +568,25 @@ def test_a_request_past_its_time_limit_gets_504(tight: Server) -> None:
     answer = _raw(tight, head, [b'{"id": "slow"'])
     assert answer.startswith(b"HTTP/1.1 504")
     assert time.monotonic() - started < 20
+
+
+def test_a_client_that_goes_away_mid_body_is_a_400_not_a_500(tight: Server) -> None:
+    host, port = tight.url.removeprefix("http://").split(":")
+    head = b"POST /v1/audit?source=gone HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(head + b'{"id": "gone-7"')
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in tight.log.read_text().splitlines() if line.strip()]
+        gone = [
+            line for line in lines if line.get("path") == "/v1/audit" and line["bytes_in"] == 15
+        ]
+        if gone:
+            assert gone[-1]["status"] == 400
+            assert "Traceback" not in tight.log.read_text()
+            return
+        time.sleep(0.1)
+    pytest.fail("the request of a client that went away was not logged")
 
 
 def test_every_request_is_one_json_line_in_the_log(tight: Server) -> None:

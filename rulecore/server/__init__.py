@@ -27,18 +27,41 @@ evaluate at a time: for more cores, run one service per core behind a reverse pr
 
 from __future__ import annotations
 
-from ._app import create_app
-from ._config import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, TOKEN_ENV, ServiceConfig, parse_size
-from ._openapi import openapi_document
-from ._run import run_service
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._config import (
+    DEFAULT_MAX_BODY,
+    DEFAULT_TIMEOUT,
+    TOKEN_ENV,
+    CannotListen,
+    ServiceConfig,
+    parse_size,
+)
+
+if TYPE_CHECKING:
+    from ._app import create_app
+    from ._openapi import openapi_document
+    from ._run import run_service
 
 __all__ = [
     "DEFAULT_MAX_BODY",
     "DEFAULT_TIMEOUT",
     "TOKEN_ENV",
+    "CannotListen",
     "ServiceConfig",
     "create_app",
     "openapi_document",
     "parse_size",
     "run_service",
 ]
+
+#: What needs Starlette or uvicorn is imported when first used, so that the options of
+#: ``rulecore serve`` can be read (and a missing extra reported) without them.
+_LAZY = {"create_app": "._app", "openapi_document": "._openapi", "run_service": "._run"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ from rulecore import __version__
 from rulecore._checks import AnyCheck, CrossRecordCheck
 from rulecore._engine import Engine
 from rulecore._findings import finding_json
-from rulecore._i18n import _
+from rulecore._i18n import _, ngettext
 from rulecore._model import PLAUSIBLE_RANGE, Record, decode_record, outside_plausible_range
 from rulecore._plugins import Registry
 from rulecore._standards import StandardsInvalid, load_standards, unknown_check
@@ -211,7 +211,11 @@ async def validate(request: Request) -> Response:
         raise Problem(
             422,
             "invalid_standard",
-            _("the standard is not valid: {count} problems").format(count=len(result["errors"])),
+            ngettext(
+                "the standard is not valid: {count} problem",
+                "the standard is not valid: {count} problems",
+                len(result["errors"]),
+            ).format(count=len(result["errors"])),
             result["errors"],
         )
     return json_response(result)
@@ -300,13 +304,16 @@ async def reload(request: Request) -> Response:
 
 
 def _reload_refused(invalid: StandardsInvalid) -> Problem:
+    count = len(invalid.errors)
+    message = ngettext(
+        "the standards were not reloaded, and the ones loaded before still serve: {count} problem",
+        "the standards were not reloaded, and the ones loaded before still serve: {count} problems",
+        count,
+    )
     return Problem(
         422,
         "invalid_standard",
-        _(
-            "the standards were not reloaded, and the ones loaded before still serve: "
-            "{count} problems"
-        ).format(count=len(invalid.errors)),
+        message.format(count=count),
         [located(error) for error in invalid.errors],
     )
 

@@ -41,6 +41,10 @@ def parse_size(text: str) -> int:
     return size
 
 
+class CannotListen(Exception):
+    """The service cannot listen where it was asked to (a port in use, an unknown host)."""
+
+
 def _cores() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1

@@ -11,12 +11,12 @@ import hmac
 import json
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import IO, Any
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -102,27 +102,37 @@ def _declared_length(request: Request, limit: int) -> None:
         raise too_large(limit)  # refused before a byte of it is read
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused (413) as soon as more than ``limit`` bytes have arrived."""
+async def _chunks(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive, refused (413) as soon as more than ``limit`` bytes
+    have, and 400 when the client goes away before the end of it."""
     _declared_length(request, limit)
-    chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            yield chunk
+    except ClientDisconnect:
+        raise Problem(
+            400,
+            "incomplete_body",
+            _("the client went away after {size} bytes, before the end of the body").format(
+                size=size
+            ),
+        ) from None
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, bounded by ``limit`` as it arrives (:func:`_chunks`)."""
+    return b"".join([chunk async for chunk in _chunks(request, limit)])
 
 
 async def spool_body(request: Request, limit: int, handle: IO[bytes]) -> int:
-    """Write the body to ``handle`` as it arrives, refused (413) past ``limit`` bytes."""
-    _declared_length(request, limit)
+    """Write the body to ``handle`` as it arrives, bounded by ``limit`` (:func:`_chunks`)."""
     size = 0
-    async for chunk in request.stream():
+    async for chunk in _chunks(request, limit):
         size += len(chunk)
-        if size > limit:
-            raise too_large(limit)
         handle.write(chunk)
     return size
 
