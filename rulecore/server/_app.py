@@ -27,7 +27,7 @@ from rulecore._checks import AnyCheck, CrossRecordCheck
 from rulecore._engine import Engine
 from rulecore._findings import finding_json
 from rulecore._i18n import _, ngettext
-from rulecore._model import PLAUSIBLE_RANGE, Record, decode_record, outside_plausible_range
+from rulecore._model import Record, decode_record
 from rulecore._plugins import Registry
 from rulecore._standards import StandardsInvalid, load_standards, unknown_check
 from rulecore._yaml import SourceError
@@ -46,61 +46,10 @@ from ._http import (
     timed_out,
 )
 from ._openapi import openapi_document
+from ._requests import parse_as_of, safe_file_name, service_of
 from ._service import Service
 
 _encode = msgspec.json.Encoder().encode
-
-
-def service_of(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-# ---------------------------------------------------------------------------------------------
-# query parameters
-# ---------------------------------------------------------------------------------------------
-
-
-def parse_as_of(value: str | None) -> datetime | None:
-    """``?as_of=``: judge open cases as of this moment, as ``rulecore audit --as-of`` does."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad_query(
-            _("as_of {value!r} is not an ISO 8601 timestamp").format(value=value)
-        ) from None
-    if moment.tzinfo is None:
-        raise _bad_query(
-            _("as_of {value!r} needs a UTC offset, such as +00:00 or Z").format(value=value)
-        )
-    if outside_plausible_range(moment):
-        raise _bad_query(
-            _("as_of {value!r} is outside the dates rulecore audits, {range}").format(
-                value=value, range=PLAUSIBLE_RANGE
-            )
-        )
-    return moment
-
-
-_TRUE = frozenset(("1", "true", "yes", "on"))
-_FALSE = frozenset(("", "0", "false", "no", "off"))
-
-
-def parse_flag(query: Mapping[str, str], name: str) -> bool:
-    value = query.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise _bad_query(
-        _("{name} must be true or false, not {value!r}").format(name=name, value=value)
-    )
-
-
-def _bad_query(message: str) -> Problem:
-    return Problem(400, "bad_query", message)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,13 +122,6 @@ def _identity_only(request: Request) -> None:
 # ---------------------------------------------------------------------------------------------
 # POST /v1/validate
 # ---------------------------------------------------------------------------------------------
-
-
-def safe_file_name(given: str, default: str) -> str:
-    """A caller's file name, reduced to its last part and to letters, digits, ``.-_``."""
-    name = given.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char if char.isalnum() or char in "._-" else "_" for char in name)
-    return default if name.strip("._") == "" else name[:100]
 
 
 def validate_text(body: bytes, name: str, registry: Registry) -> dict[str, Any]:
@@ -403,15 +345,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.start()
         async with anyio.create_task_group() as task_group:
-            hangup = getattr(signal, "SIGHUP", None)
-            loop = _running_loop()
-            if hangup is not None and loop is not None:
-                loop.add_signal_handler(hangup, _reload_on_hangup(service, task_group))
+            hangup = _listen_for_hangup(_reload_on_hangup(service, task_group))
             try:
                 yield
             finally:
-                if hangup is not None and loop is not None:
-                    loop.remove_signal_handler(hangup)
+                if hangup is not None:
+                    hangup.remove_signal_handler(signal.SIGHUP)
                 task_group.cancel_scope.cancel()
 
     routes = [
@@ -447,10 +386,16 @@ def create_app(
     return app
 
 
-def _running_loop() -> Any:
+def _listen_for_hangup(reload: Callable[[], None]) -> Any:
+    """Reload on SIGHUP, where there is one and this is the main thread's loop (an app
+    embedded in another server's thread goes without); the loop, to stop listening."""
     import asyncio
 
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
+    if not hasattr(signal, "SIGHUP"):
         return None
+    try:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    except (RuntimeError, ValueError, NotImplementedError):
+        return None
+    return loop

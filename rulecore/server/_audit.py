@@ -34,6 +34,7 @@ from rulecore._standards import StandardsInvalid
 from rulecore._yaml import SourceError
 
 from ._http import Problem, deadline_of, located, spool_body, timed_out
+from ._requests import parse_as_of, parse_flag, safe_file_name, service_of
 from ._service import Service
 
 NDJSON = "application/x-ndjson"
@@ -62,8 +63,6 @@ class AuditRequest(NamedTuple):
 
 
 async def audit_endpoint(request: Request) -> Response:
-    from ._app import parse_as_of, parse_flag, safe_file_name, service_of
-
     service = service_of(request)
     query = request.query_params
     as_of = parse_as_of(query.get("as_of"))
