@@ -3,7 +3,7 @@ and driven with httpx, as a system that embeds rulecore over HTTP would.
 
 Two services start once for this module: ``guarded`` (a token, the default limits, a copy of
 the shipped standards that the reload tests change) and ``tight`` (no token, a 64 KB body
-limit and a one-second time limit).
+limit, a one-second time limit, and the ServiceNow example's standards and field mapping).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from rulecore.cli import main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "examples" / "records"
+SERVICENOW = ROOT / "examples" / "servicenow"
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -124,7 +125,12 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("tight")
-    server = _start(folder, ROOT / "standards", "--max-body", "64KB", "--request-timeout", "1")
+    server = _start(
+        folder,
+        SERVICENOW,
+        *("--mapping", str(SERVICENOW / "servicenow.mapping.yaml")),
+        *("--max-body", "64KB", "--request-timeout", "1"),
+    )
     yield server
     _stop(server)
 
@@ -527,6 +533,37 @@ def test_sighup_reloads_the_standards(guarded: Server, client: httpx.Client) -> 
 # ---------------------------------------------------------------------------------------------
 # limits and the log
 # ---------------------------------------------------------------------------------------------
+
+
+def test_an_export_read_through_the_mapping_gives_the_cli_report(tight: Server) -> None:
+    export = SERVICENOW / "incidents-slice.csv.gz"
+    source = "incidents-slice.csv.gz"
+    mapping = SERVICENOW / "servicenow.mapping.yaml"
+    expected = _cli(
+        "audit", str(export), "-s", str(SERVICENOW), "--mapping", str(mapping), "--format", "json"
+    )
+    answer = httpx.post(
+        f"{tight.url}/v1/audit", params={"source": source}, content=export.read_bytes(), timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    assert json.loads(answer.content)["summary"]["records"]["evaluated"] > 0
+    assert answer.content == expected.replace(str(export).encode(), source.encode())
+
+
+def test_an_export_the_mapping_cannot_read_is_422_located(tight: Server) -> None:
+    answer = httpx.post(
+        f"{tight.url}/v1/audit", params={"source": "wrong.csv"}, content=b"a,b\n1,2\n"
+    )
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["error"] == "unreadable_input"
+    first = problem["errors"][0]
+    assert (first["file"], first["line"]) == (str(SERVICENOW / "servicenow.mapping.yaml"), 19)
+    assert (
+        first["message"] == "column 'number' is not in the header of wrong.csv (its columns: a, b)"
+    )
+    assert all("header of wrong.csv" in error["message"] for error in problem["errors"])
+    assert "rulecore-audit-" not in answer.text  # the temporary file's name never shows
 
 
 def test_a_declared_body_over_the_limit_is_refused_413(tight: Server) -> None:

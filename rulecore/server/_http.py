@@ -71,13 +71,16 @@ def located(error: SourceError, rename: Mapping[str, str] | None = None) -> dict
     """A located problem as JSON: file, line, column, message, and the one line
     ``rulecore validate`` prints for it.  ``rename`` gives a temporary file its caller's name."""
     where = error.location
-    path = (rename or {}).get(where.path, where.path)
+    path, message = where.path, error.message
+    for temporary, name in (rename or {}).items():
+        path = name if path == temporary else path
+        message = message.replace(temporary, name)
     return {
         "file": path,
         "line": where.line,
         "column": where.column,
-        "message": error.message,
-        "text": f"{path}:{where.line}:{where.column}: {error.message}",
+        "message": message,
+        "text": f"{path}:{where.line}:{where.column}: {message}",
     }
 
 
