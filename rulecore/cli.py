@@ -1321,6 +1321,83 @@ def new_standard(name: str, check: str, folder: Path) -> None:
     click.echo(_("next:"))
     click.echo(f"  rulecore validate {folder}")
     click.echo(f"  rulecore test {written.files[1]}")
+# serve
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_max_body(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    from .server._config import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.command()
+@_standards_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="The port."
+)
+@_mapping_option
+@_reader_option
+@click.option(
+    "--max-body",
+    default="10MB",
+    show_default=True,
+    callback=_parse_max_body,
+    help="The largest request body (as sent, so compressed if gzip): 10MB, 512KB, bytes.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds a request may take, reading its body included (then 504).",
+)
+def serve(
+    standards: tuple[Path, ...],
+    host: str,
+    port: int,
+    mapping: Path | None,
+    reader: str | None,
+    max_body: int,
+    request_timeout: float,
+) -> None:
+    """Serve the standards over HTTP (needs the server extra); see docs/service.md."""
+    from ._i18n import _
+
+    try:
+        from .server import TOKEN_ENV, CannotListen, ServiceConfig, run_service
+    except ImportError as missing:
+        raise UsageFailure(
+            _("rulecore serve needs the server extra: pip install 'rulecore[server]' "
+              "(missing: {name})").format(name=missing.name)
+        ) from None
+    registry = _registry()
+    reader_options: dict[str, Any] = {}
+    if mapping is not None:
+        reader, reader_options = reader or "mapping", {"mapping": mapping.resolve()}
+    reader = reader or "jsonl"
+    if reader not in registry.readers:
+        known = ", ".join(registry.readers) or "none"
+        raise UsageFailure(
+            _("unknown reader {name!r}; known readers: {known}").format(name=reader, known=known)
+        )
+    engine = _standards_or_exit(standards, registry)
+    config = ServiceConfig(
+        standards=tuple(standards),
+        reader=reader,
+        reader_options=reader_options,
+        token=os.environ.get(TOKEN_ENV) or None,
+        max_body=max_body,
+        request_timeout=request_timeout,
+    )
+    try:
+        run_service(config, registry, engine, host, port)
+    except CannotListen as error:
+        raise UsageFailure(str(error)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,68 @@
+"""What the endpoints read from a request besides its body: its query, and the service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from starlette.requests import Request
+
+from rulecore._i18n import _
+from rulecore._model import PLAUSIBLE_RANGE, outside_plausible_range
+
+from ._http import Problem
+from ._service import Service
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """``?as_of=``: judge open cases as of this moment, as ``rulecore audit --as-of`` does."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad_query(
+            _("as_of {value!r} is not an ISO 8601 timestamp").format(value=value)
+        ) from None
+    if moment.tzinfo is None:
+        raise _bad_query(
+            _("as_of {value!r} needs a UTC offset, such as +00:00 or Z").format(value=value)
+        )
+    if outside_plausible_range(moment):
+        raise _bad_query(
+            _("as_of {value!r} is outside the dates rulecore audits, {range}").format(
+                value=value, range=PLAUSIBLE_RANGE
+            )
+        )
+    return moment
+
+
+_TRUE = frozenset(("1", "true", "yes", "on"))
+_FALSE = frozenset(("", "0", "false", "no", "off"))
+
+
+def parse_flag(query: Mapping[str, str], name: str) -> bool:
+    value = query.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise _bad_query(
+        _("{name} must be true or false, not {value!r}").format(name=name, value=value)
+    )
+
+
+def _bad_query(message: str) -> Problem:
+    return Problem(400, "bad_query", message)
+
+
+def safe_file_name(given: str, default: str) -> str:
+    """A caller's file name, reduced to its last part and to letters, digits, ``.-_``."""
+    name = given.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(char if char.isalnum() or char in "._-" else "_" for char in name)
+    return default if name.strip("._") == "" else name[:100]
