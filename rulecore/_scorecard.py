@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ._findings import Finding
 from ._i18n import N_, _, dimension_label, outcome_label
-from ._summary import Counts, Summary
+from ._summary import STRONG_AT, Counts, Summary
 
 #: How a shell reports a process ended by a closed pipe (128 + SIGPIPE).
 CLOSED_PIPE_EXIT = 141
@@ -76,6 +76,15 @@ SERVICE_LEVEL_COLUMNS = (
     N_("met"),
 )
 
+SERVICE_TYPE_COLUMNS = (N_("group"), N_("procedural"), N_("personal"), N_("service type"))
+#: Martin's four service types, as the summary names them, and how the scorecard shows them.
+SERVICE_TYPE_NAMES = {
+    "quality": (N_("quality"), "green"),
+    "factory": (N_("factory"), "yellow"),
+    "friendly zoo": (N_("friendly zoo"), "yellow"),
+    "freezer": (N_("freezer"), "red"),
+}
+
 
 def _table(title: str, first: Sequence[str]) -> Table:
     table = Table(title=title, title_justify="left", expand=False)
@@ -114,6 +123,33 @@ def _service_level_table(summary: Summary) -> Table:
             level["actual_text"],
             str(level["judged"]),
             verdict,
+        )
+    return table
+
+
+def _service_type_table(summary: Summary) -> Table | None:
+    """Martin's quadrant per group: only when the audit is grouped and both sides were judged."""
+    placed = summary.service_types
+    if not any(entry["by"] is not None for entry in placed):
+        return None
+    table = Table(
+        title=_("Service types (a side is strong at {share} or more)").format(
+            share=f"{STRONG_AT:.0%}"
+        ),
+        title_justify="left",
+    )
+    for name in SERVICE_TYPE_COLUMNS:
+        table.add_column(_(name), justify="left" if name in ("group", "service type") else "right")
+    # The groups first, the whole audit last, as "all" closes the table of dimensions.
+    for entry in sorted(placed, key=lambda entry: entry["by"] is None):
+        group = (
+            _(GROUP_NAMES.get(entry["group"], entry["group"]))
+            if entry["by"] is None
+            else f"{entry['by']}={entry['group']}"
+        )
+        name, style = SERVICE_TYPE_NAMES[entry["type"]]
+        table.add_row(
+            group, _share(entry["procedural"]), _share(entry["personal"]), Text(_(name), style=style)
         )
     return table
 
@@ -167,6 +203,9 @@ def render_scorecard(
             if breakdown.by == attribute:
                 table.add_row(breakdown.value, *_counts_row(breakdown.counts))
         console.print(table)
+    service_types = _service_type_table(summary)
+    if service_types is not None:
+        console.print(service_types)
 
     if summary.baseline is not None:
         base = summary.baseline
