@@ -149,7 +149,10 @@ def _service_type_table(summary: Summary) -> Table | None:
         )
         name, style = SERVICE_TYPE_NAMES[entry["type"]]
         table.add_row(
-            group, _share(entry["procedural"]), _share(entry["personal"]), Text(_(name), style=style)
+            group,
+            _share(entry["procedural"]),
+            _share(entry["personal"]),
+            Text(_(name), style=style),
         )
     return table
 
