@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from . import __version__
-from ._i18n import _
+from ._i18n import N_, _
 from ._yaml import Location, SourceError
 
 #: The verdicts a reviewer may give, in order of severity: the categories kappa is over.
@@ -33,7 +33,7 @@ Z_95 = 1.959963984540054
 CI_METHOD = "fleiss-cohen-everitt-1969"
 AGREEMENT_SCHEMA_ID = "https://rulecore.dev/schemas/agreement.schema.json"
 #: How the verdict on a whole record (a row without a rule) is named in tables and history.
-WHOLE_RECORD = "(whole record)"
+WHOLE_RECORD = N_("(whole record)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -663,3 +663,25 @@ def landis_koch(kappa: float | None) -> str:
         if kappa <= upper:
             return name
     return "almost perfect"
+
+
+#: Landis and Koch's names stay English in data; these are their labels on the terminal and page.
+STRENGTHS = {
+    "undefined": N_("undefined"),
+    "poor": N_("poor"),
+    "slight": N_("slight"),
+    "fair": N_("fair"),
+    "moderate": N_("moderate"),
+    "substantial": N_("substantial"),
+    "almost perfect": N_("almost perfect"),
+}
+
+
+def strength_label(kappa: float | None) -> str:
+    """Landis and Koch's name for ``kappa`` in the current language."""
+    return _(STRENGTHS[landis_koch(kappa)])
+
+
+def whole_record_label() -> str:
+    """What a verdict on a whole record shows in its rule column, in the current language."""
+    return _(WHOLE_RECORD)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
-from ._agreement import CATEGORIES, WHOLE_RECORD, landis_koch
-from ._i18n import _
+from ._agreement import CATEGORIES, strength_label, whole_record_label
+from ._i18n import N_, _, language, outcome_label
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -20,6 +20,24 @@ if TYPE_CHECKING:
 SHOWN_DISAGREEMENTS = 20
 #: Below this many verdicts the large-sample interval is too narrow to trust (docs/agreement.md).
 FEW_VERDICTS = 30
+#: The columns of the table of agreement by rule, translated where they are drawn.
+RULE_COLUMNS = (
+    (N_("rule"), "left"),
+    (N_("compared"), "right"),
+    (N_("agreement"), "right"),
+    (N_("kappa"), "right"),
+    (N_("95% interval"), "right"),
+    (N_("strength"), "left"),
+)
+HISTORY_COLUMNS = (
+    N_("id"),
+    N_("recorded"),
+    N_("label"),
+    N_("compared"),
+    N_("agreement"),
+    N_("kappa"),
+    N_("95% interval"),
+)
 
 
 def few_note() -> str:
@@ -85,44 +103,42 @@ def write_table(stream: IO[str], data: Mapping[str, Any], color: bool = False) -
             agreed=overall["agreed"],
             agreement=_share(overall["agreement"]),
             kappa=_kappa(overall["kappa"]),
-            band=landis_koch(overall["kappa"]),
+            band=strength_label(overall["kappa"]),
             interval=_interval(overall),
         )
     )
     rules = Table(title=_("Agreement by rule"), title_justify="left")
-    for name, justify in (
-        ("rule", "left"),
-        ("compared", "right"),
-        ("agreement", "right"),
-        ("kappa", "right"),
-        ("95% interval", "right"),
-        ("strength", "left"),
-    ):
-        rules.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for rule in [*data["rules"], {**overall, "rule": "all"}]:
+    for name, justify in RULE_COLUMNS:
+        rules.add_column(_(name), justify=justify)  # type: ignore[arg-type]
+    for rule in [*data["rules"], {**overall, "rule": _("all")}]:
         rules.add_row(
-            rule["rule"] or WHOLE_RECORD,
+            rule["rule"] or whole_record_label(),
             str(rule["compared"]),
             _share(rule["agreement"]),
             _kappa(rule["kappa"]),
             _interval(rule),
-            landis_koch(rule["kappa"]),
+            strength_label(rule["kappa"]),
         )
     console.print(rules)
     confusion = Table(title=_("Audit against reviewers"), title_justify="left")
     confusion.add_column(_("audit ↓ reviewer →"))
     for category in CATEGORIES:
-        confusion.add_column(category, justify="right")
+        confusion.add_column(outcome_label(category), justify="right")
     for engine in CATEGORIES:
-        confusion.add_row(engine, *(str(overall["confusion"][engine][r]) for r in CATEGORIES))
+        counts = overall["confusion"][engine]
+        confusion.add_row(outcome_label(engine), *(str(counts[r]) for r in CATEGORIES))
     console.print(confusion)
     _print_disagreements(console, data)
     if data["skipped"]:
         console.print(_("Not compared: {count}").format(count=len(data["skipped"])))
         for item in data["skipped"]:
             console.print(
-                f"  {item['source']} {item['record']} {item['rule'] or WHOLE_RECORD}: "
-                f"{item['reason']}",
+                _("  {source} {record} {rule}: {reason}").format(
+                    source=item["source"],
+                    record=item["record"],
+                    rule=item["rule"] or whole_record_label(),
+                    reason=item["reason"],
+                ),
                 markup=False,
             )
     if any(rule["compared"] < FEW_VERDICTS for rule in [*data["rules"], overall]):
@@ -138,17 +154,27 @@ def _print_disagreements(console: Any, data: Mapping[str, Any]) -> None:
         return
     console.print(_("Disagreements: {count}").format(count=len(disagreements)))
     for item in disagreements[:SHOWN_DISAGREEMENTS]:
-        rule = item["rule"] or WHOLE_RECORD
         console.print(
-            f"  {item['record']} {rule}: audit {item['engine']}, reviewer {item['verdict']}"
+            _("  {record} {rule}: audit {engine}, reviewer {verdict}").format(
+                record=item["record"],
+                rule=item["rule"] or whole_record_label(),
+                engine=outcome_label(item["engine"]),
+                verdict=outcome_label(item["verdict"]),
+            )
             + (f" ({item['reviewer']})" if item["reviewer"] else "")
             + f"  [{item['source']}]",
             markup=False,
         )
         if item["notes"]:
-            console.print(f"      {_('notes')}: {item['notes']}", markup=False)
+            console.print(_("      notes: {notes}").format(notes=item["notes"]), markup=False)
         for finding in item["findings"]:
-            prefix = "" if item["rule"] else f"{finding['rule']} {finding['outcome']}: "
+            prefix = (
+                ""
+                if item["rule"]
+                else _("{rule} {outcome}: ").format(
+                    rule=finding["rule"], outcome=outcome_label(finding["outcome"])
+                )
+            )
             console.print(f"      {prefix}{finding['message']}", markup=False)
     hidden = len(disagreements) - SHOWN_DISAGREEMENTS
     if hidden > 0:
@@ -168,14 +194,21 @@ def render_html(data: Mapping[str, Any], title: str | None = None) -> str:
         keep_trailing_newline=True,
     )
     environment.filters.update(
-        share=_share, kappa=_kappa, interval=_interval, band=landis_koch, evidence=evidence_line
+        share=_share,
+        kappa=_kappa,
+        interval=_interval,
+        band=strength_label,
+        evidence=evidence_line,
+        outcome=outcome_label,
     )
     return environment.get_template("agreement.html.j2").render(
+        _=_,
+        html_lang="zh-Hans" if language() == "zh" else "en",
         title=title or _("Agreement with reviewers"),
         version=__version__,
         data=data,
         overall=data["overall"],
-        whole_record=WHOLE_RECORD,
+        whole_record=whole_record_label(),
         few=FEW_VERDICTS,
         few_note=few_note(),
     )
@@ -186,8 +219,8 @@ def history_table(entries: Sequence[AgreementEntry], store: Path) -> Table:
     from rich.table import Table
 
     table = Table(title=_("Agreement history ({store})").format(store=store), title_justify="left")
-    for column in ("id", "recorded", "label", "compared", "agreement", "kappa", "95% interval"):
-        table.add_column(column)
+    for column in HISTORY_COLUMNS:
+        table.add_column(_(column))
     for entry in entries:
         table.add_row(
             str(entry.id),

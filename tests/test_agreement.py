@@ -653,3 +653,40 @@ def test_a_workbook_given_as_the_reviewed_file_asks_for_csv(small: tuple[Path, P
     workbook = reviewed.with_suffix(".xlsx")
     workbook.write_bytes(b"PK\x03\x04")
     assert "save it as CSV" in _error(_agree(str(workbook), str(report)))
+
+
+# ---------------------------------------------------------------------------------------------
+# in Chinese
+# ---------------------------------------------------------------------------------------------
+
+
+def test_agree_speaks_chinese_on_the_terminal_and_the_page(report: Path, tmp_path: Path) -> None:
+    from rulecore._i18n import set_language
+
+    html_path = tmp_path / "agreement.html"
+    try:
+        args = ["--lang", "zh", "agree", str(REVIEWED), str(report)]
+        table = CliRunner().invoke(main, args)
+        page = CliRunner().invoke(main, [*args, "--format", "html", "-o", str(html_path)])
+    finally:
+        set_language("en")  # the language is per process: leave it as the other tests expect
+    assert table.exit_code == 0, table.output
+    assert page.exit_code == 0, page.output
+    out = table.stdout
+    assert re.search(r"┃ 规则\s+┃ 比较数 ┃ 一致率 ┃ kappa ┃\s+95% 区间 ┃ 一致强度\s+┃", out)
+    assert re.search(r"┃ 审核 ↓ 复核 → ┃ 通过 ┃ 警告 ┃ 不通过 ┃", out)
+    assert re.search(r"│ 全部\s+│\s+40 │", out)
+    wrong = [row for row in _rows() if row["outcome"] != row["verdict"]]
+    assert wrong
+    labels = {"pass": "通过", "warn": "警告", "fail": "不通过"}
+    for row in wrong:
+        line = f"{row['record']} {row['rule']}：审核 {labels[row['outcome']]}，复核 "
+        assert line + labels[row["verdict"]] in out
+    for english in ("Agreement by rule", "compared", "strength", "audit ", "reviewer ", "notes:"):
+        assert english not in out, english
+    html = html_path.read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in html
+    for words in ("<h2>各规则</h2>", "<h2>不一致之处</h2>", "<span>比较的结论数</span>"):
+        assert words in html
+    for english in ("By rule", "Where they disagree", "verdicts compared", ">reviewer<", ">pass<"):
+        assert english not in html, english
