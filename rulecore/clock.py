@@ -213,7 +213,7 @@ class Schedule:
 
     def __post_init__(self) -> None:
         if self.timezone is not None:
-            _load_zone(self.timezone, owner=f"schedule {self.name!r}")
+            _load_zone(self.timezone, owner=_("schedule {name!r}").format(name=self.name))
         _check_weekly(self.name, self.weekly)
         _check_holiday_dates(self.name, self.holidays)
         exceptions = _checked_exceptions(self.name, self.exceptions)
@@ -354,18 +354,26 @@ def add_business_seconds(
 
 def _clock_zone(schedule: Schedule | None, tz: str | None) -> ZoneInfo:
     if schedule is not None and schedule.timezone is not None:
-        return _load_zone(schedule.timezone, owner=f"schedule {schedule.name!r}")
+        return _load_zone(
+            schedule.timezone, owner=_("schedule {name!r}").format(name=schedule.name)
+        )
     return _load_zone(tz or "UTC", owner="tz")
 
 
 def _load_zone(key: str, owner: str) -> ZoneInfo:
     if not isinstance(key, str):
-        raise ValueError(f"{owner}: the time zone must be an IANA name, not {key!r}")
+        raise ValueError(
+            _("{owner}: the time zone must be an IANA name, not {key!r}").format(
+                owner=owner, key=key
+            )
+        )
     try:
         return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ValueError(
-            f"{owner}: {key!r} is not a known time zone; use an IANA name such as Europe/London"
+            _(
+                "{owner}: {key!r} is not a known time zone; use an IANA name such as Europe/London"
+            ).format(owner=owner, key=key)
         ) from error
 
 
@@ -1007,7 +1015,9 @@ def _span_backwards(start: float, end: float) -> str:
 def _check_weekly(name: str, weekly: WeeklyHours) -> None:
     if len(weekly) != 7:
         raise ValueError(
-            f"schedule {name!r}: weekly hours need 7 days (Mon..Sun), not {len(weekly)}"
+            _("schedule {name!r}: weekly hours need 7 days (Mon..Sun), not {count}").format(
+                name=name, count=len(weekly)
+            )
         )
     for day_name, windows in zip(DAY_NAMES, weekly, strict=True):
         _check_windows(name, day_name, windows)
@@ -1018,12 +1028,22 @@ def _check_windows(name: str, day_name: str, windows: DayHours) -> None:
     for first_minute, close_minute in windows:
         if not 0 <= first_minute < close_minute <= MINUTES_PER_DAY:
             raise ValueError(
-                f"schedule {name!r}: {day_name} window ({first_minute}, {close_minute}) must "
-                f"open before it closes, within minutes 0..{MINUTES_PER_DAY}"
+                _(
+                    "schedule {name!r}: {day} window ({first}, {close}) must open before it "
+                    "closes, within minutes 0..{last}"
+                ).format(
+                    name=name,
+                    day=day_name,
+                    first=first_minute,
+                    close=close_minute,
+                    last=MINUTES_PER_DAY,
+                )
             )
         if first_minute < previous_close:
             raise ValueError(
-                f"schedule {name!r}: {day_name} windows must be sorted and must not overlap"
+                _("schedule {name!r}: {day} windows must be sorted and must not overlap").format(
+                    name=name, day=day_name
+                )
             )
         previous_close = close_minute
 
@@ -1031,7 +1051,9 @@ def _check_windows(name: str, day_name: str, windows: DayHours) -> None:
 def _check_holiday_dates(name: str, holidays: frozenset[date]) -> None:
     for day in holidays:
         if isinstance(day, datetime) or not isinstance(day, date):
-            raise ValueError(f"schedule {name!r}: holiday {day!r} must be a date")
+            raise ValueError(
+                _("schedule {name!r}: holiday {day!r} must be a date").format(name=name, day=day)
+            )
 
 
 def _checked_exceptions(name: str, exceptions: Mapping[date, DayHours]) -> Mapping[date, DayHours]:
@@ -1107,15 +1129,18 @@ def parse_schedule(name: str, data: Mapping[str, Any]) -> Schedule:
     """
     if not isinstance(data, Mapping):
         raise ValueError(
-            f"schedule {name!r} must be a mapping with timezone, hours and holidays, "
-            f"not {type(data).__name__}"
+            _(
+                "schedule {name!r} must be a mapping with timezone, hours and holidays, not {type}"
+            ).format(name=name, type=type(data).__name__)
         )
-    _reject_unknown_keys(f"schedule {name!r}", data, _SCHEDULE_KEYS)
+    _reject_unknown_keys(_("schedule {name!r}").format(name=name), data, _SCHEDULE_KEYS)
     timezone_name = data.get("timezone")
     if timezone_name is not None and not isinstance(timezone_name, str):
         raise ValueError(
-            f"schedule {name!r}: timezone must be an IANA name such as Europe/London, "
-            f"not {timezone_name!r}"
+            _(
+                "schedule {name!r}: timezone must be an IANA name such as Europe/London, "
+                "not {given!r}"
+            ).format(name=name, given=timezone_name)
         )
     hours = data.get("hours")
     weekly = (_ALL_DAY,) * 7 if hours is None else _parse_hours(name, hours)
@@ -1123,7 +1148,9 @@ def parse_schedule(name: str, data: Mapping[str, Any]) -> Schedule:
     exceptions = {**make_up_days, **_parse_exceptions(name, data.get("exceptions"))}
     schedule = Schedule(name, timezone_name, weekly, holidays, exceptions)
     if not schedule._ever_open:
-        raise ValueError(f"schedule {name!r} is closed every day; give it some hours")
+        raise ValueError(
+            _("schedule {name!r} is closed every day; give it some hours").format(name=name)
+        )
     return schedule
 
 
@@ -1205,14 +1232,20 @@ def _parse_exception_hours(name: str, key: Any, value: Any, where: Sequence[str 
 def _reject_unknown_keys(owner: str, data: Mapping[Any, Any], known: Sequence[str]) -> None:
     unknown = sorted(str(key) for key in data if key not in known)
     if unknown:
-        raise ValueError(f"{owner}: unknown key {unknown[0]!r}; expected one of {', '.join(known)}")
+        raise ValueError(
+            _("{owner}: unknown key {key!r}; expected one of {known}").format(
+                owner=owner, key=unknown[0], known=", ".join(known)
+            )
+        )
 
 
 def _parse_hours(name: str, hours: Any) -> WeeklyHours:
     if not isinstance(hours, Mapping):
         raise ValueError(
-            f"schedule {name!r}: hours must map days to ranges, "
-            f'like mon-fri: "09:00-17:30", not {hours!r}'
+            _(
+                'schedule {name!r}: hours must map days to ranges, like mon-fri: "09:00-17:30", '
+                "not {given!r}"
+            ).format(name=name, given=hours)
         )
     windows_by_day: list[list[Window]] = [[] for _ in DAY_NAMES]
     opened_by: dict[int, str] = {}
@@ -1224,9 +1257,12 @@ def _parse_hours(name: str, hours: Any) -> WeeklyHours:
             (opened_by if windows else closed_by).setdefault(day, str(key))
             if day in opened_by and day in closed_by:
                 raise ValueError(
-                    f"schedule {name!r}: {DAY_NAMES[day]} is closed under "
-                    f"{closed_by[day]!r} but has hours under {opened_by[day]!r}; "
-                    "give each day its hours once"
+                    _(
+                        "schedule {name!r}: {day} is closed under {closed!r} but has hours "
+                        "under {opened!r}; give each day its hours once"
+                    ).format(
+                        name=name, day=DAY_NAMES[day], closed=closed_by[day], opened=opened_by[day]
+                    )
                 )
     return tuple(_merge_windows(windows) for windows in windows_by_day)
 
@@ -1242,8 +1278,10 @@ def _parse_day_key(name: str, key: Any) -> tuple[int, ...]:
         # A range may wrap past Sunday (fri-mon), as people say it.
         return tuple((first + offset) % 7 for offset in range((last - first) % 7 + 1))
     raise ValueError(
-        f"schedule {name!r}: hours key {key!r} is not a day; use mon, tue, wed, thu, fri, "
-        "sat or sun, a range such as mon-fri, or daily"
+        _(
+            "schedule {name!r}: hours key {key!r} is not a day; use mon, tue, wed, thu, fri, "
+            "sat or sun, a range such as mon-fri, or daily"
+        ).format(name=name, key=key)
     )
 
 
@@ -1255,8 +1293,10 @@ def _parse_day_hours(name: str, key: Any, value: Any) -> DayHours:
     if isinstance(value, Sequence) and value:
         return tuple(_parse_range(name, key, item) for item in value)
     raise ValueError(
-        f'schedule {name!r}: hours for {key!r} must be a range like "09:00-17:30", '
-        f'a list of such ranges, or "closed", not {value!r}'
+        _(
+            'schedule {name!r}: hours for {key!r} must be a range like "09:00-17:30", '
+            'a list of such ranges, or "closed", not {given!r}'
+        ).format(name=name, key=key, given=value)
     )
 
 
@@ -1264,16 +1304,20 @@ def _parse_range(name: str, key: Any, text: Any) -> Window:
     match = _RANGE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise ValueError(
-            f"schedule {name!r}: hours for {key!r} has {text!r}, which is not a range "
-            'like "09:00-17:30"'
+            _(
+                "schedule {name!r}: hours for {key!r} has {text!r}, which is not a range "
+                'like "09:00-17:30"'
+            ).format(name=name, key=key, text=text)
         )
     opens = _minute_of_day(name, key, text, int(match[1]), int(match[2]))
     closes = _minute_of_day(name, key, text, int(match[3]), int(match[4]))
     if closes <= opens:
         raise ValueError(
-            f"schedule {name!r}: hours for {key!r} has {text!r}, which ends before it starts; "
-            "split a range that crosses midnight into one that ends at 24:00 and one that "
-            "starts at 00:00 the next day"
+            _(
+                "schedule {name!r}: hours for {key!r} has {text!r}, which ends before it starts; "
+                "split a range that crosses midnight into one that ends at 24:00 and one that "
+                "starts at 00:00 the next day"
+            ).format(name=name, key=key, text=text)
         )
     return opens, closes
 
@@ -1281,8 +1325,10 @@ def _parse_range(name: str, key: Any, text: Any) -> Window:
 def _minute_of_day(name: str, key: Any, text: str, hour: int, minute: int) -> int:
     if minute >= 60 or hour > 24 or (hour == 24 and minute != 0):
         raise ValueError(
-            f"schedule {name!r}: hours for {key!r} has {text!r}, which holds a time that does "
-            "not exist; times run from 00:00 to 24:00"
+            _(
+                "schedule {name!r}: hours for {key!r} has {text!r}, which holds a time that does "
+                "not exist; times run from 00:00 to 24:00"
+            ).format(name=name, key=key, text=text)
         )
     return hour * 60 + minute
 
@@ -1305,17 +1351,23 @@ def _parse_holidays(
         return frozenset(), {}
     if not isinstance(holidays, Mapping):
         raise ValueError(
-            f"schedule {name!r}: holidays must be a mapping with dates, country, subdivision "
-            f"and years, not {holidays!r}"
+            _(
+                "schedule {name!r}: holidays must be a mapping with dates, country, subdivision "
+                "and years, not {given!r}"
+            ).format(name=name, given=holidays)
         )
-    _reject_unknown_keys(f"schedule {name!r}: holidays", holidays, _HOLIDAY_KEYS)
+    _reject_unknown_keys(
+        _("schedule {name!r}: holidays").format(name=name), holidays, _HOLIDAY_KEYS
+    )
     listed = _parse_holiday_dates(name, holidays.get("dates"))
     country = holidays.get("country")
     if country is None:
         for needs_country in ("subdivision", "years", "make_up_days", "make_up_hours"):
             if holidays.get(needs_country) is not None:
                 raise ScheduleError(
-                    f"schedule {name!r}: holidays {needs_country} is only used with a country",
+                    _("schedule {name!r}: holidays {key} is only used with a country").format(
+                        name=name, key=needs_country
+                    ),
                     ["holidays", needs_country],
                 )
         return listed, {}
@@ -1363,7 +1415,9 @@ def _parse_holiday_dates(name: str, dates: Any) -> frozenset[date]:
         return frozenset()
     if isinstance(dates, str) or not isinstance(dates, Sequence):
         raise ValueError(
-            f"schedule {name!r}: holidays dates must be a list of dates, not {dates!r}"
+            _("schedule {name!r}: holidays dates must be a list of dates, not {given!r}").format(
+                name=name, given=dates
+            )
         )
     return frozenset(_parse_holiday_date(name, item) for item in dates)
 
@@ -1377,7 +1431,9 @@ def _parse_holiday_date(name: str, item: Any) -> date:
         except ValueError:
             pass
     raise ValueError(
-        f"schedule {name!r}: holiday date {item!r} is not a date; write it as YYYY-MM-DD"
+        _("schedule {name!r}: holiday date {item!r} is not a date; write it as YYYY-MM-DD").format(
+            name=name, item=item
+        )
     )
 
 
@@ -1393,8 +1449,10 @@ def _parse_years(name: str, years: Any) -> tuple[int, ...]:
     ):
         return tuple(sorted(set(years)))
     raise ValueError(
-        f"schedule {name!r}: holidays years must be a list of years such as [2025, 2026], "
-        f"not {years!r}"
+        _(
+            "schedule {name!r}: holidays years must be a list of years such as [2025, 2026], "
+            "not {given!r}"
+        ).format(name=name, given=years)
     )
 
 
@@ -1411,8 +1469,10 @@ def _country_holidays(
         subdivision is not None and not isinstance(subdivision, str)
     ):
         raise ValueError(
-            f"schedule {name!r}: holidays country and subdivision must be codes such as GB "
-            f"and ENG, not {country!r} and {subdivision!r}"
+            _(
+                "schedule {name!r}: holidays country and subdivision must be codes such as GB "
+                "and ENG, not {country!r} and {subdivision!r}"
+            ).format(name=name, country=country, subdivision=subdivision)
         )
     import holidays as holiday_calendars  # only schedules that name a country pay for it
 
@@ -1423,13 +1483,21 @@ def _country_holidays(
         known = holiday_calendars.list_supported_countries()
         if country_code in known:
             raise ValueError(
-                f"schedule {name!r}: holidays subdivision {subdivision!r} is not a subdivision "
-                f"of {country_code} that the holidays package knows; "
-                f"known: {', '.join(known[country_code])}"
+                _(
+                    "schedule {name!r}: holidays subdivision {subdivision!r} is not a subdivision "
+                    "of {country} that the holidays package knows; known: {known}"
+                ).format(
+                    name=name,
+                    subdivision=subdivision,
+                    country=country_code,
+                    known=", ".join(known[country_code]),
+                )
             ) from error
         raise ValueError(
-            f"schedule {name!r}: holidays country {country!r} is not a country the holidays "
-            "package knows; use an ISO 3166 code such as GB or US"
+            _(
+                "schedule {name!r}: holidays country {country!r} is not a country the holidays "
+                "package knows; use an ISO 3166 code such as GB or US"
+            ).format(name=name, country=country)
         ) from error
     days_off = frozenset(calendar.keys())
     # The set may hold days of years not asked for (the package fills it by year rules).
