@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ._baseline import Baseline
+from ._budget import RuleBudget
 from ._engine import AuditRun, Engine, _NullSink
 from ._findings import Finding
 from ._inputs import plan_inputs, read_file, read_inputs
@@ -233,6 +234,7 @@ class _Setup(NamedTuple):
     group_by: tuple[str, ...]
     waivers: Waivers | None
     with_evidence: bool
+    rule_timeout: float | None = None
 
 
 #: A shard's output, in order: a finding, a rejection, or the end of a record (its id; or the
@@ -247,6 +249,8 @@ class _ShardResult:
     waivers_used: set[Location] = field(default_factory=set)
     #: The reader raised: this process reads the file again, to fail as one process would.
     reread: bool = False
+    #: The values the rules name that this shard's records held.
+    occurred: frozenset[tuple[str, Any]] = frozenset()
 
 
 class _Collector:
@@ -281,20 +285,22 @@ def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
     )
     items = engine.registry.readers[shard.reader][1].read(shard.path, options)
     takes_cross_record = engine.takes_cross_record
-    while True:
-        try:
-            item = next(items)
-        except StopIteration:
-            break
-        except Exception:  # replayed by the parent, which reports it as one process would
-            return _ShardResult(reread=True)
-        if isinstance(item, Rejection):
-            entries.append(item)
-            continue
-        run.add(item)
-        entries.append(item if takes_cross_record(item) else item.id)
+    with RuleBudget(setup.rule_timeout):
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except Exception:  # replayed by the parent, which reports it as one process would
+                return _ShardResult(reread=True)
+            if isinstance(item, Rejection):
+                entries.append(item)
+                continue
+            run.add(item)
+            entries.append(item if takes_cross_record(item) else item.id)
     result.tally = run.tally
     result.waivers_used = set(waivers.used) if waivers is not None else set()
+    result.occurred = run.occurrences.occurred()
     return result
 
 
@@ -496,6 +502,7 @@ def audit_planned(
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
     shard_bytes: int | None = None,
+    rule_timeout: float | None = None,
 ) -> Summary:
     """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
@@ -518,6 +525,7 @@ def audit_planned(
             group_by=group_by,
             waivers=waivers,
             baseline=baseline,
+            rule_timeout=rule_timeout,
         )
     sink = sink or _NullSink()
     setup = _Setup(
@@ -528,6 +536,7 @@ def audit_planned(
         tuple(group_by),
         waivers,
         bool(getattr(sink, "needs_evidence", True)),
+        rule_timeout,
     )
     run = AuditRun(
         engine,
@@ -539,7 +548,10 @@ def audit_planned(
         baseline=baseline,
     )
     replay = _Replay(run, on_item or _nothing)
-    with _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool:
+    with (
+        _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool,
+        RuleBudget(rule_timeout),  # the cross-record rules, and files read again, run here
+    ):
         for shard, result in pool.results(shards, WINDOW_PER_JOB * jobs):
             if shard.file in replay.read_here:
                 continue
@@ -601,6 +613,7 @@ class _Replay:
             run.tally.merge(result.tally)
         if run.waivers is not None:
             run.waivers.used |= result.waivers_used
+        run.occurrences.merge(result.occurred)
         self.items[shard.file] = self.items.get(shard.file, 0) + items
 
     def read_rest_here(
@@ -629,6 +642,7 @@ def audit_files(
     group_by: Sequence[str] = (),
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
+    rule_timeout: float | None = None,
 ) -> Summary:
     """Audit the files and folders ``inputs`` against the ``standards``, as ``rulecore audit``
     does, with ``jobs`` processes (``"auto"``: one per usable core).
@@ -637,6 +651,8 @@ def audit_files(
     :param mapping: read exports through this field mapping (``--mapping``).
     :param plugins: modules to register as plugins besides the installed ones, by import name,
         so that every worker can import them too.
+    :param rule_timeout: seconds a check may run on one record, in any process, before it is
+        stopped and its outcome is an ``error`` (``None``: no limit), as ``--rule-timeout``.
 
     The other parameters are those of :meth:`Engine.audit`.  Raises :class:`ShardFailed` when
     a worker dies, and what ``Engine.from_paths`` and ``plan_inputs`` raise.
@@ -661,4 +677,5 @@ def audit_files(
         group_by=group_by,
         waivers=waivers,
         baseline=baseline,
+        rule_timeout=rule_timeout,
     )

@@ -12,6 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ._findings import Finding
+from ._i18n import _
+from ._occurrences import scorecard_lines
 from ._summary import Counts, Summary
 
 #: How a shell reports a process ended by a closed pipe (128 + SIGPIPE).
@@ -146,6 +148,14 @@ def render_scorecard(
                 f"  expired {expired['expires']}: {expired['source']} ({expired['reason']})",
                 markup=False,
             )
+    if summary.never_occurred:
+        console.print(Text(_("Named by the standards, never in the records"), style="bold"))
+        named = Table.grid(padding=(0, 1))
+        named.add_column(no_wrap=True)
+        named.add_column()
+        for value, where in scorecard_lines(summary.never_occurred):
+            named.add_row(Text(f"  {value}"), Text(where))
+        console.print(named)
     if worst:
         console.print(Text("First failures to look at", style="bold"))
         # A grid, so that a long message wraps under itself rather than under the record id.
