@@ -16,13 +16,13 @@ compares as the checks do, patterns (``Wait*``) and all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ._i18n import _, ngettext
 from ._model import Record
-from ._selectors import matching_set
-from ._timeline import field_key
+from ._selectors import Patterns, matching_set
+from ._timeline import field_key, timeline_index
 
 __all__ = [
     "Expected",
@@ -130,24 +130,30 @@ class Occurrences:
 
     def __init__(self, expected: Sequence[Expected]) -> None:
         self.expected = tuple(expected)
-        #: by what each value is compared with: the values still to occur, as listed, and a
-        #: set to test membership in (patterns included)
-        self._waiting: dict[str, dict[Any, frozenset[Any]]] = {}
+        #: by what each value is compared with: the values still to occur, as listed, each
+        #: with its pattern (``None`` for a plain value, which is looked up)
+        self._waiting: dict[str, dict[Any, frozenset[Any] | None]] = {}
         for item in self.expected:
             key = _as_listed(item)
             if key is not None:
-                self._waiting.setdefault(item.compared_with, {})[key] = matching_set((key,))
+                pattern = matching_set((key,))
+                self._waiting.setdefault(item.compared_with, {})[key] = (
+                    pattern if isinstance(pattern, Patterns) else None
+                )
         self.pending = any(self._waiting.values())
 
     def observe(self, record: Record) -> None:
         """Note the values ``record``'s events hold; stop waiting for those that occurred."""
-        events = record.events
         for compared_with, waiting in self._waiting.items():
             if not waiting:
                 continue
-            seen = _values_in(events, compared_with)
-            for value, matches in list(waiting.items()):
-                if any(_holds(matches, one) for one in seen):
+            seen = _values_in(record, compared_with)
+            for value, pattern in list(waiting.items()):
+                if pattern is None:
+                    found = _holds(seen, value)
+                else:
+                    found = any(_holds(pattern, one) for one in seen)
+                if found:
                     del waiting[value]
         self.pending = any(self._waiting.values())
 
@@ -185,27 +191,28 @@ def _as_listed(item: Expected) -> Any:
     return item.value
 
 
-def _values_in(events: Sequence[Any], compared_with: str) -> set[Any]:
+def _values_in(record: Record, compared_with: str) -> Collection[Any]:
+    """The distinct values ``record``'s events hold for ``compared_with``."""
     if compared_with == "type":
-        return {event.type for event in events}
+        return timeline_index(record).by_type  # built already by the checks that use it
+    events = record.events
     if compared_with == "actor":
         return {event.actor for event in events}
     name = compared_with[len("fields.") :]
-    values: set[Any] = set()
-    for event in events:
-        value = event.fields.get(name)
-        if value is None or isinstance(value, dict | list):
-            continue
-        values.add(value)
-        key = field_key(value)  # a status compares as a key: 2, 2.0 and "2" are one
-        if key is not None:
-            values.add(key)
+    held = [event.fields.get(name) for event in events]
+    texts = {value for value in held if value.__class__ is str}
+    # Statuses compare as keys (2, 2.0 and "2" are one; text stripped), so both forms count.
+    values: set[Any] = texts | {text.strip() for text in texts}
+    for value in [value for value in held if value is not None and value.__class__ is not str]:
+        if not isinstance(value, dict | list):  # a list or object is no value a rule names
+            values.add(value)
+            values.add(field_key(value))
     return values
 
 
-def _holds(matches: frozenset[Any], value: Any) -> bool:
+def _holds(values: Collection[Any], value: Any) -> bool:
     try:
-        return value in matches
+        return value in values
     except TypeError:
         return False
 
