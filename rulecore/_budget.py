@@ -10,6 +10,11 @@ up the engine's frame and reads which rule it is checking on which record (a loc
 has been seen running for a whole budget, the handler raises :class:`RuleOverran` inside it,
 which unwinds the check (its ``finally`` blocks run) back to the engine.
 
+A budget is time the check had: wall time less the time the process waited for a processor
+that other processes held (Linux's ``schedstat``), so a busy machine does not stop a check
+that would finish in time on a quiet one, while a check that sleeps or waits on anything else
+is still stopped.  Where ``schedstat`` cannot be read, it is wall time.
+
 What it stops: pure-Python loops, ``time.sleep`` and other waits that Python retries after a
 signal.  What it cannot stop: C code that holds the GIL and does not return (a catastrophic
 regular expression, say), since Python runs signal handlers only between bytecodes, and a
@@ -127,7 +132,7 @@ class RuleBudget:
             self._seen = None
             return
         record = names.get(_WATCHED[frame.f_code])
-        now = time.monotonic()
+        now = _time_had()
         seen = self._seen
         if seen is None or seen[0] is not record or seen[1] is not checking:
             # Held, not only compared by id: a record freed and another made at its address
@@ -136,6 +141,21 @@ class RuleBudget:
             return
         if now - seen[2] >= self.seconds:  # type: ignore[operator]
             raise RuleOverran(self.seconds)  # type: ignore[arg-type]
+
+
+_SCHEDSTAT = "/proc/thread-self/schedstat"
+
+
+def _time_had() -> float:
+    """Seconds on a monotonic clock that stands still while this thread waits for a processor
+    (runnable, but others hold every core); wall time where Linux does not say."""
+    now = time.monotonic()
+    try:
+        with open(_SCHEDSTAT, "rb") as stat:
+            waited = int(stat.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return now
+    return now - waited / 1e9
 
 
 def _can_arm() -> bool:
