@@ -37,7 +37,10 @@ SELECTOR_SCHEMA: dict[str, Any] = {
         "actor": {"$ref": "#/$defs/names"},
         "where": {
             "type": "object",
-            "description": "Event fields that must equal these values (a list means any of).",
+            "description": (
+                "Event fields that must equal these values (a list means any of; a text with "
+                "*, ? or [ is a pattern, such as Wait*)."
+            ),
             "additionalProperties": {
                 "oneOf": [
                     {"type": ["string", "number", "boolean", "null"]},
