@@ -159,8 +159,15 @@ def _enrich(extra: random.Random, events: list[dict[str, Any]], agent: str) -> l
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--count", type=int, default=1000, help="how many records to write (default: 1000)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="seed of the random draw: the same count and seed give the same bytes (default: 7)",
+    )
     args = parser.parse_args(argv)
     write = sys.stdout.write
     for record in generate(args.count, args.seed):

@@ -1,8 +1,11 @@
-"""Measure how rulecore answers hostile and broken input: exit code, wall time, peak memory.
+"""Measure how rulecore answers hostile and broken input, and hold each case to its bound.
 
-Each case of issue 11's table that concerns files (hostile YAML, undecodable CSV bytes, an empty
-input, NaN in a record) is written to a temporary folder and run through the CLI in a fresh
-process; its peak resident memory comes from that process's own rusage.  Prints a markdown table.
+Each row of the hostile-input table in ``docs/robustness.md`` (hostile YAML, undecodable CSV
+bytes, an empty input, NaN in a record, a check that never ends...) is written to a temporary
+folder and run through the CLI in a fresh process: its exit code, its processor time (user +
+system, from its own rusage: on a shared machine far steadier than wall time, which is printed
+too) and its peak resident memory.  Prints a markdown table, and exits 1 when a case gives
+another exit code than the table's, or takes more processor time or memory than its bound.
 
     .venv/bin/python bench/hostile.py
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,8 +52,21 @@ events:
 class Measured(NamedTuple):
     exit_code: int
     seconds: float
+    cpu_seconds: float
     peak_mb: float
     said: str
+
+
+class Bound(NamedTuple):
+    """What a case must give: its exit code, and at most this processor time and memory."""
+
+    exit_code: int
+    cpu_seconds: float = 1.0
+    peak_mb: float = 100.0
+
+
+#: The issue's bound for refusing a hostile file: 1 s and 100 MB.
+REFUSED = Bound(2)
 
 
 #: Runs the command and prints its exit code and peak memory.  A process started straight from
@@ -64,23 +81,26 @@ try:
 except subprocess.TimeoutExpired:
     process.kill()
     process.wait()
-print(process.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(process.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 """
 
 
-def run_cli(args: list[str], timeout: float) -> Measured:
-    """Run ``rulecore ARGS`` in a fresh process, through the launcher."""
+def run_cli(args: list[str], timeout: float, folder: Path) -> Measured:
+    """Run ``rulecore ARGS`` in a fresh process, through the launcher; ``folder`` is put on
+    the path, for a case's own plugin."""
     started = time.perf_counter()
     launched = subprocess.run(
         [sys.executable, "-c", LAUNCHER, str(timeout), sys.executable, "-m", "rulecore", *args],
         capture_output=True,
         cwd=ROOT,
         check=True,
+        env={**os.environ, "PYTHONPATH": str(folder)},
     )
     seconds = time.perf_counter() - started
-    exit_code, peak_kb = map(int, launched.stdout.split())
+    code, peak_kb, cpu = launched.stdout.split()
     said = launched.stderr.decode("utf-8", errors="replace").strip().splitlines()
-    return Measured(exit_code, seconds, peak_kb / 1024, said[-1] if said else "")
+    return Measured(int(code), seconds, float(cpu), int(peak_kb) / 1024, said[-1] if said else "")
 
 
 def standard_of(rules: int) -> str:
@@ -103,7 +123,43 @@ def csv_with_one_latin1_byte(rows: int) -> bytes:
     return b"SR Number,Created\n" + b"".join(body)
 
 
-Case = tuple[str, Callable[[Path], list[str]]]
+#: A check that never ends on one record, and one that sleeps, as an outside plugin.
+ENDLESS_PLUGIN = """
+import time
+from rulecore import Check, Measurement, hookimpl
+
+def spins(params, context):
+    def evaluate(record, ctx):
+        while record.id == "r-500":
+            pass
+        return Measurement(0)
+    return evaluate
+
+def naps(params, context):
+    def evaluate(record, ctx):
+        if record.id == "r-700":
+            time.sleep(3600)
+        return Measurement(0)
+    return evaluate
+
+@hookimpl
+def rulecore_register_checks(register):
+    for name, compile in (("spins", spins), ("naps", naps)):
+        register(Check(name=name, dimension="flow", doc=name, params_schema={"type": "object"},
+                       compile=compile))
+"""
+
+ENDLESS_STANDARD = """\
+id: endless
+version: 1
+title: Checks that never end
+dimension: flow
+rules:
+  - {id: spinning, check: spins, thresholds: {max: 0}}
+  - {id: napping, check: naps, thresholds: {max: 0}}
+"""
+
+Case = tuple[str, Bound, Callable[[Path], list[str]]]
 
 
 def cases() -> list[Case]:
@@ -147,52 +203,103 @@ def cases() -> list[Case]:
 
         return make
 
+    def endless(timeout: str) -> Callable[[Path], list[str]]:
+        def make(folder: Path) -> list[str]:
+            (folder / "endless_plugin.py").write_text(ENDLESS_PLUGIN, encoding="utf-8")
+            info = folder / "endless_plugin-1.0.dist-info"
+            info.mkdir()
+            (info / "METADATA").write_text("Metadata-Version: 2.1\nName: endless\nVersion: 1\n")
+            (info / "entry_points.txt").write_text("[rulecore]\nendless = endless_plugin\n")
+            (folder / "endless.yaml").write_text(ENDLESS_STANDARD, encoding="utf-8")
+            lines = [f'{{"id": "r-{n}", "events": []}}\n' for n in range(1000)]
+            (folder / "r.jsonl").write_text("".join(lines), encoding="utf-8")
+            return [
+                *("audit", str(folder / "r.jsonl"), "-s", str(folder / "endless.yaml")),
+                *("--rule-timeout", timeout, "--fail-on", "never", "-f", "json"),
+            ]
+
+        return make
+
     nan = b'{"id": "r1", "attributes": {"x": NaN}, "events": []}\n'
     return [
-        ("standard 600 deep (validate)", validate("d600.yaml", "a: " + "[" * 600 + "]" * 600)),
-        ("standard 10,000 deep (validate)", validate("d10k.yaml", "a: " + "[" * 10_000)),
-        ("standard 10,000 deep (audit -s)", audit_deep),
-        ("alias bomb 7 levels x 9", validate("bomb7.yaml", alias_bomb(7))),
-        ("alias bomb 9 levels x 9", validate("bomb9.yaml", alias_bomb(9))),
-        ("alias into itself", validate("cycle.yaml", "a: &a [*a]\n")),
-        ("standard of 1,000 rules (accepted)", validate("r1000.yaml", standard_of(1000))),
-        ("5 MB standard", validate("5mb.yaml", standard_of(12_500))),
-        ("50 MB standard", validate("50mb.yaml", standard_of(125_000))),
-        ("standard with a NUL", validate("nul.yaml", b"id: a\x00b\n")),
-        ("standard with a control character", validate("bell.yaml", b"id: a\x07b\n")),
+        ("standard 600 deep (validate)", REFUSED, validate("d600.yaml", nested(600))),
+        ("standard 10,000 deep (validate)", REFUSED, validate("d10k.yaml", "a: " + "[" * 10_000)),
+        ("standard 10,000 deep (audit -s)", REFUSED, audit_deep),
+        ("alias bomb 7 levels x 9", REFUSED, validate("bomb7.yaml", alias_bomb(7))),
+        ("alias bomb 9 levels x 9", REFUSED, validate("bomb9.yaml", alias_bomb(9))),
+        ("alias into itself", REFUSED, validate("cycle.yaml", "a: &a [*a]\n")),
+        (
+            "standard of 1,000 rules (accepted)",
+            Bound(0, cpu_seconds=5.0, peak_mb=150.0),
+            validate("r1000.yaml", standard_of(1000)),
+        ),
+        ("5 MB standard", REFUSED, validate("5mb.yaml", standard_of(12_500))),
+        ("50 MB standard", REFUSED, validate("50mb.yaml", standard_of(125_000))),
+        ("standard with a NUL", REFUSED, validate("nul.yaml", b"id: a\x00b\n")),
+        ("standard with a control character", REFUSED, validate("bell.yaml", b"id: a\x07b\n")),
         (
             "mapping with a NUL",
+            REFUSED,
             mapped("e.csv", b"SR Number,Created\n", MAPPING.encode().replace(b"SR", b"S\x00R")),
         ),
         (
             "2,000-row CSV, one Latin-1 byte",
+            Bound(0, cpu_seconds=2.0),
             mapped("e.csv", csv_with_one_latin1_byte(2000), MAPPING.encode()),
         ),
-        ("empty .jsonl", records("empty.jsonl", b"")),
-        ("blank .jsonl.gz", records("blank.jsonl.gz", gzip.compress(b"\n\n"))),
-        ("record line with NaN", records("nan.jsonl", nan)),
+        ("empty .jsonl", REFUSED, records("empty.jsonl", b"")),
+        ("blank .jsonl.gz", REFUSED, records("blank.jsonl.gz", gzip.compress(b"\n\n"))),
+        ("record line with NaN", Bound(0), records("nan.jsonl", nan)),
+        (
+            "1,000 records, a check that never ends on one and one that sleeps on another "
+            "(--rule-timeout 0.5)",
+            Bound(0, cpu_seconds=3.0),
+            endless("0.5"),
+        ),
     ]
 
 
-def main() -> None:
+def nested(depth: int) -> str:
+    return "a: " + "[" * depth + "]" * depth
+
+
+def within(measured: Measured, bound: Bound) -> bool:
+    return (
+        measured.exit_code == bound.exit_code
+        and measured.cpu_seconds <= bound.cpu_seconds
+        and measured.peak_mb <= bound.peak_mb
+    )
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--timeout", type=float, default=60.0, help="seconds before a case is killed"
     )
     arguments = parser.parse_args()
-    print("| input | exit | seconds | peak MB | last line on stderr |")
-    print("|---|---|---|---|---|")
-    for name, make in cases():
+    print(
+        "| input | exit (bound) | CPU s (bound) | peak MB (bound) | wall s | within | "
+        "last line on stderr |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    failed = 0
+    for name, bound, make in cases():
         with tempfile.TemporaryDirectory() as folder:
             args = make(Path(folder))
-            measured = run_cli(args, arguments.timeout)
-        said = measured.said.replace(folder, "…").replace("|", "\\|")[:110]
+            measured = run_cli(args, arguments.timeout, Path(folder))
+        said = measured.said.replace(folder, "…").replace("|", "\\|")[:90]
+        ok = within(measured, bound)
+        failed += not ok
         print(
-            f"| {name} | {measured.exit_code} | {measured.seconds:.2f} | "
-            f"{measured.peak_mb:.0f} | {said} |",
+            f"| {name} | {measured.exit_code} ({bound.exit_code}) | "
+            f"{measured.cpu_seconds:.2f} (≤ {bound.cpu_seconds:g}) | "
+            f"{measured.peak_mb:.0f} (≤ {bound.peak_mb:g}) | {measured.seconds:.2f} | "
+            f"{'yes' if ok else '**NO**'} | {said} |",
             flush=True,
         )
+    print(f"{failed} of {len(cases())} cases outside their bounds")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

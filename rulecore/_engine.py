@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ._baseline import TRACKED, Baseline
+from ._budget import RuleBudget, RuleOverran, watch
 from ._checks import Accumulator, EvaluationContext, Evidence, Measurement
 from ._conditions import is_always
 from ._findings import Finding, RuleRef, classify, fingerprint, matrix_attribute
 from ._i18n import _
 from ._model import Record
+from ._occurrences import Expected, Occurrences, expected_values
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Item, Rejection
 from ._service_levels import NO_GROUP, ServiceLevel
@@ -96,6 +98,8 @@ class Engine:
     )
     _cross_record: tuple[_Bound, ...] = field(init=False, repr=False)
     _slots: tuple[_Bound, ...] = field(init=False, repr=False)
+    #: the event types, actors, values and statuses the rules name, to say which never occur
+    _expected: tuple[Expected, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         slots: list[_Bound] = []
@@ -113,6 +117,12 @@ class Engine:
         object.__setattr__(self, "_per_record", tuple(per_record))
         object.__setattr__(self, "_cross_record", tuple(cross))
         object.__setattr__(self, "_slots", tuple(slots))
+        expected = [
+            value
+            for bound in slots
+            for value in expected_values(bound.standard.id, bound.rule.id, bound.rule.params)
+        ]
+        object.__setattr__(self, "_expected", tuple(expected))
 
     @classmethod
     def from_paths(
@@ -150,6 +160,7 @@ class Engine:
         group_by: Sequence[str] = (),
         waivers: Waivers | None = None,
         baseline: Baseline | None = None,
+        rule_timeout: float | None = None,
     ) -> Summary:
         """Audit a stream of records and rejections; send results to ``sink``; return the summary.
 
@@ -160,6 +171,8 @@ class Engine:
         :param group_by: record attributes to break compliance down by (team, channel...).
         :param waivers: accepted exceptions; matching warn and fail outcomes become ``waived``.
         :param baseline: a previous audit's findings; each finding is marked new or persisting.
+        :param rule_timeout: seconds a check may run on one record before it is stopped and
+            its outcome is an ``error`` (``None``: no limit); see :mod:`rulecore._budget`.
         """
         run = AuditRun(
             self,
@@ -171,13 +184,14 @@ class Engine:
             baseline=baseline,
         )
         add = run.add
-        if on_item is None:
-            for item in items:
-                add(item)
-        else:
-            for item in items:
-                add(item)
-                on_item()
+        with RuleBudget(rule_timeout):
+            if on_item is None:
+                for item in items:
+                    add(item)
+            else:
+                for item in items:
+                    add(item)
+                    on_item()
         return run.finish()
 
     def takes_cross_record(self, record: Record) -> bool:
@@ -208,6 +222,8 @@ class Engine:
             count = tally.count
         record_id = record.id
         reordered = record.reordered
+        # The rule whose check is running, read from this frame by the --rule-timeout watch.
+        checking: _Bound | None = None
         for standard_applies, rules in self._per_record:
             if standard_applies is not None and not standard_applies(record):
                 continue
@@ -216,6 +232,7 @@ class Engine:
                 if applies is not None and not applies(record):
                     continue
                 try:
+                    checking = bound
                     measurement = bound.evaluate(record, context)
                     if measurement.__class__ is not Measurement and not isinstance(
                         measurement, Measurement
@@ -226,8 +243,14 @@ class Engine:
                     )
                     outcome = classify(measurement, thresholds)
                 except Exception as error:  # one plugin's fault stays that plugin's
+                    checking = None
                     measurement = _error(bound, record_id, error)
                     thresholds, outcome = None, "error"
+                except RuleOverran as overran:
+                    checking = None
+                    measurement = _overran(bound, record_id, overran)
+                    thresholds, outcome = None, "error"
+                checking = None  # noqa: F841 - read by the watch
                 waiver = finding_print = None
                 if waivers is not None and outcome in _WAIVABLE:
                     if waivers.by_fingerprint:  # computed once, for the waiver and the finding
@@ -283,6 +306,22 @@ def _error(bound: _Bound, record_id: str, error: Exception) -> Measurement:
     )
 
 
+def _overran(bound: _Bound, record_id: str, overran: RuleOverran) -> Measurement:
+    rule = bound.rule
+    budget = f"{overran.seconds:g} s"
+    return Measurement(
+        None,
+        (Evidence("note", "timeout", detail=_("ran longer than {budget}").format(budget=budget)),),
+        _(
+            "check {check!r} from plugin {plugin!r} ran longer than its budget of {budget} "
+            "(--rule-timeout) and was stopped (rule {rule!r}, record {record!r})"
+        ).format(
+            check=rule.check, plugin=rule.plugin, budget=budget, rule=rule.id, record=record_id
+        ),
+        outcome="error",
+    )
+
+
 class _NullSink:
     def finding(self, finding: Finding) -> None:
         pass
@@ -332,6 +371,7 @@ class AuditRun:
         self.read = 0
         self.evaluated = 0
         self.rejected = 0
+        self.occurrences = Occurrences(engine._expected)
         self.accumulators: list[_Accumulating] = [
             _Accumulating(bound, accumulator, getattr(accumulator, "drain", None))
             for bound, accumulator in (
@@ -358,6 +398,8 @@ class AuditRun:
             self.waivers,
             self.with_evidence,
         )
+        if self.occurrences.pending:  # until every value the rules name has turned up
+            self.occurrences.observe(item)
         self._accumulate(item)
 
     def add_evaluated(
@@ -376,12 +418,21 @@ class AuditRun:
             self._accumulate(record)
 
     def _accumulate(self, item: Record) -> None:
+        # The rule whose check is running, read from this frame by the --rule-timeout watch.
+        checking: _Bound | None = None
         for bound, accumulator, drain in self.accumulators:
             if bound.standard.applies(item) and bound.rule.applies(item):
                 try:
+                    checking = bound
                     accumulator.add(item, self.context)
+                    checking = None
                 except Exception as error:  # one plugin's fault stays that plugin's
+                    checking = None
                     self._emit(bound, item.id, _error(bound, item.id, error), None, "error")
+                    continue
+                except RuleOverran as overran:
+                    checking = None  # noqa: F841 - read by the watch
+                    self._emit(bound, item.id, _overran(bound, item.id, overran), None, "error")
                     continue
                 # Results an accumulator already knows are final go out now, so that it need
                 # not hold them until the end (memory bounded by its window, not the input).
@@ -410,6 +461,7 @@ class AuditRun:
             summary,
             waivers=self.waivers.report() if self.waivers is not None else None,
             baseline=self.baseline.report() if self.baseline is not None else None,
+            never_occurred=tuple(value.as_dict() for value in self.occurrences.never()),
         )
         self.sink.close(summary)
         return summary
@@ -465,6 +517,10 @@ class AuditRun:
                     with_evidence=self.with_evidence,
                 )
             )
+
+
+watch(Engine._evaluate_into.__code__, "record")
+watch(AuditRun._accumulate.__code__, "item")
 
 
 def _checked_results(produced: Iterable[Any]) -> Iterator[tuple[str, Measurement]]:

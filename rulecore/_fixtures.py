@@ -18,7 +18,7 @@ import msgspec
 from ._engine import Engine
 from ._findings import Finding
 from ._i18n import _
-from ._model import Record, record_from_mapping
+from ._model import PLAUSIBLE_RANGE, Record, outside_plausible_range, record_from_mapping
 from ._plugins import Registry
 from ._readers import Rejection
 from ._schemas import load_schema
@@ -202,6 +202,12 @@ def _as_of(document: Document) -> datetime | None:
                     _("{value!r} is not a timestamp with an offset").format(value=raw),
                 )
             ]
+        )
+    if outside_plausible_range(moment):
+        # As for audit --as-of: the in-flight clock works its way to the moment.
+        why = _("{raw!r} is outside the dates rulecore audits, {range}")
+        raise StandardsInvalid(
+            [SourceError(document.locate(["as_of"]), why.format(raw=raw, range=PLAUSIBLE_RANGE))]
         )
     return moment
 

@@ -73,6 +73,70 @@ CREATE TABLE IF NOT EXISTS agreement_rules (
 """
 
 
+#: rulecore's tables and their columns, and the tables SQLite keeps for itself.
+_OURS = {
+    "audits": frozenset(
+        [
+            "id",
+            "recorded_at",
+            "label",
+            "as_of",
+            "records_read",
+            "records_evaluated",
+            "records_rejected",
+            "compliance",
+            "summary",
+        ]
+    ),
+    "dimension_scores": frozenset(
+        ["audit_id", "dimension", "passed", "warned", "failed", "compliance", "within_tolerance"]
+    ),
+    "agreements": frozenset(
+        [
+            "id",
+            "recorded_at",
+            "label",
+            "reviewed",
+            "report",
+            "compared",
+            "agreement",
+            "kappa",
+            "kappa_low",
+            "kappa_high",
+            "result",
+        ]
+    ),
+    "agreement_rules": frozenset(
+        ["agreement_id", "rule", "compared", "agreement", "kappa", "kappa_low", "kappa_high"]
+    ),
+}
+_SQLITE_OWN = frozenset(("sqlite_sequence", "sqlite_stat1", "sqlite_stat4"))
+
+
+def _foreign(connection: sqlite3.Connection) -> str:
+    """What makes this SQLite file another program's, in words; empty when nothing does.
+
+    rulecore writes its tables into an empty file or its own history, never beside another
+    program's tables, nor into a table of its name that another program made.
+    """
+    tables = sorted(
+        name
+        for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if name not in _SQLITE_OWN
+    )
+    others = [name for name in tables if name not in _OURS]
+    if others:
+        return _("it holds another program's tables ({tables})").format(tables=", ".join(others))
+    for name in tables:
+        columns = {row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')}
+        if not _OURS[name] <= columns:
+            missing = ", ".join(sorted(_OURS[name] - columns))
+            return _("its table {name} is another program's (it has no {missing})").format(
+                name=name, missing=missing
+            )
+    return ""
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One recorded audit, as history lists it."""
@@ -163,6 +227,16 @@ class SqliteHistory:
         except sqlite3.Error as error:
             raise self._cannot_write(error) from None
         try:
+            foreign = _foreign(connection)
+            if foreign:
+                connection.close()
+                raise SourceError(
+                    Location(str(self.path), 1, 1),
+                    _(
+                        "this is not a rulecore history: {foreign}; give the history a file of "
+                        "its own, such as audits.sqlite"
+                    ).format(foreign=foreign),
+                )
             connection.executescript(_SCHEMA)
         except sqlite3.OperationalError as error:
             connection.close()

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ._baseline import Baseline
+from ._budget import RuleBudget
 from ._engine import AuditRun, Engine, _NullSink
 from ._findings import Finding
 from ._i18n import _, language, set_language
@@ -249,6 +250,7 @@ class _Setup(NamedTuple):
     waivers: Waivers | None
     with_evidence: bool
     language: str = "en"  #: findings are rendered in the worker, in the language of the audit
+    rule_timeout: float | None = None
 
 
 #: A shard's output, in order: a finding, a rejection, or the end of a record (its id; or the
@@ -263,6 +265,8 @@ class _ShardResult:
     waivers_used: set[Location] = field(default_factory=set)
     #: The reader raised: this process reads the file again, to fail as one process would.
     reread: bool = False
+    #: The values the rules name that this shard's records held.
+    occurred: frozenset[tuple[str, Any]] = frozenset()
 
 
 class _Collector:
@@ -297,20 +301,22 @@ def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
     )
     items = engine.registry.readers[shard.reader][1].read(shard.path, options)
     takes_cross_record = engine.takes_cross_record
-    while True:
-        try:
-            item = next(items)
-        except StopIteration:
-            break
-        except Exception:  # replayed by the parent, which reports it as one process would
-            return _ShardResult(reread=True)
-        if isinstance(item, Rejection):
-            entries.append(item)
-            continue
-        run.add(item)
-        entries.append(item if takes_cross_record(item) else item.id)
+    with RuleBudget(setup.rule_timeout):
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except Exception:  # replayed by the parent, which reports it as one process would
+                return _ShardResult(reread=True)
+            if isinstance(item, Rejection):
+                entries.append(item)
+                continue
+            run.add(item)
+            entries.append(item if takes_cross_record(item) else item.id)
     result.tally = run.tally
     result.waivers_used = set(waivers.used) if waivers is not None else set()
+    result.occurred = run.occurrences.occurred()
     return result
 
 
@@ -522,6 +528,7 @@ def audit_planned(
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
     shard_bytes: int | None = None,
+    rule_timeout: float | None = None,
 ) -> Summary:
     """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
@@ -544,6 +551,7 @@ def audit_planned(
             group_by=group_by,
             waivers=waivers,
             baseline=baseline,
+            rule_timeout=rule_timeout,
         )
     sink = sink or _NullSink()
     setup = _Setup(
@@ -555,6 +563,7 @@ def audit_planned(
         waivers,
         bool(getattr(sink, "needs_evidence", True)),
         language(),
+        rule_timeout,
     )
     run = AuditRun(
         engine,
@@ -566,7 +575,10 @@ def audit_planned(
         baseline=baseline,
     )
     replay = _Replay(run, on_item or _nothing)
-    with _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool:
+    with (
+        _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool,
+        RuleBudget(rule_timeout),  # the cross-record rules, and files read again, run here
+    ):
         for shard, result in pool.results(shards, WINDOW_PER_JOB * jobs):
             if shard.file in replay.read_here:
                 continue
@@ -628,6 +640,7 @@ class _Replay:
             run.tally.merge(result.tally)
         if run.waivers is not None:
             run.waivers.used |= result.waivers_used
+        run.occurrences.merge(result.occurred)
         self.items[shard.file] = self.items.get(shard.file, 0) + items
 
     def read_rest_here(
@@ -656,6 +669,7 @@ def audit_files(
     group_by: Sequence[str] = (),
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
+    rule_timeout: float | None = None,
 ) -> Summary:
     """Audit the files and folders ``inputs`` against the ``standards``, as ``rulecore audit``
     does, with ``jobs`` processes (``"auto"``: one per usable core).
@@ -664,6 +678,8 @@ def audit_files(
     :param mapping: read exports through this field mapping (``--mapping``).
     :param plugins: modules to register as plugins besides the installed ones, by import name,
         so that every worker can import them too.
+    :param rule_timeout: seconds a check may run on one record, in any process, before it is
+        stopped and its outcome is an ``error`` (``None``: no limit), as ``--rule-timeout``.
 
     The other parameters are those of :meth:`Engine.audit`.  Raises :class:`ShardFailed` when
     a worker dies, and what ``Engine.from_paths`` and ``plan_inputs`` raise.
@@ -688,4 +704,5 @@ def audit_files(
         group_by=group_by,
         waivers=waivers,
         baseline=baseline,
+        rule_timeout=rule_timeout,
     )

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ._findings import Finding
 from ._i18n import N_, _, dimension_label, outcome_label
+from ._occurrences import scorecard_lines
 from ._summary import STRONG_AT, Counts, Summary
 
 #: How a shell reports a process ended by a closed pipe (128 + SIGPIPE).
@@ -243,6 +244,14 @@ def render_scorecard(
                 ),
                 markup=False,
             )
+    if summary.never_occurred:
+        console.print(Text(_("Named by the standards, never in the records"), style="bold"))
+        named = Table.grid(padding=(0, 1))
+        named.add_column(no_wrap=True)
+        named.add_column()
+        for value, where in scorecard_lines(summary.never_occurred):
+            named.add_row(Text(f"  {value}"), Text(where))
+        console.print(named)
     if worst:
         console.print(Text(_("First failures to look at"), style="bold"))
         # A grid, so that a long message wraps under itself rather than under the record id.

@@ -4,13 +4,24 @@ A selector is data in a standard, never code::
 
     {type: message, actor: agent}
     {type: [resolved, closed], where: {status: done}}
+    {type: "escalat*", actor: "bot-?", where: {queue: "[Tt]ier*"}}
 
 It compiles once into a predicate over :class:`~rulecore.Event`.
+
+**Patterns.**  Wherever a standard lists names or values to match (a selector's ``type``,
+``actor`` and ``where`` values; a clock's statuses, such as ``pause.while``), a text with
+``*``, ``?`` or ``[`` is a pattern with :func:`fnmatch.fnmatchcase` meaning: ``*`` any run of
+characters, ``?`` one character, ``[seq]`` and ``[!seq]`` one character in or not in ``seq``;
+letter case counts, and the pattern must match the whole value.  Any other text, and every
+number, matches itself only.  A list without patterns stays a plain ``frozenset``, so
+``value in listed`` is one hash look-up; with one it is a :class:`Patterns`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import fnmatch
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ._i18n import _
@@ -27,7 +38,10 @@ SELECTOR_SCHEMA: dict[str, Any] = {
         "actor": {"$ref": "#/$defs/names"},
         "where": {
             "type": "object",
-            "description": "Event fields that must equal these values (a list means any of).",
+            "description": (
+                "Event fields that must equal these values (a list means any of; a text with "
+                "*, ? or [ is a pattern, such as Wait*)."
+            ),
             "additionalProperties": {
                 "oneOf": [
                     {"type": ["string", "number", "boolean", "null"]},
@@ -47,12 +61,66 @@ SELECTOR_SCHEMA: dict[str, Any] = {
 }
 
 
+#: The characters that make a listed text a pattern (:func:`fnmatch.fnmatchcase`).
+WILDCARDS = frozenset("*?[")
+#: How many values' answers a :class:`Patterns` remembers (a type, actor or status is one of
+#: a handful of values; this bounds it when a field holds free text).
+_ANSWERS_KEPT = 4096
+
+
+def is_pattern(value: object) -> bool:
+    """Whether a listed value is a pattern: a text with ``*``, ``?`` or ``[``."""
+    return isinstance(value, str) and not WILDCARDS.isdisjoint(value)
+
+
+class Patterns(frozenset[Any]):
+    """Values as a standard listed them, some of them patterns such as ``Wait*``.
+
+    ``value in patterns`` is true for a value listed as it is, or a text that a pattern
+    matches (see the module's docstring).  The patterns are compiled once, into one regular
+    expression, and each text's answer is remembered: a timeline repeats a handful of values
+    many times.
+    """
+
+    _matcher: re.Pattern[str]
+    _answers: dict[str, bool]
+
+    def __new__(cls, values: Iterable[Any]) -> Patterns:
+        made = super().__new__(cls, values)
+        patterns = sorted(value for value in made if is_pattern(value))
+        made._matcher = re.compile("|".join(map(fnmatch.translate, patterns)))
+        made._answers = {}
+        return made
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return frozenset.__contains__(self, value)
+        answer = self._answers.get(value)
+        if answer is None:
+            answer = frozenset.__contains__(self, value) or bool(self._matcher.match(value))
+            if len(self._answers) < _ANSWERS_KEPT:
+                self._answers[value] = answer
+        return answer
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (frozenset(self),))
+
+
+def matching_set(values: Iterable[Any]) -> frozenset[Any]:
+    """``values`` as a set to test membership in: a :class:`Patterns` when one is a pattern,
+    else a plain ``frozenset``."""
+    listed = frozenset(values)
+    if any(is_pattern(value) for value in listed):
+        return Patterns(listed)
+    return listed
+
+
 def _as_set(value: str | Sequence[str] | None) -> frozenset[str] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return frozenset((value,))
-    return frozenset(value)
+        return matching_set((value,))
+    return matching_set(value)
 
 
 def compile_selector(spec: Mapping[str, Any] | None) -> EventPredicate:
@@ -65,7 +133,7 @@ def compile_selector(spec: Mapping[str, Any] | None) -> EventPredicate:
     types = _as_set(spec.get("type"))
     actors = _as_set(spec.get("actor"))
     where = tuple(
-        (name, frozenset(value) if isinstance(value, list) else frozenset((value,)))
+        (name, matching_set(value) if isinstance(value, list) else matching_set((value,)))
         for name, value in (spec.get("where") or {}).items()
     )
     if not where:
@@ -98,7 +166,8 @@ def _is_one_of(value: Any, allowed: frozenset[Any]) -> bool:
 
 
 def selector_types(spec: Mapping[str, Any] | None) -> frozenset[str] | None:
-    """The event types a selector picks when it says nothing but ``type``; else ``None``.
+    """The event types a selector picks when it says nothing but ``type``, and names them
+    without patterns; else ``None``.
 
     Such a selector can be answered from a record's :func:`rulecore.timeline_index` by
     position, with no walk over the events.
@@ -106,7 +175,8 @@ def selector_types(spec: Mapping[str, Any] | None) -> frozenset[str] | None:
     spec = spec or {}
     if set(spec) != {"type"}:
         return None
-    return _as_set(spec["type"])
+    types = _as_set(spec["type"])
+    return None if isinstance(types, Patterns) else types
 
 
 def describe_selector(spec: Mapping[str, Any] | None) -> str:

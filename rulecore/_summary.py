@@ -256,6 +256,8 @@ class Summary:
     waivers: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
     service_types: tuple[dict[str, Any], ...] = ()
+    #: values the rules name (an event type, actor, field value or status) that no record had
+    never_occurred: tuple[dict[str, Any], ...] = ()
 
     @property
     def reconciles(self) -> bool:
@@ -295,6 +297,8 @@ class Summary:
             data["baseline"] = self.baseline
         if self.as_of is not None:
             data["as_of"] = self.as_of.isoformat()
+        if self.never_occurred:
+            data["never_occurred"] = list(self.never_occurred)
         return data
 
 

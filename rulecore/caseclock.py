@@ -29,9 +29,7 @@ record: a record the clock cannot read (no time zone, an unknown one) gives a
 
 from __future__ import annotations
 
-import fnmatch
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -43,7 +41,13 @@ from ._checks import CompileContext, Evidence, Measurement, ParamError
 from ._durations import format_duration
 from ._i18n import _, evidence_label
 from ._model import Event, Record, outside_plausible_range
-from ._selectors import SELECTOR_SCHEMA, EventPredicate, compile_selector
+from ._selectors import (
+    SELECTOR_SCHEMA,
+    EventPredicate,
+    Patterns,
+    compile_selector,
+    matching_set,
+)
 from ._timeline import field_key, known_events
 from .clock import (
     COUNTED,
@@ -218,61 +222,22 @@ CASE_CLOCK_PROPERTIES: dict[str, Any] = {
 }
 
 
-#: The characters that make a listed status a pattern (:func:`fnmatch.fnmatchcase`).
-_WILDCARDS = frozenset("*?[")
-
-
 def status_keys(values: Any) -> frozenset[str]:
     """Keys (:func:`rulecore.field_key`) for one status or a list of them, as a standard writes.
 
     A key with ``*``, ``?`` or ``[`` is a pattern with :func:`fnmatch.fnmatchcase` meaning
     (``Wait*``, ``awaiting_?``, ``[Pp]ending``; letter case counts), matched against a status's
-    key.  Without any pattern the result is a plain frozenset, so ``status in keys`` stays one
-    hash look-up; with one it is a :class:`StatusPatterns`, whose ``in`` also tries them.
+    key, as everywhere a standard lists values (:mod:`rulecore._selectors`).  Without any
+    pattern the result is a plain frozenset, so ``status in keys`` stays one hash look-up;
+    with one it is a :class:`StatusPatterns`, whose ``in`` also tries them.
     """
     listed = values if isinstance(values, Sequence) and not isinstance(values, str) else [values]
-    keys = frozenset(key for key in map(field_key, listed) if key is not None)
-    if any(_WILDCARDS.intersection(key) for key in keys):
-        return StatusPatterns(keys)
-    return keys
+    return matching_set(key for key in map(field_key, listed) if key is not None)
 
 
-class StatusPatterns(frozenset[str]):
-    """Statuses as a standard listed them, some of them patterns such as ``Wait*``.
-
-    ``status in patterns`` is true for a status listed as it is, or one that a pattern
-    matches (:func:`fnmatch.fnmatchcase`: ``*``, ``?``, ``[seq]``, ``[!seq]``; case counts).
-    The patterns are compiled once, into one regular expression, and each status's answer is
-    remembered: a timeline repeats a handful of statuses many times.
-    """
-
-    _matcher: re.Pattern[str]
-    _answers: dict[str, bool]
-
-    def __new__(cls, keys: frozenset[str]) -> StatusPatterns:
-        made = super().__new__(cls, keys)
-        patterns = sorted(key for key in keys if _WILDCARDS.intersection(key))
-        made._matcher = re.compile("|".join(map(fnmatch.translate, patterns)))
-        made._answers = {}
-        return made
-
-    def __contains__(self, status: object) -> bool:
-        if not isinstance(status, str):
-            return False
-        answer = self._answers.get(status)
-        if answer is None:
-            answer = frozenset.__contains__(self, status) or bool(self._matcher.match(status))
-            if len(self._answers) < _ANSWERS_KEPT:
-                self._answers[status] = answer
-        return answer
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (StatusPatterns, (frozenset(self),))
-
-
-#: How many statuses' answers a :class:`StatusPatterns` remembers (a status field is a short
-#: list of states; this bounds it when a field holds free text).
-_ANSWERS_KEPT = 4096
+#: Statuses as a standard listed them, some of them patterns such as ``Wait*``: the
+#: :class:`rulecore._selectors.Patterns` of every listed value.
+StatusPatterns = Patterns
 
 
 # --- statuses and reopens -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ when stopped by SIGINT or SIGTERM.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -25,6 +26,7 @@ from rich.cells import cell_len
 
 from . import __version__
 from ._baseline import Baseline, load_baseline
+from ._budget import DEFAULT_RULE_TIMEOUT, parse_rule_timeout
 from ._checks import AnyCheck, CrossRecordCheck
 from ._engine import Engine
 from ._findings import Finding
@@ -41,6 +43,7 @@ from ._i18n import (
 )
 from ._inputs import InputError, plan_inputs, read_inputs
 from ._model import PLAUSIBLE_RANGE, outside_plausible_range
+from ._occurrences import never_occurred_warning
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
 from ._readers import Reader, Rejection
@@ -53,7 +56,7 @@ from ._sampling import (
 )
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, load_standards, unknown_check
-from ._summary import Summary
+from ._summary import PERIODS, Summary
 from ._waivers import Waivers, load_waivers
 from ._writers import ReportSink, rejection_to_dict
 from ._yaml import SourceError
@@ -100,10 +103,10 @@ def _exit_on_source_errors() -> Iterator[None]:
         yield
     except StandardsInvalid as invalid:
         for error in invalid.errors:
-            click.echo(_("error: {error}").format(error=error), err=True)
+            click.echo(_("Error: {error}").format(error=error), err=True)
         raise SystemExit(2) from None
     except SourceError as error:
-        click.echo(_("error: {error}").format(error=error), err=True)
+        click.echo(_("Error: {error}").format(error=error), err=True)
         raise SystemExit(2) from None
 
 
@@ -219,6 +222,33 @@ def _parse_as_of(value: str | None) -> datetime | None:
     return moment
 
 
+def _parse_rule_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    try:
+        return parse_rule_timeout(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _check_by(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``--by`` values: attribute names, and for ``audit`` the periods it knows (``@month``)."""
+    periods = sorted(PERIODS) if ctx.command.name == "audit" else []
+    for name in value:
+        if not name.strip():
+            raise click.BadParameter(_("give an attribute name, such as team"))
+        if name.startswith("@") and name not in periods:
+            if periods:
+                why = _("{name!r} is not a period; use {periods}, or an attribute name without @")
+            else:
+                why = _(
+                    "{name!r} is not an attribute name: sample draws by record attributes "
+                    "(periods such as @month are for audit --by){periods}"
+                )
+            raise click.BadParameter(why.format(name=name, periods=", ".join(periods)))
+    return value
+
+
 def _parse_jobs(ctx: click.Context, param: click.Parameter, value: str) -> int:
     try:
         return resolve_jobs(value.strip().lower())
@@ -293,6 +323,7 @@ _reader_option = click.option(
     multiple=True,
     help="Break compliance down by this record attribute (repeatable): team, agent, channel..., "
     "or by the period the case opened in: @day, @week, @month.",
+    callback=_check_by,
 )
 @click.option(
     "--waivers",
@@ -332,6 +363,15 @@ _reader_option = click.option(
     show_default=True,
     help="Audit with this many processes, or 'auto' for one per core; the report is the same.",
 )
+@click.option(
+    "--rule-timeout",
+    metavar="SECONDS",
+    default=f"{DEFAULT_RULE_TIMEOUT:g}",
+    callback=_parse_rule_timeout,
+    show_default=True,
+    help="Stop a check that runs longer than this on one record: its outcome is an error. "
+    "0 or 'none': no limit.",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -351,6 +391,7 @@ def audit(
     label: str,
     extra_reports: tuple[str, ...],
     jobs: int,
+    rule_timeout: float | None,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
     moment = _parse_as_of(as_of)
@@ -440,9 +481,16 @@ def audit(
                 group_by=group_by,
                 waivers=waiver_set,
                 baseline=baseline_set,
+                rule_timeout=rule_timeout,
             )
+    if output is not None and output.is_file():  # a file, not a device such as /dev/null
+        click.echo(
+            _("wrote the {name} report to {path}").format(name=output_format, path=output), err=True
+        )
     for name, path in outputs[1:]:
         click.echo(_("wrote the {name} report to {path}").format(name=name, path=path), err=True)
+    if summary.never_occurred:
+        click.echo(never_occurred_warning(summary.never_occurred), err=True)
     if summary.rejected:
         where = (
             _("; written to {path}").format(path=rejects)
@@ -464,7 +512,7 @@ def _exit_on_worker_failure() -> Iterator[None]:
     try:
         yield
     except ShardFailed as failure:
-        click.echo(_("error: {error}").format(error=failure), err=True)
+        click.echo(_("Error: {error}").format(error=failure), err=True)
         raise SystemExit(2) from None
 
 
@@ -920,6 +968,12 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
             raise UsageFailure(
                 _("--weight {value!r}: a weight cannot be negative").format(value=value)
             )
+        if not math.isfinite(weights[outcome]):
+            raise UsageFailure(
+                _("--weight {value!r}: a weight must be a finite number, like 3 or 0.5").format(
+                    value=value
+                )
+            )
     return weights
 
 
@@ -955,6 +1009,7 @@ def _known_rules_or_exit(engine: Engine, rules: Sequence[str]) -> None:
     "group_by",
     multiple=True,
     help="Stratify by this record attribute (repeatable): team, agent, channel...",
+    callback=_check_by,
 )
 @click.option(
     "--proportional",
@@ -1211,10 +1266,10 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
         except StandardsInvalid as problems:
             invalid = True
             for error in problems.errors:
-                click.echo(_("error: {error}").format(error=error), err=True)
+                click.echo(_("Error: {error}").format(error=error), err=True)
         except SourceError as error:
             invalid = True
-            click.echo(_("error: {error}").format(error=error), err=True)
+            click.echo(_("Error: {error}").format(error=error), err=True)
     failed = [result for result in results if not result.passed]
     for result in failed:
         click.echo(

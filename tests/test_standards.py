@@ -135,10 +135,10 @@ def validate(*paths: Path) -> Result:
 
 
 def errors(result: Result) -> list[str]:
-    """The error lines ``validate`` printed, without the ``error: `` prefix."""
+    """The error lines ``validate`` printed, without the ``Error: `` prefix."""
     assert result.exit_code == 2, (result.exit_code, result.output)
     lines = result.stderr.splitlines()
-    return [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+    return [line.removeprefix("Error: ") for line in lines if line.startswith("Error: ")]
 
 
 def only_error(result: Result) -> str:
