@@ -225,6 +225,27 @@ def test_the_service_script_names_each_step_with_its_words(tmp_path: Path) -> No
     assert "out of order: satisfaction" in finding.message
 
 
+def test_the_step_note_is_worded_in_the_language_spoken(tmp_path: Path) -> None:
+    from rulecore._i18n import set_language
+
+    record = chat(("agent", "已经为您改好了。"), ("agent", "还有其他问题吗？"))
+    set_language("zh")
+    try:
+        script = engine_for(tmp_path, "- id: s\n  check: service_script\n")
+        note = only_finding(script, record).message
+        complaint = chat(("customer", "这服务太差了！"), ("agent", "好的。"))
+        handling = engine_for(
+            tmp_path, "- id: c\n  check: complaint_handling\n  params: {steps: [listen]}\n"
+        )
+        handled = only_finding(handling, complaint).message
+    finally:
+        set_language("en")
+
+    assert "缺失：greeting, needs" in note, note
+    assert "缺失：" in handled, handled
+    assert ": " not in handled, handled
+
+
 def test_a_step_said_too_early_costs_one_not_every_step_after_it() -> None:
     occurrences = [[((5, 0), "late greeting")], [((1, 0), "needs")], [((2, 0), "serving")]]
 
