@@ -492,3 +492,32 @@ def test_a_chat_export_read_through_a_mapping_is_judged_as_its_records_are() -> 
     assert "fail" in by_mapping.values()
     assert "pass" in by_mapping.values()
     assert by_mapping == as_records
+
+
+def test_a_passing_step_finding_does_not_end_in_empty_brackets() -> None:
+    engine = Engine.from_paths(
+        [
+            ROOT / "standards" / name
+            for name in ("personal-courtesy.yaml", "personal-transcripts.yaml", "flow-process.yaml")
+        ]
+    )
+    records = [
+        record_from_mapping(json.loads(line))
+        for path in (EXAMPLES / "chats.jsonl", ROOT / "examples" / "records" / "service-desk.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()[:40]
+    ]
+
+    messages = {
+        (finding.rule, finding.message)
+        for record in records
+        for finding in engine.evaluate(record)
+        if finding.outcome == "pass" and finding.measured == 0
+    }
+
+    rules = {rule for rule, _message in messages}
+    assert {"warm-close", "five-steps", "process-steps"} <= rules
+    assert not [message for _rule, message in messages if "()" in message]
+    assert (
+        "warm-close",
+        "closing courtesies missing or out of order: 0 (nothing missing or out of order)",
+    ) in messages
