@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -753,3 +754,16 @@ def test_no_input_drawn_from_the_openapi_document_gets_a_500(
     probe()
     assert {label for label, _status in statuses} == {op.label for op in operations}
     assert ("POST /v1/evaluate", 200) in statuses  # records the schema allows were evaluated
+
+
+def test_the_counts_in_the_service_docs_are_those_of_the_shipped_standards() -> None:
+    engine = Engine.from_paths([ROOT / "standards"])
+    shipped = {
+        "standards": str(len(engine.standards)),
+        "rules": str(sum(len(standard.rules) for standard in engine.standards)),
+    }
+    lines = (ROOT / "docs" / "service.md").read_text(encoding="utf-8").splitlines()
+    served = "\n".join(line for line in lines if '"generation"' in line or "listening" in line)
+    for key, count in shipped.items():
+        written = set(re.findall(rf'"{key}": (\d+)[,}}]', served))
+        assert written == {count}, f"docs/service.md gives {key} {written}; shipped: {count}"
