@@ -296,6 +296,25 @@ def test_a_wrong_query_is_400_in_words(
     assert words in answer.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "words"),
+    [
+        ("/v1/audit", {"as-of": "2026-03-01T10:00:00Z"}, "'as-of'; did you mean 'as_of'?"),
+        ("/v1/audit", {"all_outcome": "true"}, "reads source, all_outcomes, as_of, by"),
+        ("/v1/evaluate", {"asof": "2026-03-01T10:00:00Z"}, "did you mean 'as_of'?"),
+        ("/v1/validate", {"file": "x.yaml"}, "unknown query parameter 'file'"),
+    ],
+)
+def test_a_query_parameter_the_endpoint_does_not_read_is_400_not_ignored(
+    client: httpx.Client, path: str, query: dict[str, str], words: str
+) -> None:
+    line = (RECORDS / "promises-and-channels.jsonl").read_bytes().splitlines()[0]
+    answer = client.post(path, params=query, content=line)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "bad_query"
+    assert words in answer.json()["message"]
+
+
 # ---------------------------------------------------------------------------------------------
 # /v1/audit
 # ---------------------------------------------------------------------------------------------
