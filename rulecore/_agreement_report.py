@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__
 from ._agreement import CATEGORIES, WHOLE_RECORD, landis_koch
-from ._i18n import _
+from ._i18n import N_, _, outcome_label
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -62,6 +62,23 @@ def _interval(stats: Mapping[str, Any]) -> str:
     return f"{stats['kappa_low']:.2f} – {stats['kappa_high']:.2f}{mark}"
 
 
+#: Landis and Koch's names, as the terminal speaks them (the JSON keeps them in English).
+_STRENGTH = {
+    "undefined": N_("undefined"),
+    "poor": N_("poor"),
+    "slight": N_("slight"),
+    "fair": N_("fair"),
+    "moderate": N_("moderate"),
+    "substantial": N_("substantial"),
+    "almost perfect": N_("almost perfect"),
+}
+
+
+def _strength(kappa: float | None) -> str:
+    band = landis_koch(kappa)
+    return _(_STRENGTH[band]) if band in _STRENGTH else band
+
+
 def write_table(stream: IO[str], data: Mapping[str, Any], color: bool = False) -> None:
     """The agreement for a terminal: by rule, the confusion matrix, the disagreements."""
     from rich.table import Table
@@ -85,36 +102,38 @@ def write_table(stream: IO[str], data: Mapping[str, Any], color: bool = False) -
             agreed=overall["agreed"],
             agreement=_share(overall["agreement"]),
             kappa=_kappa(overall["kappa"]),
-            band=landis_koch(overall["kappa"]),
+            band=_strength(overall["kappa"]),
             interval=_interval(overall),
         )
     )
     rules = Table(title=_("Agreement by rule"), title_justify="left")
     for name, justify in (
-        ("rule", "left"),
-        ("compared", "right"),
-        ("agreement", "right"),
+        (_("rule"), "left"),
+        (_("compared"), "right"),
+        (_("agreement"), "right"),
         ("kappa", "right"),
-        ("95% interval", "right"),
-        ("strength", "left"),
+        (_("{level} interval").format(level="95%"), "right"),
+        (_("strength"), "left"),
     ):
         rules.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for rule in [*data["rules"], {**overall, "rule": "all"}]:
+    for rule in [*data["rules"], {**overall, "rule": _("all")}]:
         rules.add_row(
             rule["rule"] or WHOLE_RECORD,
             str(rule["compared"]),
             _share(rule["agreement"]),
             _kappa(rule["kappa"]),
             _interval(rule),
-            landis_koch(rule["kappa"]),
+            _strength(rule["kappa"]),
         )
     console.print(rules)
     confusion = Table(title=_("Audit against reviewers"), title_justify="left")
     confusion.add_column(_("audit ↓ reviewer →"))
     for category in CATEGORIES:
-        confusion.add_column(category, justify="right")
+        confusion.add_column(outcome_label(category), justify="right")
     for engine in CATEGORIES:
-        confusion.add_row(engine, *(str(overall["confusion"][engine][r]) for r in CATEGORIES))
+        confusion.add_row(
+            outcome_label(engine), *(str(overall["confusion"][engine][r]) for r in CATEGORIES)
+        )
     console.print(confusion)
     _print_disagreements(console, data)
     if data["skipped"]:
@@ -139,14 +158,18 @@ def _print_disagreements(console: Any, data: Mapping[str, Any]) -> None:
     console.print(_("Disagreements: {count}").format(count=len(disagreements)))
     for item in disagreements[:SHOWN_DISAGREEMENTS]:
         rule = item["rule"] or WHOLE_RECORD
+        said = _("audit {audit}, reviewer {verdict}").format(
+            audit=outcome_label(item["engine"]), verdict=outcome_label(item["verdict"])
+        )
         console.print(
-            f"  {item['record']} {rule}: audit {item['engine']}, reviewer {item['verdict']}"
+            f"  {item['record']} {rule}: {said}"
             + (f" ({item['reviewer']})" if item["reviewer"] else "")
             + f"  [{item['source']}]",
             markup=False,
         )
         if item["notes"]:
-            console.print(f"      {_('notes')}: {item['notes']}", markup=False)
+            notes = _("notes: {notes}").format(notes=item["notes"])
+            console.print(f"      {notes}", markup=False)
         for finding in item["findings"]:
             prefix = "" if item["rule"] else f"{finding['rule']} {finding['outcome']}: "
             console.print(f"      {prefix}{finding['message']}", markup=False)
