@@ -546,7 +546,8 @@ def schema_errors(
 def _word_error(
     document: Document, prefix: list[str | int], error: jsonschema.ValidationError
 ) -> SourceError:
-    error = _branch_of_its_kind(error)
+    if isinstance(document.data, Mapping) and document.data.get("kind") == "schedule":
+        error = _branch_of_its_kind(error)
     if error.context:
         # A oneOf/anyOf failure: the most relevant branch says what is really wrong.
         best = jsonschema.exceptions.best_match(error.context)
@@ -635,7 +636,7 @@ def _word_error(
 
 
 def _branch_of_its_kind(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
-    """Of the branches a value failed, the first that takes its kind: why it is not that.
+    """Of the branches a schedule's value failed, the first that takes its kind: why it is not.
 
     best_match would rather say "should be a list" of ``mon-fri: 9am-5pm``, where a range is
     what was meant.

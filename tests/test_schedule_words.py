@@ -61,3 +61,24 @@ def test_a_bad_day_date_or_range_is_named_in_words_at_its_line(
     assert words in problem
     assert "does not match" not in problem
     assert "^" not in problem
+
+
+def test_a_standards_value_of_the_wrong_kind_is_still_told_what_kind_it_should_be(
+    tmp_path: Path,
+) -> None:
+    from rulecore import Engine, StandardsInvalid
+
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "id: x\nversion: 1\ntitle: t\ndimension: timeliness\nrules:\n  - id: r\n"
+        "    check: elapsed\n    params: {from: {type: opened}, to: {type: message}}\n"
+        "    thresholds: soon\n",
+        encoding="utf-8",
+    )
+
+    with pytest.raises(StandardsInvalid) as invalid:
+        Engine.from_paths([path])
+
+    assert "rules[0].thresholds should be a mapping, not the text 'soon'" in str(
+        invalid.value.errors[0]
+    )
