@@ -546,12 +546,17 @@ def schema_errors(
 def _word_error(
     document: Document, prefix: list[str | int], error: jsonschema.ValidationError
 ) -> SourceError:
+    if isinstance(document.data, Mapping) and document.data.get("kind") == "schedule":
+        error = _branch_of_its_kind(error)
     if error.context:
         # A oneOf/anyOf failure: the most relevant branch says what is really wrong.
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None and best is not error:
             error = best
     path = prefix + list(error.absolute_path)
+    schedule_words = _schedule_words(document, path, error)
+    if schedule_words is not None:
+        return schedule_words
     validator = error.validator
     schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     expected: Any = error.validator_value
@@ -628,6 +633,56 @@ def _word_error(
             ),
         )
     return SourceError(document.locate(path), error.message)
+
+
+def _branch_of_its_kind(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Of the branches a schedule's value failed, the first that takes its kind: why it is not.
+
+    best_match would rather say "should be a list" of ``mon-fri: 9am-5pm``, where a range is
+    what was meant.
+    """
+    while error.context:
+        kin = [branch for branch in error.context if not _only_of_another_type(branch)]
+        if not kin:
+            break
+        error = kin[0]
+    return error
+
+
+def _only_of_another_type(error: jsonschema.ValidationError) -> bool:
+    if error.validator == "type":
+        return True
+    return bool(error.context) and all(map(_only_of_another_type, error.context))
+
+
+def _schedule_words(
+    document: Document, path: list[str | int], error: jsonschema.ValidationError
+) -> SourceError | None:
+    """A schedule's day keys, dates and ranges in words: their patterns say nothing to people."""
+    if error.validator != "pattern":
+        return None
+    if "propertyNames" in error.absolute_schema_path and path:
+        key = str(error.instance)
+        if path[-1] == "hours":
+            message = _(
+                "hours key {key!r} is not a day; use mon, tue, wed, thu, fri, sat or sun, a "
+                "range such as mon-fri, or daily"
+            )
+        elif path[-1] == "exceptions":
+            message = _("exception {key!r} is not a date; write it as YYYY-MM-DD")
+        else:
+            return None
+        return SourceError(document.locate_key([*path, key]), message.format(key=key))
+    time_range = load_schema("schedule")["$defs"]["timeRange"]["pattern"]
+    if error.validator_value == time_range:
+        return SourceError(
+            document.locate(path),
+            _(
+                "{value!r}{where} is not open hours; write a range like 09:00-17:30 (the end "
+                "may be 24:00), a list of ranges, or closed"
+            ).format(value=error.instance, where=_at(path)),
+        )
+    return None
 
 
 def _unexpected_keys(schema: Mapping[str, Any], instance: Any) -> list[str]:

@@ -1281,9 +1281,11 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
             click.echo(f"     {line}")
     passed = len(results) - len(failed)
     click.echo(
-        _("{passed} passed, {failed} failed in {files} fixture files").format(
-            passed=passed, failed=len(failed), files=len(fixtures)
-        )
+        ngettext(
+            "{passed} passed, {failed} failed in {files} fixture file",
+            "{passed} passed, {failed} failed in {files} fixture files",
+            len(fixtures),
+        ).format(passed=passed, failed=len(failed), files=len(fixtures))
     )
     if invalid:
         raise SystemExit(2)

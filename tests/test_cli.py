@@ -453,7 +453,7 @@ def test_map_output_audits_like_its_input(mixed: Path, tmp_path: Path) -> None:
 def test_fixture_of_the_test_standard_passes() -> None:
     result = run("test", STANDARDS)
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "4 passed, 0 failed in 1 fixture files"
+    assert result.stdout.strip() == "4 passed, 0 failed in 1 fixture file"
 
 
 def test_failing_fixture_exits_1_and_says_what_differed(tmp_path: Path) -> None:
@@ -467,7 +467,7 @@ def test_failing_fixture_exits_1_and_says_what_differed(tmp_path: Path) -> None:
     )
     result = run("test", tmp_path)
     assert result.exit_code == 1, result.output
-    assert "3 passed, 1 failed in 1 fixture files" in result.stdout
+    assert "3 passed, 1 failed in 1 fixture file" in result.stdout
     assert "FAIL " in result.stdout
     assert "(record tolerated)" in result.stdout
     assert "first-reply: expected pass, got warn" in result.stdout

@@ -230,3 +230,19 @@ def test_the_html_report_is_in_chinese(tmp_path: Path) -> None:
     body = html.split("<body>")[1].split('<script id="rulecore-data"')[0]
     for english in ("How well", "By dimension", "Compliance", "records read", "Message and"):
         assert english not in body
+
+
+def test_the_agreement_table_speaks_chinese_with_lang_zh(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    _audit("--all-outcomes", "--format", "json", "--output", str(report))
+    reviewed = ROOT / "examples" / "agreement" / "reviewed.csv"
+
+    result = CliRunner().invoke(cli.main, ["--lang", "zh", "agree", str(reviewed), str(report)])
+
+    assert result.exit_code == 0, result.output
+    headers = ("比较数", "一致率", "95% 区间", "一致强度")
+    for words in (*headers, "高度", "全部", "审核 不通过，复核 警告"):
+        assert words in result.stdout, words
+    assert "备注：greeted, but not by name" in result.stdout
+    for english in ("compared", "strength", "substantial", "audit fail", "notes:"):
+        assert english not in result.stdout, english

@@ -225,6 +225,27 @@ def test_the_service_script_names_each_step_with_its_words(tmp_path: Path) -> No
     assert "out of order: satisfaction" in finding.message
 
 
+def test_the_step_note_is_worded_in_the_language_spoken(tmp_path: Path) -> None:
+    from rulecore._i18n import set_language
+
+    record = chat(("agent", "已经为您改好了。"), ("agent", "还有其他问题吗？"))
+    set_language("zh")
+    try:
+        script = engine_for(tmp_path, "- id: s\n  check: service_script\n")
+        note = only_finding(script, record).message
+        complaint = chat(("customer", "这服务太差了！"), ("agent", "好的。"))
+        handling = engine_for(
+            tmp_path, "- id: c\n  check: complaint_handling\n  params: {steps: [listen]}\n"
+        )
+        handled = only_finding(handling, complaint).message
+    finally:
+        set_language("en")
+
+    assert "缺失：greeting, needs" in note, note
+    assert "缺失：" in handled, handled
+    assert ": " not in handled, handled
+
+
 def test_a_step_said_too_early_costs_one_not_every_step_after_it() -> None:
     occurrences = [[((5, 0), "late greeting")], [((1, 0), "needs")], [((2, 0), "serving")]]
 
@@ -471,3 +492,32 @@ def test_a_chat_export_read_through_a_mapping_is_judged_as_its_records_are() -> 
     assert "fail" in by_mapping.values()
     assert "pass" in by_mapping.values()
     assert by_mapping == as_records
+
+
+def test_a_passing_step_finding_does_not_end_in_empty_brackets() -> None:
+    engine = Engine.from_paths(
+        [
+            ROOT / "standards" / name
+            for name in ("personal-courtesy.yaml", "personal-transcripts.yaml", "flow-process.yaml")
+        ]
+    )
+    records = [
+        record_from_mapping(json.loads(line))
+        for path in (EXAMPLES / "chats.jsonl", ROOT / "examples" / "records" / "service-desk.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()[:40]
+    ]
+
+    messages = {
+        (finding.rule, finding.message)
+        for record in records
+        for finding in engine.evaluate(record)
+        if finding.outcome == "pass" and finding.measured == 0
+    }
+
+    rules = {rule for rule, _message in messages}
+    assert {"warm-close", "five-steps", "process-steps"} <= rules
+    assert not [message for _rule, message in messages if "()" in message]
+    assert (
+        "warm-close",
+        "closing courtesies missing or out of order: 0 (nothing missing or out of order)",
+    ) in messages

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -295,6 +296,25 @@ def test_a_wrong_query_is_400_in_words(
     assert words in answer.json()["message"]
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "words"),
+    [
+        ("/v1/audit", {"as-of": "2026-03-01T10:00:00Z"}, "'as-of'; did you mean 'as_of'?"),
+        ("/v1/audit", {"all_outcome": "true"}, "reads source, all_outcomes, as_of, by"),
+        ("/v1/evaluate", {"asof": "2026-03-01T10:00:00Z"}, "did you mean 'as_of'?"),
+        ("/v1/validate", {"file": "x.yaml"}, "unknown query parameter 'file'"),
+    ],
+)
+def test_a_query_parameter_the_endpoint_does_not_read_is_400_not_ignored(
+    client: httpx.Client, path: str, query: dict[str, str], words: str
+) -> None:
+    line = (RECORDS / "promises-and-channels.jsonl").read_bytes().splitlines()[0]
+    answer = client.post(path, params=query, content=line)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "bad_query"
+    assert words in answer.json()["message"]
+
+
 # ---------------------------------------------------------------------------------------------
 # /v1/audit
 # ---------------------------------------------------------------------------------------------
@@ -418,7 +438,7 @@ def test_validate_says_what_rulecore_validate_says(client: httpx.Client, tmp_pat
     cli = CliRunner().invoke(main, ["validate", str(tmp_path / "team.yaml")])
     assert cli.exit_code == 2
     said = [
-        line.removeprefix("error: ").replace(str(tmp_path / "team.yaml"), "team.yaml")
+        line.removeprefix("Error: ").replace(str(tmp_path / "team.yaml"), "team.yaml")
         for line in cli.stderr.splitlines()
     ]
     answer = client.post("/v1/validate", params={"name": "team.yaml"}, content=broken.encode())
@@ -753,3 +773,16 @@ def test_no_input_drawn_from_the_openapi_document_gets_a_500(
     probe()
     assert {label for label, _status in statuses} == {op.label for op in operations}
     assert ("POST /v1/evaluate", 200) in statuses  # records the schema allows were evaluated
+
+
+def test_the_counts_in_the_service_docs_are_those_of_the_shipped_standards() -> None:
+    engine = Engine.from_paths([ROOT / "standards"])
+    shipped = {
+        "standards": str(len(engine.standards)),
+        "rules": str(sum(len(standard.rules) for standard in engine.standards)),
+    }
+    lines = (ROOT / "docs" / "service.md").read_text(encoding="utf-8").splitlines()
+    served = "\n".join(line for line in lines if '"generation"' in line or "listening" in line)
+    for key, count in shipped.items():
+        written = set(re.findall(rf'"{key}": (\d+)[,}}]', served))
+        assert written == {count}, f"docs/service.md gives {key} {written}; shipped: {count}"

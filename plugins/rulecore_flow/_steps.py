@@ -232,7 +232,7 @@ def _measurement(
             (_("out of order: {steps}"), out_of_order),
         )
         if names
-    )
+    ) or _("nothing missing or out of order")
     return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
 
 

@@ -158,10 +158,13 @@ def _measurement(
         return tuple(pieces)
 
     note = "; ".join(
-        f"{label}: {', '.join(names)}"
-        for label, names in ((_("missing"), missing), (_("out of order"), out_of_order))
+        label.format(steps=", ".join(names))
+        for label, names in (
+            (_("missing: {steps}"), missing),
+            (_("out of order: {steps}"), out_of_order),
+        )
         if names
-    )
+    ) or _("nothing missing or out of order")
     return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
 
 

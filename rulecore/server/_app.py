@@ -46,7 +46,7 @@ from ._http import (
     timed_out,
 )
 from ._openapi import openapi_document
-from ._requests import parse_as_of, safe_file_name, service_of
+from ._requests import parse_as_of, refuse_unknown_query, safe_file_name, service_of
 from ._service import Service
 
 _encode = msgspec.json.Encoder().encode
@@ -100,6 +100,7 @@ def evaluate_body(engine: Engine, body: bytes, as_of: datetime | None) -> bytes:
 
 async def evaluate(request: Request) -> Response:
     service = service_of(request)
+    refuse_unknown_query(request.query_params.keys(), ("as_of",))
     as_of = parse_as_of(request.query_params.get("as_of"))
     _identity_only(request)
     body = await read_body(request, service.config.max_body)
@@ -145,6 +146,7 @@ def validate_text(body: bytes, name: str, registry: Registry) -> dict[str, Any]:
 
 async def validate(request: Request) -> Response:
     service = service_of(request)
+    refuse_unknown_query(request.query_params.keys(), ("name",))
     name = request.query_params.get("name") or "standard.yaml"
     _identity_only(request)
     body = await read_body(request, service.config.max_body)

@@ -34,7 +34,13 @@ from rulecore._standards import StandardsInvalid
 from rulecore._yaml import SourceError
 
 from ._http import Problem, deadline_of, located, spool_body, timed_out
-from ._requests import parse_as_of, parse_flag, safe_file_name, service_of
+from ._requests import (
+    parse_as_of,
+    parse_flag,
+    refuse_unknown_query,
+    safe_file_name,
+    service_of,
+)
 from ._service import Service
 
 NDJSON = "application/x-ndjson"
@@ -65,6 +71,7 @@ class AuditRequest(NamedTuple):
 async def audit_endpoint(request: Request) -> Response:
     service = service_of(request)
     query = request.query_params
+    refuse_unknown_query(query.keys(), ("source", "all_outcomes", "as_of", "by"))
     as_of = parse_as_of(query.get("as_of"))
     all_outcomes = parse_flag(query, "all_outcomes")
     source = _source_name(query.get("source"))

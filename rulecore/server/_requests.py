@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from starlette.requests import Request
@@ -55,6 +56,24 @@ def parse_flag(query: Mapping[str, str], name: str) -> bool:
     raise _bad_query(
         _("{name} must be true or false, not {value!r}").format(name=name, value=value)
     )
+
+
+def refuse_unknown_query(names: Iterable[str], known: tuple[str, ...]) -> None:
+    """A query parameter the endpoint does not read is refused, not ignored.
+
+    ``?as-of=`` (the CLI's spelling) or ``?all_outcome=`` would otherwise be dropped without a
+    word, and the answer be an audit as of now, or without its passes.
+    """
+    for name in names:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name.replace("-", "_").lower(), known, n=1)
+        hint = _("; did you mean {name!r}?").format(name=close[0]) if close else ""
+        raise _bad_query(
+            _("unknown query parameter {name!r}{hint}; this endpoint reads {known}").format(
+                name=name, hint=hint, known=", ".join(known)
+            )
+        )
 
 
 def _bad_query(message: str) -> Problem:
