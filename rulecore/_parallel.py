@@ -29,7 +29,7 @@ import signal
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -45,6 +45,7 @@ from ._plugins import get_plugin_manager
 from ._readers import LINE_RANGE_OPTION, LineRange, Reader, Rejection
 from ._seen import SeenIds
 from ._summary import Summary, Tally
+from ._urls import locate
 from ._waivers import Waivers
 from ._writers import ReportSink
 from ._yaml import Location
@@ -132,15 +133,19 @@ def plan_shards(
     options: Mapping[str, Any],
     jobs: int,
     shard_bytes: int | None = None,
+    *,
+    per_job: int = SHARDS_PER_JOB,
+    bounds: tuple[int, int] = (MIN_SHARD_BYTES, MAX_SHARD_BYTES),
 ) -> list[Shard]:
-    """The shards of ``planned``, in input order."""
+    """The shards of ``planned``, in input order: about ``per_job`` for each of ``jobs``
+    workers, each of ``bounds`` bytes (least, most), unless ``shard_bytes`` sets their size."""
     splits = [_splits(reader, path, options) for path, reader in planned]
     if shard_bytes is None:
         total = sum(
             path.stat().st_size for (path, _), split in zip(planned, splits, strict=True) if split
         )
-        wanted = total // (SHARDS_PER_JOB * jobs) + 1
-        shard_bytes = min(MAX_SHARD_BYTES, max(MIN_SHARD_BYTES, wanted))
+        wanted = total // (per_job * jobs) + 1
+        shard_bytes = min(bounds[1], max(bounds[0], wanted))
     shards: list[Shard] = []
     for file, ((path, reader), split) in enumerate(zip(planned, splits, strict=True)):
         if not split:
@@ -223,8 +228,8 @@ class EngineRecipe(NamedTuple):
         return Engine.from_paths(self.standards, get_plugin_manager(plugins=modules))
 
 
-class _Setup(NamedTuple):
-    """Everything a worker needs, sent once when it starts."""
+class ShardSetup(NamedTuple):
+    """Everything a worker needs to audit shards, sent once to each."""
 
     recipe: EngineRecipe
     reader_options: Mapping[str, Any]
@@ -241,12 +246,16 @@ Entry = Finding | Rejection | str | Record
 
 
 @dataclass
-class _ShardResult:
+class ShardResult:
+    """What a shard sends back: its entries in order, its counts, and the waivers it used."""
+
     entries: list[Any] = field(default_factory=list)
     tally: Tally | None = None
     waivers_used: set[Location] = field(default_factory=set)
     #: The reader raised: this process reads the file again, to fail as one process would.
     reread: bool = False
+    #: Records and rejections read.
+    items: int = 0
 
 
 class _Collector:
@@ -261,14 +270,14 @@ class _Collector:
         raise AssertionError("a worker's run is not finished")
 
 
-def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
+def audit_shard(engine: Engine, setup: ShardSetup, shard: Shard) -> ShardResult:
     options = dict(setup.reader_options)
     if shard.lines is not None:
         options[LINE_RANGE_OPTION] = shard.lines
     waivers = setup.waivers
     if waivers is not None:
         waivers.used = set()
-    result = _ShardResult()
+    result = ShardResult()
     entries = result.entries
     run = AuditRun(
         engine,
@@ -281,28 +290,31 @@ def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
     )
     items = engine.registry.readers[shard.reader][1].read(shard.path, options)
     takes_cross_record = engine.takes_cross_record
+    read = 0
     while True:
         try:
             item = next(items)
         except StopIteration:
             break
         except Exception:  # replayed by the parent, which reports it as one process would
-            return _ShardResult(reread=True)
+            return ShardResult(reread=True)
+        read += 1
         if isinstance(item, Rejection):
             entries.append(item)
             continue
         run.add(item)
         entries.append(item if takes_cross_record(item) else item.id)
+    result.items = read
     result.tally = run.tally
     result.waivers_used = set(waivers.used) if waivers is not None else set()
     return result
 
 
-def _signature(engine: Engine) -> list[tuple[str, str]]:
+def signature_of(engine: Engine) -> list[tuple[str, str]]:
     return [(standard.id, rule.id) for standard in engine.standards for rule in standard.rules]
 
 
-def _work(connection: Connection, setup: _Setup) -> None:
+def _work(connection: Connection, setup: ShardSetup) -> None:
     """A worker's life: compile the standards, then audit the shards it is sent.
 
     Results go out through a thread, so that the worker audits its next shard while this
@@ -320,9 +332,9 @@ def _work(connection: Connection, setup: _Setup) -> None:
         sender.join()
 
 
-def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | None]) -> None:
+def _serve(connection: Connection, setup: ShardSetup, outbox: queue.Queue[bytes | None]) -> None:
     def post(message: tuple[str, int | None, Any]) -> None:
-        with _no_gc():
+        with no_gc():
             outbox.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     try:
@@ -330,7 +342,7 @@ def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | No
     except BaseException:
         post(("failed", None, traceback.format_exc()))
         return
-    post(("ready", None, _signature(engine)))
+    post(("ready", None, signature_of(engine)))
     while True:
         shard = connection.recv()
         if shard is None:
@@ -338,8 +350,8 @@ def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | No
         try:
             # A shard's results are kept until it ends: the collector would scan them again
             # and again.  What checks leave for it is collected after the shard instead.
-            with _no_gc():
-                result = _audit_shard(engine, setup, shard)
+            with no_gc():
+                result = audit_shard(engine, setup, shard)
         except BaseException:
             post(("failed", shard.number, traceback.format_exc()))
             return
@@ -352,7 +364,7 @@ def _send_all(connection: Connection, outbox: queue.Queue[bytes | None]) -> None
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Building, pickling and unpickling a shard's results makes many objects that live on;
     the collections they set off cost more than the work itself."""
     was_enabled = gc.isenabled()
@@ -369,7 +381,7 @@ SHARDS_AHEAD = 2
 
 
 class _Worker:
-    def __init__(self, context: Any, setup: _Setup, number: int) -> None:
+    def __init__(self, context: Any, setup: ShardSetup, number: int) -> None:
         self.connection, theirs = context.Pipe()
         self.process = context.Process(
             target=_work, args=(theirs, setup), name=f"rulecore-worker-{number}", daemon=True
@@ -402,7 +414,7 @@ class _Worker:
 class _Pool:
     """Worker processes, fed shards and read back in shard order, a bounded window ahead."""
 
-    def __init__(self, jobs: int, setup: _Setup, signature: list[tuple[str, str]]) -> None:
+    def __init__(self, jobs: int, setup: ShardSetup, signature: list[tuple[str, str]]) -> None:
         # Not fork: the parent may run threads (a progress display) that hold locks.
         context = multiprocessing.get_context("spawn")
         self.signature = signature
@@ -421,8 +433,8 @@ class _Pool:
         for worker in self.workers:
             worker.stop(now=kind is not None)  # a failed audit does not wait for its workers
 
-    def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, _ShardResult]]:
-        done: dict[int, _ShardResult] = {}
+    def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, ShardResult]]:
+        done: dict[int, ShardResult] = {}
         sent = 0
         for wanted in range(len(shards)):
             while wanted not in done:
@@ -447,7 +459,7 @@ class _Pool:
                     sent += 1
         return sent
 
-    def _receive(self, done: dict[int, _ShardResult], block: bool) -> None:
+    def _receive(self, done: dict[int, ShardResult], block: bool) -> None:
         busy = [worker for worker in self.workers if not worker.ready or worker.shards]
         if not busy:
             return
@@ -459,7 +471,7 @@ class _Pool:
                 message = worker.connection.recv_bytes()
             except (EOFError, OSError):
                 raise ShardFailed(worker.where(), worker.died()) from None
-            with _no_gc():
+            with no_gc():
                 kind, number, payload = pickle.loads(message)  # noqa: S301 - from our worker
                 if self.freeze:
                     gc.freeze()
@@ -496,19 +508,27 @@ def audit_planned(
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
     shard_bytes: int | None = None,
+    client: Any = None,
 ) -> Summary:
-    """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
+    """Audit the planned inputs with ``jobs`` processes, or on the Dask cluster of
+    ``client`` (a ``distributed.Client``); the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
 
-    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1``, or inputs that make a
-    single shard, no worker is started.
+    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1`` and no client, or
+    inputs that make a single shard for ``jobs``, no worker is started.
     Raises :class:`ShardFailed` when a worker dies or fails outside a check.
     """
     options = dict(reader_options or {})
     if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
         shard_bytes = int(os.environ[SHARD_BYTES_ENV])
-    shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
-    if len(shards) < 2:  # nothing to share out: a worker would only add its start-up
+    if client is not None:
+        from . import _dask
+
+        shards = _dask.plan(client, planned, options, shard_bytes)
+    else:
+        shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
+    if not shards or (client is None and len(shards) < 2):
+        # nothing to share out: a worker would only add its start-up
         return engine.audit(
             read_inputs(planned, options),
             sink,
@@ -520,7 +540,7 @@ def audit_planned(
             baseline=baseline,
         )
     sink = sink or _NullSink()
-    setup = _Setup(
+    setup = ShardSetup(
         recipe,
         options,
         all_outcomes,
@@ -538,17 +558,34 @@ def audit_planned(
         waivers=waivers,
         baseline=baseline,
     )
-    replay = _Replay(run, on_item or _nothing)
-    with _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool:
-        for shard, result in pool.results(shards, WINDOW_PER_JOB * jobs):
-            if shard.file in replay.read_here:
-                continue
-            if result.reread or not replay.fresh_ids(shard, result):
-                path, reader = planned[shard.file]
-                replay.read_rest_here(shard.file, path, reader, options)
-                continue
-            replay.shard(shard, result)
+    tick = on_item or _nothing
+    if client is not None:
+        # Progress counts the records of each shard as its task ends, in whatever order.
+        results = _dask.shard_results(client, setup, shards, signature_of(engine), tick)
+        replay_shards(run, planned, options, results, _Replay(run, _nothing, tick))
+        return run.finish()
+    with _Pool(min(jobs, len(shards)), setup, signature_of(engine)) as pool:
+        results = pool.results(shards, WINDOW_PER_JOB * jobs)
+        replay_shards(run, planned, options, results, _Replay(run, tick, tick))
     return run.finish()
+
+
+def replay_shards(
+    run: AuditRun,
+    planned: Sequence[tuple[Path, Reader]],
+    options: Mapping[str, Any],
+    results: Iterable[tuple[Shard, ShardResult]],
+    replay: _Replay,
+) -> None:
+    """Send the shards' results, which come in input order, on to ``run``."""
+    for shard, result in results:
+        if shard.file in replay.read_here:
+            continue
+        if result.reread or not replay.fresh_ids(shard, result):
+            path, reader = planned[shard.file]
+            replay.read_rest_here(shard.file, path, reader, options)
+            continue
+        replay.shard(shard, result)
 
 
 def _nothing() -> None:
@@ -558,14 +595,17 @@ def _nothing() -> None:
 class _Replay:
     """Shards' results, sent on to the run in input order."""
 
-    def __init__(self, run: AuditRun, on_item: Callable[[], None]) -> None:
+    def __init__(
+        self, run: AuditRun, on_item: Callable[[], None], on_reread: Callable[[], None]
+    ) -> None:
         self.run = run
-        self.on_item = on_item
+        self.on_item = on_item  #: for each item replayed
+        self.on_reread = on_reread  #: for each item read again here
         self.first_seen = SeenIds()  #: record id -> file, as reading keeps it
         self.items: dict[int, int] = {}  #: items of each planned file replayed so far
         self.read_here: set[int] = set()  #: planned files finished in this process
 
-    def fresh_ids(self, shard: Shard, result: _ShardResult) -> bool:
+    def fresh_ids(self, shard: Shard, result: ShardResult) -> bool:
         """Note the shard's record ids as read, unless one was read before (then False)."""
         ids = [
             entry.id if isinstance(entry, Record) else entry
@@ -580,7 +620,7 @@ class _Replay:
             first_seen[record_id] = source
         return True
 
-    def shard(self, shard: Shard, result: _ShardResult) -> None:
+    def shard(self, shard: Shard, result: ShardResult) -> None:
         run, on_item = self.run, self.on_item
         findings: list[Any] = []
         items = 0
@@ -611,7 +651,7 @@ class _Replay:
         skip = self.items.get(file, 0)
         for item in read_file(path, reader, options, self.first_seen, skip):
             self.run.add(item)
-            self.on_item()
+            self.on_reread()
 
 
 def audit_files(
@@ -629,25 +669,31 @@ def audit_files(
     group_by: Sequence[str] = (),
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
+    client: Any = None,
 ) -> Summary:
     """Audit the files and folders ``inputs`` against the ``standards``, as ``rulecore audit``
-    does, with ``jobs`` processes (``"auto"``: one per usable core).
+    does, with ``jobs`` processes (``"auto"``: one per usable core), or on the Dask cluster
+    of ``client``, a ``distributed.Client`` (``rulecore[dask]``).
 
     :param reader: read every input with this reader (``--reader``).
     :param mapping: read exports through this field mapping (``--mapping``).
     :param plugins: modules to register as plugins besides the installed ones, by import name,
         so that every worker can import them too.
 
+    Inputs may be fsspec URLs (``s3://``, ``memory://``...) when fsspec is installed.
     The other parameters are those of :meth:`Engine.audit`.  Raises :class:`ShardFailed` when
-    a worker dies, and what ``Engine.from_paths`` and ``plan_inputs`` raise.
+    a worker dies, or a task keeps failing, and what ``Engine.from_paths`` and ``plan_inputs``
+    raise.
     """
     processes = resolve_jobs(jobs)
+    if client is not None and processes > 1:
+        raise ValueError("give either jobs or a Dask client, not both")
     recipe = EngineRecipe(tuple(str(path) for path in standards), tuple(plugins))
     engine = recipe.build()
     options: dict[str, Any] = {}
     if mapping is not None:
         reader, options = reader or "mapping", {"mapping": Path(mapping)}
-    planned = plan_inputs([Path(path) for path in inputs], engine.registry, reader)
+    planned = plan_inputs([locate(path) for path in inputs], engine.registry, reader)
     return audit_planned(
         engine,
         planned,
@@ -661,4 +707,5 @@ def audit_files(
         group_by=group_by,
         waivers=waivers,
         baseline=baseline,
+        client=client,
     )
