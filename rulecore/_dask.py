@@ -101,8 +101,9 @@ def check_address(value: str) -> str:
     limit = MAX_JOBS_PER_CORE * usable_cores()
     if not workers.isdigit() or not 1 <= int(workers) <= limit:
         raise ValueError(
-            _("{value!r}: write local:N with N a number of worker processes from 1 to {limit}")
-            .format(value=value, limit=limit)
+            _(
+                "{value!r}: write local:N with N a number of worker processes from 1 to {limit}"
+            ).format(value=value, limit=limit)
         )
     return value
 
@@ -195,80 +196,118 @@ def shard_results(
     ``tick`` is called once for each record or rejection of a shard as its task ends.
     Raises :class:`ShardFailed` for a task that keeps failing.
     """
-    distributed = _import_distributed()
-    setup = _anchored(setup)
-    key = recipe_key(setup)
-    [shared_setup] = client.scatter([setup], broadcast=True, hash=False)
-    run = uuid.uuid4().hex[:12]
+    tasks = _Tasks(client, _anchored(setup), signature)
     window = WINDOW_PER_WORKER * _worker_threads(client)
-    finished = distributed.as_completed()
-    shard_of: dict[str, Shard] = {}
-    outstanding: dict[int, Any] = {}
     done: dict[int, ShardResult] = {}
     # What the results hold is freed by reference counting once replayed; as with --jobs,
     # the collector would only scan it again and again.
     freeze = gc.isenabled() and gc.get_freeze_count() == 0
     submitted = 0
-
-    def submit_until(limit: int) -> None:
-        nonlocal submitted
-        while submitted < min(limit, len(shards)):
-            shard = shards[submitted]
-            future = client.submit(
-                run_shard,
-                shared_setup,
-                key,
-                signature,
-                shard,
-                key=f"rulecore-shard-{run}-{shard.number}",
-                retries=RETRIES,
-                pure=False,
-            )
-            shard_of[future.key] = shard
-            outstanding[shard.number] = future
-            finished.add(future)
-            submitted += 1
-
     try:
-        submit_until(window)
         for wanted in range(len(shards)):
+            while submitted < min(wanted + 1 + window, len(shards)):
+                tasks.submit(shards[submitted])
+                submitted += 1
             while wanted not in done:
-                future = next(finished)
-                shard = shard_of[future.key]
-                result = _result_of(future, shard)
-                del outstanding[shard.number]
-                future.release()
+                shard, result = tasks.next_done()
                 if freeze:
                     gc.freeze()
                 for _item in range(result.items):
                     tick()
                 done[shard.number] = result
-            submit_until(wanted + 1 + window)
             yield shards[wanted], done.pop(wanted)
     finally:
         if freeze:
             gc.unfreeze()
+        tasks.cancel()
+
+
+class _Tasks:
+    """The shards' tasks on the cluster, as they are submitted and end."""
+
+    def __init__(self, client: Any, setup: ShardSetup, signature: list[tuple[str, str]]) -> None:
+        self.client = client
+        self.signature = signature
+        self.key = recipe_key(setup)
+        [self.setup] = client.scatter([setup], broadcast=True, hash=False)
+        self.run = uuid.uuid4().hex[:12]
+        self.finished = _import_distributed().as_completed()
+        self.shard_of: dict[str, Shard] = {}
+        self.outstanding: dict[int, Any] = {}  #: shard -> its future
+        self.attempts: dict[int, int] = {}  #: shard -> times submitted
+
+    def submit(self, shard: Shard) -> None:
+        self.attempts[shard.number] = attempt = self.attempts.get(shard.number, 0) + 1
+        future = self.client.submit(
+            run_shard,
+            self.setup,
+            self.key,
+            self.signature,
+            shard,
+            key=f"rulecore-shard-{self.run}-{shard.number}-{attempt}",
+            retries=RETRIES,
+            pure=False,
+        )
+        self.shard_of[future.key] = shard
+        self.outstanding[shard.number] = future
+        self.finished.add(future)
+
+    def next_done(self) -> tuple[Shard, ShardResult]:
+        """The next shard whose task ends, in whatever order, with its result."""
+        while True:
+            future = next(self.finished)
+            shard = self.shard_of.pop(future.key)
+            try:
+                result = _result_of(future, shard)
+            except _LostResult as lost:
+                # Computed, then lost with the worker that held it: computed again.
+                if self.attempts[shard.number] > RETRIES:
+                    raise ShardFailed(shard.describe(), str(lost)) from None
+                self.submit(shard)
+                continue
+            del self.outstanding[shard.number]
+            future.release()
+            return shard, result
+
+    def cancel(self) -> None:
         with contextlib.suppress(Exception):  # a cluster gone away has nothing to cancel
-            client.cancel([*outstanding.values(), shared_setup])
+            self.client.cancel([*self.outstanding.values(), self.setup])
+
+
+class _LostResult(Exception):
+    """A task's result could not be fetched from the worker that held it."""
 
 
 def _result_of(future: Any, shard: Shard) -> ShardResult:
     if future.status == "finished":
-        result: ShardResult = future.result()
+        try:
+            result: ShardResult = future.result()
+        except Exception as error:
+            if future.status == "error":
+                return _result_of(future, shard)
+            raise _LostResult(
+                _("its result was lost {times} times: {error}").format(
+                    times=RETRIES + 1, error=error
+                )
+            ) from None
         return result
+    if future.status == "cancelled":
+        raise _LostResult(
+            _(
+                "its task was cancelled {times} times (the scheduler or its workers went away)"
+            ).format(times=RETRIES + 1)
+        )
     if future.status != "error":
         raise ShardFailed(
             shard.describe(),
-            _("its task was {status} (the scheduler or its workers went away)").format(
-                status=future.status
-            ),
+            _("its task ended {status}").format(status=future.status),
         )
-    error = future.exception()
-    if type(error).__name__ == "KilledWorker":
-        raise ShardFailed(shard.describe(), _("the workers that ran it died: {error}").format(
-            error=error
-        ))
-    trace = "".join(traceback.format_exception(type(error), error, future.traceback()))
+    raised = future.exception()
+    if type(raised).__name__ == "KilledWorker":
+        raise ShardFailed(
+            shard.describe(), _("the workers that ran it died: {error}").format(error=raised)
+        )
+    trace = "".join(traceback.format_exception(type(raised), raised, future.traceback()))
     raise ShardFailed(
         shard.describe(),
         _("its task failed {times} times; the last time it raised:\n{trace}").format(

@@ -136,8 +136,12 @@ class UrlPath(PosixPath):
     def rglob(self, pattern: str, **_options: Any) -> Iterator[UrlPath]:  # type: ignore[override]
         """Every file under this folder (the pattern is ``*``: every file)."""
         filesystem, inner = self._fs()
+        base, folder = str(self).rstrip("/"), inner.rstrip("/") + "/"
         for found in sorted(filesystem.find(inner)):
-            yield UrlPath.of(filesystem.unstrip_protocol(found))
+            if found.startswith(folder):  # named as the user named the folder
+                yield UrlPath.of(f"{base}/{found[len(folder) :]}")
+            else:
+                yield UrlPath.of(filesystem.unstrip_protocol(found))
 
     def resolve(self, strict: bool = False) -> UrlPath:
         return self
