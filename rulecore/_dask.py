@@ -9,7 +9,6 @@ runs the shards differs: here a task per shard, on whatever workers the schedule
 - Each worker process compiles the standards once: the engine is kept in a module global,
   keyed by a digest of the standards' files and the plugins, and reused by every later task
   (and by later audits with the same standards, on a long-lived cluster).
-- The setup (reader options, waivers...) is scattered to the workers once, not sent per task.
 - Shards are a few megabytes, so that a task's overhead (milliseconds) stays small beside the
   work it carries.  At most a few shards per worker are in flight beyond the one being
   replayed, which bounds what this process holds.
@@ -54,6 +53,9 @@ from ._urls import UrlPath
 
 #: Times the scheduler runs a task again after it raised, before the audit fails.
 RETRIES = 2
+#: Tasks for a shard whose workers all died (``allowed-failures``) before the audit fails:
+#: the scheduler also counts a death against tasks only queued on that worker.
+KILLED_TASKS = 2
 #: Shards per worker thread, so that a slow shard does not leave the others idle at the end.
 SHARDS_PER_WORKER = 4
 #: Bounds on a shard's size: big enough that a task's overhead is small beside its work,
@@ -129,7 +131,7 @@ def cluster_client(address: str | None) -> Iterator[Any]:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # the audit says what failed, once
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
@@ -229,7 +231,9 @@ class _Tasks:
         self.client = client
         self.signature = signature
         self.key = recipe_key(setup)
-        [self.setup] = client.scatter([setup], broadcast=True, hash=False)
+        # Sent with each task, not scattered: a few kilobytes beside megabytes of input, and
+        # not lost with the workers that held it.
+        self.setup = setup
         self.run = uuid.uuid4().hex[:12]
         self.finished = _import_distributed().as_completed()
         self.shard_of: dict[str, Shard] = {}
@@ -260,8 +264,9 @@ class _Tasks:
             try:
                 result = _result_of(future, shard)
             except _LostResult as lost:
-                # Computed, then lost with the worker that held it: computed again.
-                if self.attempts[shard.number] > RETRIES:
+                # Lost with the worker that held it, or killed beside the task that killed
+                # its worker (a worker holds more than the task it runs): run again.
+                if self.attempts[shard.number] >= lost.attempts:
                     raise ShardFailed(shard.describe(), str(lost)) from None
                 self.submit(shard)
                 continue
@@ -271,11 +276,15 @@ class _Tasks:
 
     def cancel(self) -> None:
         with contextlib.suppress(Exception):  # a cluster gone away has nothing to cancel
-            self.client.cancel([*self.outstanding.values(), self.setup])
+            self.client.cancel(list(self.outstanding.values()))
 
 
 class _LostResult(Exception):
     """A task's result could not be fetched from the worker that held it."""
+
+    def __init__(self, message: str, attempts: int = RETRIES + 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts  #: tasks for the shard before the audit fails
 
 
 def _result_of(future: Any, shard: Shard) -> ShardResult:
@@ -291,21 +300,20 @@ def _result_of(future: Any, shard: Shard) -> ShardResult:
                 )
             ) from None
         return result
-    if future.status == "cancelled":
+    if future.status != "error":  # cancelled, or lost with the workers that held it
         raise _LostResult(
             _(
-                "its task was cancelled {times} times (the scheduler or its workers went away)"
-            ).format(times=RETRIES + 1)
-        )
-    if future.status != "error":
-        raise ShardFailed(
-            shard.describe(),
-            _("its task ended {status}").format(status=future.status),
+                "its task was {status} {times} times (the scheduler or its workers went away)"
+            ).format(status=future.status, times=RETRIES + 1)
         )
     raised = future.exception()
     if type(raised).__name__ == "KilledWorker":
-        raise ShardFailed(
-            shard.describe(), _("the workers that ran it died: {error}").format(error=raised)
+        raise _LostResult(
+            _(
+                "the worker processes that ran it died, again and again, in {tasks} tasks "
+                "(Dask's KilledWorker); the workers' logs say why"
+            ).format(tasks=KILLED_TASKS),
+            KILLED_TASKS,
         )
     trace = "".join(traceback.format_exception(type(raised), raised, future.traceback()))
     raise ShardFailed(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -264,8 +265,10 @@ def test_a_task_that_keeps_failing_fails_the_audit_naming_its_shard(
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert "service-desk.jsonl, bytes " in result.stderr
-    assert "the workers that ran it died" in result.stderr
+    lines = re.search(r"service-desk\.jsonl, bytes \d+-\d+ \(lines (\d+)-(\d+)\)", result.stderr)
+    assert lines is not None, result.stderr
+    assert int(lines[1]) <= 200 <= int(lines[2])  # the shard of the record that kills
+    assert "the worker processes that ran it died" in result.stderr
     assert "Traceback" not in result.stderr
     assert not report.parent.exists() or list(report.parent.iterdir()) == []
 
