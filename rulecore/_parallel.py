@@ -148,12 +148,24 @@ def plan_shards(
         shard_bytes = min(bounds[1], max(bounds[0], wanted))
     shards: list[Shard] = []
     for file, ((path, reader), split) in enumerate(zip(planned, splits, strict=True)):
-        if not split:
+        parts = _parts(reader, path, options, shard_bytes) if split else None
+        if parts is None:
             shards.append(Shard(len(shards), file, path, reader.name, None))
             continue
-        for part, last_line in line_ranges(path, shard_bytes):
+        for part, last_line in parts:
             shards.append(Shard(len(shards), file, path, reader.name, part, last_line))
     return shards
+
+
+def _parts(
+    reader: Reader, path: Path, options: Mapping[str, Any], size_each: int
+) -> list[tuple[LineRange, int]] | None:
+    """Where ``path`` is cut, or None to read it whole: when its reader cannot say where."""
+    try:
+        cut = reader.ranges(path, options, size_each) if reader.ranges is not None else None
+        return list(line_ranges(path, size_each) if cut is None else cut)
+    except Exception:  # read whole, by a worker, and then here: it fails as with one process
+        return None
 
 
 def _splits(reader: Reader, path: Path, options: Mapping[str, Any]) -> bool:

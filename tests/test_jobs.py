@@ -217,6 +217,53 @@ def test_csv_and_event_log_exports_are_the_same(tmp_path: Path) -> None:
     )
 
 
+def test_csv_exports_are_cut_between_rows_not_inside_quoted_fields(tmp_path: Path) -> None:
+    """A line break inside a quoted field is not the end of a row: a CSV ticket export is cut
+    where the CSV module says its rows end, and every part reads the header."""
+    nyc = ROOT / "examples" / "nyc-311"
+    with (nyc / "311-2011-slice.csv").open(newline="", encoding="utf-8") as source:
+        header, *rows = list(csv.reader(source))
+    for number, row in enumerate(rows):
+        if number % 3 == 0:  # a quoted field over several lines, "quotes" and commas in it
+            row[header.index("Resolution Description")] = 'one\ntwo, "2"\n\nthree'
+    rows[40] = rows[40][:5]  # too few fields: rejected, with its line
+    rows[41][header.index("Created Date")] = "not a date\nat all"
+    export = tmp_path / "311.csv"
+    with export.open("w", newline="", encoding="utf-8") as target:
+        csv.writer(target, lineterminator="\n").writerows([header, *rows])
+    reports = assert_same_reports(
+        tmp_path,
+        str(export),
+        "-s",
+        str(nyc / "nyc-311-due-dates.yaml"),
+        "--mapping",
+        str(nyc / "nyc-311.mapping.yaml"),
+        formats=("json", "jsonl"),
+    )
+    assert json.loads(reports["json"])["summary"]["records"]["read"] == len(rows)
+    # the header, 40 rows, and 14 of them over 4 lines each: the short row starts on line 84
+    assert json.loads(reports["rejects"].splitlines()[0])["line"] == 84
+    registry = collect(get_plugin_manager())
+    planned = [(export, registry.readers["mapping"][1])]
+    shards = plan_shards(planned, {"mapping": nyc / "nyc-311.mapping.yaml"}, 2, 8192)
+    assert len(shards) > 4
+    with export.open("rb") as stream:
+        for shard in shards:
+            assert shard.lines is not None
+            stream.seek(shard.lines.start - 1)
+            assert stream.read(1) == b"\n"  # each part starts on a row of its own
+
+
+def test_a_csv_export_with_a_lone_carriage_return_is_read_whole(tmp_path: Path) -> None:
+    nyc = ROOT / "examples" / "nyc-311"
+    export = tmp_path / "311.csv"
+    export.write_bytes((nyc / "311-2011-slice.csv").read_bytes().replace(b"\n", b"\r", 1))
+    registry = collect(get_plugin_manager())
+    planned = [(export, registry.readers["mapping"][1])]
+    shards = plan_shards(planned, {"mapping": nyc / "nyc-311.mapping.yaml"}, 2, 8192)
+    assert [shard.lines for shard in shards] == [None]
+
+
 def test_line_ranges_cover_the_file_in_whole_lines(tmp_path: Path) -> None:
     path = tmp_path / "lines.jsonl"
     lines = [b"x" * (n % 37) + b"\n" for n in range(500)] + [b"last, no newline"]

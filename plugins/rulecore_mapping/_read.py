@@ -12,7 +12,7 @@ from rulecore._readers import LINE_RANGE_OPTION, LineRange, is_gzip
 
 from ._build import ReadCounts, event_log_items, ticket_items
 from ._fast import compile_fast
-from ._sources import SourceTally, read_rows, read_ticket_rows
+from ._sources import SourceTally, csv_cuttable, csv_row_ranges, read_rows, read_ticket_rows
 from ._spec import Mapping, load_mapping
 
 #: The reader option that carries the mapping file (``rulecore audit --mapping``).
@@ -81,7 +81,8 @@ def read_mapped(path: Path, options: MappingABC[str, Any]) -> Iterator[Item]:
 
 
 def splits_mapped(path: Path, options: MappingABC[str, Any]) -> bool:
-    """A JSON-lines ticket export can be read in parts: each line is a case on its own."""
+    """A plain ticket export can be read in parts: each line of JSON, or each row of CSV in
+    an encoding whose bytes show where rows end, is a case on its own."""
     mapping_path = options.get(MAPPING_OPTION)
     if mapping_path is None:
         return False
@@ -89,4 +90,17 @@ def splits_mapped(path: Path, options: MappingABC[str, Any]) -> bool:
         mapping = _load_once(Path(mapping_path))
     except (SourceError, StandardsInvalid):  # reported when the export is read
         return False
-    return mapping.shape == "ticket" and mapping.format_for(path) == "jsonl" and not is_gzip(path)
+    if mapping.shape != "ticket" or is_gzip(path):
+        return False
+    return mapping.format_for(path) == "jsonl" or csv_cuttable(mapping)
+
+
+def ranges_mapped(
+    path: Path, options: MappingABC[str, Any], size_each: int
+) -> Iterator[tuple[LineRange, int]] | None:
+    """Where a CSV export that :func:`splits_mapped` may be cut: between rows (None for JSON
+    lines, cut between lines)."""
+    mapping = _load_once(Path(options[MAPPING_OPTION]))
+    if mapping.format_for(path) == "jsonl":
+        return None
+    return csv_row_ranges(path, mapping, size_each)

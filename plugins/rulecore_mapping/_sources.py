@@ -8,6 +8,7 @@ they are counted, not yielded.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
@@ -51,7 +52,8 @@ def read_rows(
     path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
 ) -> Iterator[SourceRow | Rejection]:
     """Every row of ``path`` in file order; the header (CSV) is checked against the mapping
-    before the first row is yielded.  ``lines`` reads part of a JSON-lines export only."""
+    before the first row is yielded.  ``lines`` reads part of the export only: lines of JSON,
+    or rows of CSV that :func:`csv_row_ranges` cut."""
     if mapping.format_for(path) == "jsonl":
         return _jsonl_rows(path, mapping, tally, lines)
     if mapping.timeline is not None:
@@ -64,7 +66,7 @@ def read_rows(
                 )
             ]
         )
-    return _csv_rows(path, mapping, tally)
+    return _csv_rows(path, mapping, tally, lines)
 
 
 def render_raw(raw: Any, delimiter: str = ",") -> str:
@@ -81,7 +83,9 @@ def render_raw(raw: Any, delimiter: str = ",") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+def _csv_rows(
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
+) -> Iterator[SourceRow | Rejection]:
     source = str(path)
     with (
         open_maybe_gzip(path) as binary,
@@ -97,7 +101,10 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
             return
         project = _projector(header, mapping, source)
         width = len(header)
-        started = reader.line_num + 1
+        skipped = 0  # lines before the rows read
+        if lines is not None:
+            reader, skipped = _csv_part(binary, lines, mapping), lines.first_line - 1
+        started = skipped + reader.line_num + 1
         while True:
             try:
                 fields = next(reader)
@@ -105,9 +112,9 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
                 return
             except csv.Error as error:
                 yield Rejection(source, started, f"not readable as CSV: {error}")
-                started = reader.line_num + 1
+                started = skipped + reader.line_num + 1
                 continue
-            line, started = started, reader.line_num + 1
+            line, started = started, skipped + reader.line_num + 1
             if not fields:
                 tally.blank_lines += 1
                 continue
@@ -127,6 +134,59 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
                 )
                 continue
             yield SourceRow(line, project(fields), fields)
+
+
+def _csv_part(binary: IO[bytes], lines: LineRange, mapping: Mapping) -> Any:
+    """A CSV reader of the rows in ``lines``, which are few megabytes at most."""
+    binary.seek(lines.start)
+    part = io.BytesIO(binary.read(lines.end - lines.start))
+    # A byte-order mark can only open the file, whose first line is the header.
+    encoding = "utf-8" if codecs.lookup(mapping.encoding).name == "utf-8-sig" else mapping.encoding
+    text = io.TextIOWrapper(part, encoding=encoding, errors="surrogateescape", newline="")
+    return csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+
+
+#: Encodings in which a line feed and the quote are always those bytes, never part of a
+#: character: a CSV export in one of them can be cut between rows by looking at its bytes.
+_CUTTABLE_ENCODINGS = ("utf-8", "ascii", "latin-1", "iso8859-", "cp125")
+
+
+def csv_cuttable(mapping: Mapping) -> bool:
+    """Whether an export in ``mapping``'s encoding can be cut between rows."""
+    name = codecs.lookup(mapping.encoding).name
+    return name.startswith(_CUTTABLE_ENCODINGS)
+
+
+def csv_row_ranges(path: Path, mapping: Mapping, size_each: int) -> Iterator[tuple[LineRange, int]]:
+    """``path``, a plain CSV export, cut after its header into ranges of whole rows of about
+    ``size_each`` bytes, each with the number of its last line.
+
+    The file is read once, through the same CSV module as the reader, so that a line break
+    inside a quoted field is never taken for the end of a row.  Raises :class:`ValueError`
+    (or ``csv.Error``) for a file that cannot be cut so: a carriage return alone ends a line
+    (the reader would count its lines otherwise), or the CSV module fails on a row.
+    """
+    position = line = 0
+    with path.open("rb") as binary:
+
+        def decoded_lines() -> Iterator[str]:
+            nonlocal position, line
+            for raw in binary:
+                if raw.count(b"\r") != raw.endswith(b"\r\n"):
+                    raise ValueError(f"{path}: a carriage return ends a line on its own")
+                position += len(raw)
+                line += 1
+                yield raw.decode(mapping.encoding, "surrogateescape")
+
+        rows = csv.reader(decoded_lines(), delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+        next(rows, None)  # the header, which every part reads from the start of the file
+        start, first_line = position, line + 1
+        for _row in rows:
+            if position - start >= size_each:
+                yield LineRange(start, position, first_line), line
+                start, first_line = position, line + 1
+        if position > start:
+            yield LineRange(start, position, first_line), line
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
