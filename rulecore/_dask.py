@@ -356,6 +356,8 @@ def recipe_key(setup: ShardSetup) -> str:
 
 _compiled: dict[str, Engine] = {}
 _compiling = threading.Lock()
+#: How many times this process compiled standards for a task (``builds``).
+compile_counts = {"builds": 0}
 
 
 def _engine_for(setup: ShardSetup, key: str, signature: list[tuple[str, str]]) -> Engine:
@@ -364,6 +366,7 @@ def _engine_for(setup: ShardSetup, key: str, signature: list[tuple[str, str]]) -
         engine = _compiled.get(key)
         if engine is None:
             engine = setup.recipe.build()
+            compile_counts["builds"] += 1
             if signature_of(engine) != signature:
                 raise RuntimeError(
                     _("the worker compiled other standards than the client: {mine}").format(

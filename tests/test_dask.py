@@ -9,6 +9,7 @@ elsewhere), or every time (``crash_always``, the audit fails).
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
@@ -153,6 +154,9 @@ def test_every_format_is_the_same_on_a_cluster(tmp_path: Path, client: object) -
     shards = {task["key"] for task in tasks.data if "rulecore-shard" in str(task["key"])}
     assert len(shards) > 10  # many tasks, on both workers
     assert len({task["worker"] for task in tasks.data}) == 2
+    # each worker process compiled the standards once, not once a task
+    builds = client.run(lambda: importlib.import_module("rulecore._dask").compile_counts["builds"])
+    assert sorted(builds.values()) == [1, 1]
     summary = json.loads(one["json"])["summary"]
     assert summary["records"]["rejected"] == 3
     assert summary["service_levels"]
