@@ -131,6 +131,9 @@ def cluster_client(address: str | None) -> Iterator[Any]:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                # No dashboard; the scheduler's small HTTP server (health, metrics) on a free
+                # local port, not on 8787, which another cluster may hold.
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=logging.CRITICAL,  # the audit says what failed, once
             ) as cluster,
             distributed.Client(cluster) as client,

@@ -9,6 +9,7 @@ elsewhere), or every time (``crash_always``, the audit fails).
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import json
 import os
@@ -110,6 +111,7 @@ def cluster(plugin_folder: Path) -> Iterator[object]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # not on 8787
         ) as local,
     ):
         yield local
@@ -187,7 +189,7 @@ def _audit(inputs: list[str | Path], **options: object) -> tuple[Summary, list[o
         sink,
         group_by=["team"],
         on_item=lambda: ticks.append(1),
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     return summary, sink.items, len(ticks)
 
@@ -198,6 +200,22 @@ def test_the_api_takes_a_client(client: object) -> None:
     assert ticks == summary.read == 417  # progress counts every record, as tasks end
     with pytest.raises(ValueError, match="not both"):
         _audit([RECORDS], client=client, jobs=2)
+
+
+def test_gzip_csv_and_repeated_ids_are_the_same(tmp_path: Path, client: object) -> None:
+    """A gzip file is one task; a CSV export is cut between rows; a file whose ids were all
+    read before is read again here, as one process reads it."""
+    data = (RECORDS / "service-desk.jsonl").read_bytes()
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "b.jsonl").write_bytes(data)  # every id again: rejected as duplicates
+    on_dask = _audit([tmp_path], client=client)
+    assert on_dask[:2] == _audit([tmp_path])[:2]
+    assert on_dask[0].rejected == 400
+    nyc = ROOT / "examples" / "nyc-311"
+    standards, mapping = [nyc / "nyc-311-due-dates.yaml"], nyc / "nyc-311.mapping.yaml"
+    inputs = [nyc / "311-2011-slice.csv", nyc / "311-2013.csv"]
+    on_dask = audit_files(standards, inputs, mapping=mapping, client=client)
+    assert on_dask == audit_files(standards, inputs, mapping=mapping)
 
 
 def test_file_urls_are_read_on_the_cluster(tmp_path: Path, client: object) -> None:
@@ -219,7 +237,11 @@ def test_memory_urls_on_a_cluster_of_threads() -> None:
     try:
         with (
             distributed.LocalCluster(
-                n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+                n_workers=1,
+                threads_per_worker=2,
+                processes=False,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             ) as threads,
             distributed.Client(threads) as client,
         ):
@@ -261,7 +283,7 @@ def test_a_task_that_keeps_failing_fails_the_audit_naming_its_shard(
         [
             *(sys.executable, "-m", "rulecore", "audit", str(RECORDS / "service-desk.jsonl")),
             *("-s", str(standard), "-f", "json", "-o", str(report)),
-            *("--dask", client.scheduler.address),  # type: ignore[attr-defined]
+            *("--dask", client.scheduler.address),
         ],
         capture_output=True,
         text=True,
