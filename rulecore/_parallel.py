@@ -1,7 +1,8 @@
 """``--jobs``: one audit shared out over worker processes, with the output of one process.
 
-The inputs are cut into shards: JSON-lines files that their reader can read in parts into
-ranges of whole lines (each worker reads its own range from the file), every other file whole.
+The inputs are cut into shards: files that their reader can read in parts into ranges of whole
+lines, or of whole rows where the reader says where rows end (CSV), each worker reading its own
+range from the file; every other file whole.
 Each worker compiles the standards once, then runs the per-record rules over its shards exactly
 as a single process would, and sends back, per shard, what it would have sent to the report
 (findings and rejections, in order), its counts, and the records that a cross-record rule
@@ -14,6 +15,9 @@ What only the whole stream can tell is settled here, on replay: a record id seen
 shards, or a reader that fails on a shard, sends the rest of that file to be read again here,
 from its start (skipping what was already audited), so that the rejection says what it would
 have said.
+
+Three pieces are shared with ``--dask`` (:mod:`rulecore._dask`), which only runs the shards
+elsewhere: :func:`plan_shards`, :func:`audit_shard` and :func:`replay_shards`.
 """
 
 from __future__ import annotations
