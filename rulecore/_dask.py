@@ -123,8 +123,13 @@ def cluster_client(address: str | None) -> Iterator[Any]:
     distributed = _import_distributed()
     local = _LOCAL.fullmatch(address)
     if local is not None:
+        import dask
+
         workers = int(local.group("workers") or usable_cores())
         with (
+            # One task at a time on each worker: a worker that dies then takes no other
+            # task down with it, and the task that killed it is the one blamed.
+            dask.config.set({"distributed.scheduler.worker-saturation": 1.0}),
             distributed.LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -102,9 +102,15 @@ def plugin_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def cluster(plugin_folder: Path) -> Iterator[object]:
-    # One death is forgiven (the task is moved to another worker), a second is not.
+    # One death is forgiven (the task is moved to another worker), a second is not; and one
+    # task at a time on each worker, as `--dask local` has it, so that a death is blamed on
+    # the task that caused it alone.
+    settings = {
+        "distributed.scheduler.allowed-failures": 1,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
     with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        dask.config.set(settings),
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
