@@ -46,7 +46,7 @@ from ._findings import Finding
 from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
 from ._plugins import get_plugin_manager
-from ._readers import LINE_RANGE_OPTION, LineRange, Reader, Rejection
+from ._readers import CASE_IDS_OPTION, LINE_RANGE_OPTION, LineRange, Reader, Rejection
 from ._seen import SeenIds
 from ._summary import Summary, Tally
 from ._urls import locate
@@ -272,6 +272,8 @@ class ShardResult:
     reread: bool = False
     #: Records and rejections read.
     items: int = 0
+    #: The id of each case the reader started, when it groups rows into cases.
+    case_ids: list[str] = field(default_factory=list)
 
 
 class _Collector:
@@ -288,8 +290,10 @@ class _Collector:
 
 def audit_shard(engine: Engine, setup: ShardSetup, shard: Shard) -> ShardResult:
     options = dict(setup.reader_options)
+    case_ids: list[str] = []
     if shard.lines is not None:
         options[LINE_RANGE_OPTION] = shard.lines
+        options[CASE_IDS_OPTION] = case_ids
     waivers = setup.waivers
     if waivers is not None:
         waivers.used = set()
@@ -321,6 +325,7 @@ def audit_shard(engine: Engine, setup: ShardSetup, shard: Shard) -> ShardResult:
         run.add(item)
         entries.append(item if takes_cross_record(item) else item.id)
     result.items = read
+    result.case_ids = case_ids
     result.tally = run.tally
     result.waivers_used = set(waivers.used) if waivers is not None else set()
     return result
@@ -620,6 +625,7 @@ class _Replay:
         self.first_seen = SeenIds()  #: record id -> file, as reading keeps it
         self.items: dict[int, int] = {}  #: items of each planned file replayed so far
         self.read_here: set[int] = set()  #: planned files finished in this process
+        self.cases: dict[int, set[str]] = {}  #: ids of the cases started in each file
 
     def fresh_ids(self, shard: Shard, result: ShardResult) -> bool:
         """Note the shard's record ids as read, unless one was read before (then False)."""
@@ -631,6 +637,11 @@ class _Replay:
         first_seen = self.first_seen
         if len(set(ids)) != len(ids) or any(record_id in first_seen for record_id in ids):
             return False
+        if result.case_ids:  # a case whose rows turn up again, after a cut
+            cases = self.cases.setdefault(shard.file, set())
+            if any(case_id in cases for case_id in result.case_ids):
+                return False
+            cases.update(result.case_ids)
         source = str(shard.path)
         for record_id in ids:
             first_seen[record_id] = source

@@ -83,6 +83,10 @@ class LineRange(NamedTuple):
 
 #: The reader option that asks a reader to read one :class:`LineRange` of a file.
 LINE_RANGE_OPTION = "line_range"
+#: With a line range: a list to which a reader that groups rows into cases (an event log)
+#: appends each case's id as it starts one, so that ``--jobs`` can tell a case whose rows
+#: turn up again in a later range, as reading the whole file would.
+CASE_IDS_OPTION = "case_ids"
 
 
 def is_gzip(path: Path) -> bool:

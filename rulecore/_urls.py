@@ -58,6 +58,11 @@ def _filesystem(url: str) -> tuple[Any, str]:
     return filesystem, inner
 
 
+def _protocols(filesystem: Any) -> tuple[str, ...]:
+    protocol = filesystem.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
+
+
 class UrlPath(PosixPath):
     """A file or folder named by an fsspec URL, read through fsspec.
 
@@ -106,7 +111,12 @@ class UrlPath(PosixPath):
             raise OSError(_("{url}: rulecore only reads URLs").format(url=self))
         filesystem, inner = self._fs()
         try:
-            handle = filesystem.open(inner, "rb")
+            if "memory" in _protocols(filesystem):
+                # Its files hand every reader the same file object: give each its own copy,
+                # so that readers in several threads keep their own places.
+                handle = io.BytesIO(filesystem.cat_file(inner))
+            else:
+                handle = filesystem.open(inner, "rb")
         except FileNotFoundError:
             raise
         except Exception as error:  # a store's own errors, as the OSError readers expect

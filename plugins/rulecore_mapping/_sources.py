@@ -157,9 +157,18 @@ def csv_cuttable(mapping: Mapping) -> bool:
     return name.startswith(_CUTTABLE_ENCODINGS)
 
 
-def csv_row_ranges(path: Path, mapping: Mapping, size_each: int) -> Iterator[tuple[LineRange, int]]:
+#: A row's case id, from its projected values; ``None`` when it has none.
+CaseOf = Callable[[Sequence[Any]], "str | None"]
+#: A row as the cutting reads it: where it ends, its last line, and the row.
+_RowEnd = tuple[int, int, Any]
+
+
+def csv_row_ranges(
+    path: Path, mapping: Mapping, size_each: int, case_of: CaseOf | None = None
+) -> Iterator[tuple[LineRange, int]]:
     """``path``, a plain CSV export, cut after its header into ranges of whole rows of about
-    ``size_each`` bytes, each with the number of its last line.
+    ``size_each`` bytes, each with the number of its last line; with ``case_of``, only where
+    one case's rows end and another's begin (an event log whose cases are sorted).
 
     The file is read once, through the same CSV module as the reader, so that a line break
     inside a quoted field is never taken for the end of a row.  Raises :class:`ValueError`
@@ -179,14 +188,79 @@ def csv_row_ranges(path: Path, mapping: Mapping, size_each: int) -> Iterator[tup
                 yield raw.decode(mapping.encoding, "surrogateescape")
 
         rows = csv.reader(decoded_lines(), delimiter=mapping.delimiter, quotechar=mapping.quotechar)
-        next(rows, None)  # the header, which every part reads from the start of the file
+        header = next(rows, None)  # which every part reads from the start of the file
+        if header is None:
+            return
         start, first_line = position, line + 1
-        for _row in rows:
-            if position - start >= size_each:
-                yield LineRange(start, position, first_line), line
-                start, first_line = position, line + 1
-        if position > start:
-            yield LineRange(start, position, first_line), line
+        row_case = None
+        if case_of is not None:
+            project, width = _projector(header, mapping, str(path)), len(header)
+
+            def row_case(fields: list[str]) -> str | None:
+                if len(fields) != width or _undecodable(fields) is not None:
+                    return None
+                return case_of(project(fields))
+
+        ends = ((position, line, fields) for fields in rows)
+        yield from _cut(ends, start, first_line, size_each, row_case)
+
+
+def jsonl_case_ranges(
+    path: Path, mapping: Mapping, size_each: int, case_of: CaseOf
+) -> Iterator[tuple[LineRange, int]]:
+    """``path``, a plain JSON-lines event log whose cases are sorted, cut into ranges of whole
+    lines of about ``size_each`` bytes, only where one case's lines end and another's begin."""
+    columns = mapping.columns
+
+    def line_case(text: bytes) -> str | None:
+        try:
+            data = _decode_json(text.removeprefix(_BOM))
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        return case_of(tuple(map(data.get, columns))) if isinstance(data, dict) else None
+
+    with path.open("rb") as binary:
+        ends = _line_ends(binary)
+        yield from _cut(ends, 0, 1, size_each, line_case)
+
+
+def _line_ends(binary: IO[bytes]) -> Iterator[_RowEnd]:
+    position = 0
+    for line, raw in enumerate(binary, 1):
+        position += len(raw)
+        yield position, line, raw
+
+
+def _cut(
+    rows: Iterator[_RowEnd],
+    start: int,
+    first_line: int,
+    size_each: int,
+    case_of: Callable[[Any], str | None] | None,
+) -> Iterator[tuple[LineRange, int]]:
+    """Ranges of ``rows`` (each with where it ends) of about ``size_each`` bytes; with
+    ``case_of``, each cut just before a row whose case differs from the last row's that has
+    one.  A case's id is read only for the rows after a range has reached its size."""
+    end, line = start, first_line - 1
+    previous: Any = None
+    last_case: str | None = None
+    for row_end, row_line, row in rows:
+        if end - start >= size_each:
+            if case_of is None:
+                cut = True
+            else:
+                if last_case is None and previous is not None:
+                    last_case = case_of(previous)
+                case = case_of(row)
+                cut = case is not None and last_case is not None and case != last_case
+                last_case = None if cut else (case or last_case)
+            if cut:
+                yield LineRange(start, end, first_line), line
+                start, first_line = end, line + 1
+        previous = row
+        end, line = row_end, row_line
+    if end > start:
+        yield LineRange(start, end, first_line), line
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
