@@ -1,9 +1,10 @@
 """``--dask``: one audit shared out over a Dask cluster, with the output of one process.
 
 The machinery is ``--jobs``'s (:mod:`rulecore._parallel`): the inputs are cut into the same
-kind of shards (byte ranges of JSON lines, other files whole), each worker audits a shard as
-one process would, and this process replays the shards' results in input order, so that the
-report, cross-record rules and service levels included, is the same byte for byte.  Only who
+kind of shards (byte ranges of JSON lines, of CSV rows, of sorted event logs' cases; other
+files whole), each worker audits a shard as one process would, and this process replays the
+shards' results in input order, so that the report, cross-record rules and service levels
+included, is the same byte for byte.  Only who
 runs the shards differs: here a task per shard, on whatever workers the scheduler has.
 
 - Each worker process compiles the standards once: the engine is kept in a module global,
@@ -126,23 +127,26 @@ def cluster_client(address: str | None) -> Iterator[Any]:
         import dask
 
         workers = int(local.group("workers") or usable_cores())
-        with (
-            # One task at a time on each worker: a worker that dies then takes no other
-            # task down with it, and the task that killed it is the one blamed.
-            dask.config.set({"distributed.scheduler.worker-saturation": 1.0}),
-            distributed.LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                # No dashboard; the scheduler's small HTTP server (health, metrics) on a free
-                # local port, not on 8787, which another cluster may hold.
-                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                silence_logs=logging.CRITICAL,  # the audit says what failed, once
-            ) as cluster,
-            distributed.Client(cluster) as client,
-        ):
+        # One task at a time on each worker: a worker that dies then takes no other task
+        # down with it, and the task that killed it is the one blamed.
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            try:
+                cluster = distributed.LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # No dashboard; the scheduler's small HTTP server (health, metrics) on a
+                    # free local port, not on 8787, which another cluster may hold.
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.CRITICAL,  # the audit says what failed, once
+                )
+            except Exception as error:
+                raise ClusterError(
+                    _("cannot start a local Dask cluster: {error}").format(error=error)
+                ) from None
+        with cluster, distributed.Client(cluster) as client:
             yield client
         return
     try:
