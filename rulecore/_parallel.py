@@ -1,7 +1,8 @@
 """``--jobs``: one audit shared out over worker processes, with the output of one process.
 
-The inputs are cut into shards: JSON-lines files that their reader can read in parts into
-ranges of whole lines (each worker reads its own range from the file), every other file whole.
+The inputs are cut into shards: files that their reader can read in parts into ranges of whole
+lines, or of whole rows where the reader says where rows end (CSV), each worker reading its own
+range from the file; every other file whole.
 Each worker compiles the standards once, then runs the per-record rules over its shards exactly
 as a single process would, and sends back, per shard, what it would have sent to the report
 (findings and rejections, in order), its counts, and the records that a cross-record rule
@@ -14,6 +15,9 @@ What only the whole stream can tell is settled here, on replay: a record id seen
 shards, or a reader that fails on a shard, sends the rest of that file to be read again here,
 from its start (skipping what was already audited), so that the rejection says what it would
 have said.
+
+Three pieces are shared with ``--dask`` (:mod:`rulecore._dask`), which only runs the shards
+elsewhere: :func:`plan_shards`, :func:`audit_shard` and :func:`replay_shards`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import signal
 import threading
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from multiprocessing.connection import Connection, wait
@@ -44,9 +48,10 @@ from ._i18n import _, language, set_language
 from ._inputs import plan_inputs, read_file, read_inputs
 from ._model import Record
 from ._plugins import get_plugin_manager
-from ._readers import LINE_RANGE_OPTION, LineRange, Reader, Rejection
+from ._readers import CASE_IDS_OPTION, LINE_RANGE_OPTION, LineRange, Reader, Rejection
 from ._seen import SeenIds
 from ._summary import Summary, Tally
+from ._urls import locate
 from ._waivers import Waivers
 from ._writers import ReportSink
 from ._yaml import Location
@@ -148,23 +153,39 @@ def plan_shards(
     options: Mapping[str, Any],
     jobs: int,
     shard_bytes: int | None = None,
+    *,
+    per_job: int = SHARDS_PER_JOB,
+    bounds: tuple[int, int] = (MIN_SHARD_BYTES, MAX_SHARD_BYTES),
 ) -> list[Shard]:
-    """The shards of ``planned``, in input order."""
+    """The shards of ``planned``, in input order: about ``per_job`` for each of ``jobs``
+    workers, each of ``bounds`` bytes (least, most), unless ``shard_bytes`` sets their size."""
     splits = [_splits(reader, path, options) for path, reader in planned]
     if shard_bytes is None:
         total = sum(
             path.stat().st_size for (path, _), split in zip(planned, splits, strict=True) if split
         )
-        wanted = total // (SHARDS_PER_JOB * jobs) + 1
-        shard_bytes = min(MAX_SHARD_BYTES, max(MIN_SHARD_BYTES, wanted))
+        wanted = total // (per_job * jobs) + 1
+        shard_bytes = min(bounds[1], max(bounds[0], wanted))
     shards: list[Shard] = []
     for file, ((path, reader), split) in enumerate(zip(planned, splits, strict=True)):
-        if not split:
+        parts = _parts(reader, path, options, shard_bytes) if split else None
+        if parts is None:
             shards.append(Shard(len(shards), file, path, reader.name, None))
             continue
-        for part, last_line in line_ranges(path, shard_bytes):
+        for part, last_line in parts:
             shards.append(Shard(len(shards), file, path, reader.name, part, last_line))
     return shards
+
+
+def _parts(
+    reader: Reader, path: Path, options: Mapping[str, Any], size_each: int
+) -> list[tuple[LineRange, int]] | None:
+    """Where ``path`` is cut, or None to read it whole: when its reader cannot say where."""
+    try:
+        cut = reader.ranges(path, options, size_each) if reader.ranges is not None else None
+        return list(line_ranges(path, size_each) if cut is None else cut)
+    except Exception:  # read whole, by a worker, and then here: it fails as with one process
+        return None
 
 
 def _splits(reader: Reader, path: Path, options: Mapping[str, Any]) -> bool:
@@ -239,8 +260,8 @@ class EngineRecipe(NamedTuple):
         return Engine.from_paths(self.standards, get_plugin_manager(plugins=modules))
 
 
-class _Setup(NamedTuple):
-    """Everything a worker needs, sent once when it starts."""
+class ShardSetup(NamedTuple):
+    """Everything a worker needs to audit shards, sent once to each."""
 
     recipe: EngineRecipe
     reader_options: Mapping[str, Any]
@@ -259,7 +280,9 @@ Entry = Finding | Rejection | str | Record
 
 
 @dataclass
-class _ShardResult:
+class ShardResult:
+    """What a shard sends back: its entries in order, its counts, and the waivers it used."""
+
     entries: list[Any] = field(default_factory=list)
     tally: Tally | None = None
     waivers_used: set[Location] = field(default_factory=set)
@@ -267,6 +290,10 @@ class _ShardResult:
     reread: bool = False
     #: The values the rules name that this shard's records held.
     occurred: frozenset[tuple[str, Any]] = frozenset()
+    #: Records and rejections read.
+    items: int = 0
+    #: The id of each case the reader started, when it groups rows into cases.
+    case_ids: list[str] = field(default_factory=list)
 
 
 class _Collector:
@@ -281,14 +308,16 @@ class _Collector:
         raise AssertionError("a worker's run is not finished")
 
 
-def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
+def audit_shard(engine: Engine, setup: ShardSetup, shard: Shard) -> ShardResult:
     options = dict(setup.reader_options)
+    case_ids: list[str] = []
     if shard.lines is not None:
         options[LINE_RANGE_OPTION] = shard.lines
+        options[CASE_IDS_OPTION] = case_ids
     waivers = setup.waivers
     if waivers is not None:
         waivers.used = set()
-    result = _ShardResult()
+    result = ShardResult()
     entries = result.entries
     run = AuditRun(
         engine,
@@ -301,6 +330,7 @@ def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
     )
     items = engine.registry.readers[shard.reader][1].read(shard.path, options)
     takes_cross_record = engine.takes_cross_record
+    read = 0
     with RuleBudget(setup.rule_timeout):
         while True:
             try:
@@ -308,23 +338,26 @@ def _audit_shard(engine: Engine, setup: _Setup, shard: Shard) -> _ShardResult:
             except StopIteration:
                 break
             except Exception:  # replayed by the parent, which reports it as one process would
-                return _ShardResult(reread=True)
+                return ShardResult(reread=True)
+            read += 1
             if isinstance(item, Rejection):
                 entries.append(item)
                 continue
             run.add(item)
             entries.append(item if takes_cross_record(item) else item.id)
+    result.items = read
+    result.case_ids = case_ids
     result.tally = run.tally
     result.waivers_used = set(waivers.used) if waivers is not None else set()
     result.occurred = run.occurrences.occurred()
     return result
 
 
-def _signature(engine: Engine) -> list[tuple[str, str]]:
+def signature_of(engine: Engine) -> list[tuple[str, str]]:
     return [(standard.id, rule.id) for standard in engine.standards for rule in standard.rules]
 
 
-def _work(connection: Connection, setup: _Setup) -> None:
+def _work(connection: Connection, setup: ShardSetup) -> None:
     """A worker's life: compile the standards, then audit the shards it is sent.
 
     Results go out through a thread, so that the worker audits its next shard while this
@@ -343,9 +376,9 @@ def _work(connection: Connection, setup: _Setup) -> None:
         sender.join()
 
 
-def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | None]) -> None:
+def _serve(connection: Connection, setup: ShardSetup, outbox: queue.Queue[bytes | None]) -> None:
     def post(message: tuple[str, int | None, Any]) -> None:
-        with _no_gc():
+        with no_gc():
             outbox.put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
     try:
@@ -353,7 +386,7 @@ def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | No
     except BaseException:
         post(("failed", None, traceback.format_exc()))
         return
-    post(("ready", None, _signature(engine)))
+    post(("ready", None, signature_of(engine)))
     while True:
         shard = connection.recv()
         if shard is None:
@@ -361,8 +394,8 @@ def _serve(connection: Connection, setup: _Setup, outbox: queue.Queue[bytes | No
         try:
             # A shard's results are kept until it ends: the collector would scan them again
             # and again.  What checks leave for it is collected after the shard instead.
-            with _no_gc():
-                result = _audit_shard(engine, setup, shard)
+            with no_gc():
+                result = audit_shard(engine, setup, shard)
         except BaseException:
             post(("failed", shard.number, traceback.format_exc()))
             return
@@ -375,7 +408,7 @@ def _send_all(connection: Connection, outbox: queue.Queue[bytes | None]) -> None
 
 
 @contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
+def no_gc() -> Iterator[None]:
     """Building, pickling and unpickling a shard's results makes many objects that live on;
     the collections they set off cost more than the work itself."""
     was_enabled = gc.isenabled()
@@ -392,7 +425,7 @@ SHARDS_AHEAD = 2
 
 
 class _Worker:
-    def __init__(self, context: Any, setup: _Setup, number: int) -> None:
+    def __init__(self, context: Any, setup: ShardSetup, number: int) -> None:
         self.connection, theirs = context.Pipe()
         self.process = context.Process(
             target=_work, args=(theirs, setup), name=f"rulecore-worker-{number}", daemon=True
@@ -429,7 +462,7 @@ class _Worker:
 class _Pool:
     """Worker processes, fed shards and read back in shard order, a bounded window ahead."""
 
-    def __init__(self, jobs: int, setup: _Setup, signature: list[tuple[str, str]]) -> None:
+    def __init__(self, jobs: int, setup: ShardSetup, signature: list[tuple[str, str]]) -> None:
         # Not fork: the parent may run threads (a progress display) that hold locks.
         context = multiprocessing.get_context("spawn")
         self.signature = signature
@@ -448,8 +481,8 @@ class _Pool:
         for worker in self.workers:
             worker.stop(now=kind is not None)  # a failed audit does not wait for its workers
 
-    def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, _ShardResult]]:
-        done: dict[int, _ShardResult] = {}
+    def results(self, shards: Sequence[Shard], window: int) -> Iterator[tuple[Shard, ShardResult]]:
+        done: dict[int, ShardResult] = {}
         sent = 0
         for wanted in range(len(shards)):
             while wanted not in done:
@@ -474,7 +507,7 @@ class _Pool:
                     sent += 1
         return sent
 
-    def _receive(self, done: dict[int, _ShardResult], block: bool) -> None:
+    def _receive(self, done: dict[int, ShardResult], block: bool) -> None:
         busy = [worker for worker in self.workers if not worker.ready or worker.shards]
         if not busy:
             return
@@ -486,7 +519,7 @@ class _Pool:
                 message = worker.connection.recv_bytes()
             except (EOFError, OSError):
                 raise ShardFailed(worker.where(), worker.died()) from None
-            with _no_gc():
+            with no_gc():
                 kind, number, payload = pickle.loads(message)  # noqa: S301 - from our worker
                 if self.freeze:
                     gc.freeze()
@@ -529,19 +562,27 @@ def audit_planned(
     baseline: Baseline | None = None,
     shard_bytes: int | None = None,
     rule_timeout: float | None = None,
+    client: Any = None,
 ) -> Summary:
-    """Audit the planned inputs with ``jobs`` processes; the same as ``engine.audit`` over
+    """Audit the planned inputs with ``jobs`` processes, or on the Dask cluster of
+    ``client`` (a ``distributed.Client``); the same as ``engine.audit`` over
     ``read_inputs(planned, reader_options)``, whose arguments it takes.
 
-    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1``, or inputs that make a
-    single shard, no worker is started.
+    ``recipe`` builds ``engine`` again in each worker.  With ``jobs=1`` and no client, or
+    inputs that make a single shard for ``jobs``, no worker is started.
     Raises :class:`ShardFailed` when a worker dies or fails outside a check.
     """
     options = dict(reader_options or {})
     if shard_bytes is None and os.environ.get(SHARD_BYTES_ENV):
         shard_bytes = int(os.environ[SHARD_BYTES_ENV])
-    shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
-    if len(shards) < 2:  # nothing to share out: a worker would only add its start-up
+    if client is not None:
+        from . import _dask
+
+        shards = _dask.plan(client, planned, options, shard_bytes)
+    else:
+        shards = plan_shards(planned, options, jobs, shard_bytes) if jobs > 1 else []
+    if not shards or (client is None and len(shards) < 2):
+        # nothing to share out: a worker would only add its start-up
         return engine.audit(
             read_inputs(planned, options),
             sink,
@@ -554,7 +595,7 @@ def audit_planned(
             rule_timeout=rule_timeout,
         )
     sink = sink or _NullSink()
-    setup = _Setup(
+    setup = ShardSetup(
         recipe,
         options,
         all_outcomes,
@@ -574,20 +615,36 @@ def audit_planned(
         waivers=waivers,
         baseline=baseline,
     )
-    replay = _Replay(run, on_item or _nothing)
-    with (
-        _Pool(min(jobs, len(shards)), setup, _signature(engine)) as pool,
-        RuleBudget(rule_timeout),  # the cross-record rules, and files read again, run here
-    ):
-        for shard, result in pool.results(shards, WINDOW_PER_JOB * jobs):
-            if shard.file in replay.read_here:
-                continue
-            if result.reread or not replay.fresh_ids(shard, result):
-                path, reader = planned[shard.file]
-                replay.read_rest_here(shard.file, path, reader, options)
-                continue
-            replay.shard(shard, result)
+    tick = on_item or _nothing
+    # the cross-record rules, and files read again, run here, under the same budget
+    with RuleBudget(rule_timeout):
+        if client is not None:
+            # Progress counts the records of each shard as its task ends, in whatever order.
+            results = _dask.shard_results(client, setup, shards, signature_of(engine), tick)
+            replay_shards(run, planned, options, results, _Replay(run, _nothing, tick))
+            return run.finish()
+        with _Pool(min(jobs, len(shards)), setup, signature_of(engine)) as pool:
+            results = pool.results(shards, WINDOW_PER_JOB * jobs)
+            replay_shards(run, planned, options, results, _Replay(run, tick, tick))
     return run.finish()
+
+
+def replay_shards(
+    run: AuditRun,
+    planned: Sequence[tuple[Path, Reader]],
+    options: Mapping[str, Any],
+    results: Iterable[tuple[Shard, ShardResult]],
+    replay: _Replay,
+) -> None:
+    """Send the shards' results, which come in input order, on to ``run``."""
+    for shard, result in results:
+        if shard.file in replay.read_here:
+            continue
+        if result.reread or not replay.fresh_ids(shard, result):
+            path, reader = planned[shard.file]
+            replay.read_rest_here(shard.file, path, reader, options)
+            continue
+        replay.shard(shard, result)
 
 
 def _nothing() -> None:
@@ -597,14 +654,18 @@ def _nothing() -> None:
 class _Replay:
     """Shards' results, sent on to the run in input order."""
 
-    def __init__(self, run: AuditRun, on_item: Callable[[], None]) -> None:
+    def __init__(
+        self, run: AuditRun, on_item: Callable[[], None], on_reread: Callable[[], None]
+    ) -> None:
         self.run = run
-        self.on_item = on_item
+        self.on_item = on_item  #: for each item replayed
+        self.on_reread = on_reread  #: for each item read again here
         self.first_seen = SeenIds()  #: record id -> file, as reading keeps it
         self.items: dict[int, int] = {}  #: items of each planned file replayed so far
         self.read_here: set[int] = set()  #: planned files finished in this process
+        self.cases: dict[int, set[str]] = {}  #: ids of the cases started in each file
 
-    def fresh_ids(self, shard: Shard, result: _ShardResult) -> bool:
+    def fresh_ids(self, shard: Shard, result: ShardResult) -> bool:
         """Note the shard's record ids as read, unless one was read before (then False)."""
         ids = [
             entry.id if isinstance(entry, Record) else entry
@@ -614,12 +675,17 @@ class _Replay:
         first_seen = self.first_seen
         if len(set(ids)) != len(ids) or any(record_id in first_seen for record_id in ids):
             return False
+        if result.case_ids:  # a case whose rows turn up again, after a cut
+            cases = self.cases.setdefault(shard.file, set())
+            if any(case_id in cases for case_id in result.case_ids):
+                return False
+            cases.update(result.case_ids)
         source = str(shard.path)
         for record_id in ids:
             first_seen[record_id] = source
         return True
 
-    def shard(self, shard: Shard, result: _ShardResult) -> None:
+    def shard(self, shard: Shard, result: ShardResult) -> None:
         run, on_item = self.run, self.on_item
         findings: list[Any] = []
         items = 0
@@ -651,7 +717,7 @@ class _Replay:
         skip = self.items.get(file, 0)
         for item in read_file(path, reader, options, self.first_seen, skip):
             self.run.add(item)
-            self.on_item()
+            self.on_reread()
 
 
 def audit_files(
@@ -670,9 +736,11 @@ def audit_files(
     waivers: Waivers | None = None,
     baseline: Baseline | None = None,
     rule_timeout: float | None = None,
+    client: Any = None,
 ) -> Summary:
     """Audit the files and folders ``inputs`` against the ``standards``, as ``rulecore audit``
-    does, with ``jobs`` processes (``"auto"``: one per usable core).
+    does, with ``jobs`` processes (``"auto"``: one per usable core), or on the Dask cluster
+    of ``client``, a ``distributed.Client`` (``rulecore[dask]``).
 
     :param reader: read every input with this reader (``--reader``).
     :param mapping: read exports through this field mapping (``--mapping``).
@@ -681,16 +749,20 @@ def audit_files(
     :param rule_timeout: seconds a check may run on one record, in any process, before it is
         stopped and its outcome is an ``error`` (``None``: no limit), as ``--rule-timeout``.
 
+    Inputs may be fsspec URLs (``s3://``, ``memory://``...) when fsspec is installed.
     The other parameters are those of :meth:`Engine.audit`.  Raises :class:`ShardFailed` when
-    a worker dies, and what ``Engine.from_paths`` and ``plan_inputs`` raise.
+    a worker dies, or a task keeps failing, and what ``Engine.from_paths`` and ``plan_inputs``
+    raise.
     """
     processes = resolve_jobs(jobs)
+    if client is not None and processes > 1:
+        raise ValueError("give either jobs or a Dask client, not both")
     recipe = EngineRecipe(tuple(str(path) for path in standards), tuple(plugins))
     engine = recipe.build()
     options: dict[str, Any] = {}
     if mapping is not None:
         reader, options = reader or "mapping", {"mapping": Path(mapping)}
-    planned = plan_inputs([Path(path) for path in inputs], engine.registry, reader)
+    planned = plan_inputs([locate(path) for path in inputs], engine.registry, reader)
     return audit_planned(
         engine,
         planned,
@@ -705,4 +777,5 @@ def audit_files(
         waivers=waivers,
         baseline=baseline,
         rule_timeout=rule_timeout,
+        client=client,
     )

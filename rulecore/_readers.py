@@ -57,6 +57,12 @@ class Reader:
     #: ``splits(path, options)``: whether ``read`` can read this file in parts, whole lines at
     #: a time (``options[LINE_RANGE_OPTION]``), so that ``--jobs`` can share it out.
     splits: Callable[[Path, Mapping[str, Any]], bool] | None = None
+    #: ``ranges(path, options, size_each)``: for a file ``splits`` accepts, where it may be cut
+    #: (ranges of whole rows of about ``size_each`` bytes, each with its last line's number),
+    #: or ``None`` to cut it between any two lines.  For rows that span lines (CSV).
+    ranges: (
+        Callable[[Path, Mapping[str, Any], int], Iterator[tuple[LineRange, int]] | None] | None
+    ) = None
     #: ``True`` when ``read`` itself rejects records dated outside the range rulecore audits
     #: (with their line); otherwise the audit checks every record the reader yields.
     checks_dates: bool = False
@@ -77,6 +83,10 @@ class LineRange(NamedTuple):
 
 #: The reader option that asks a reader to read one :class:`LineRange` of a file.
 LINE_RANGE_OPTION = "line_range"
+#: With a line range: a list to which a reader that groups rows into cases (an event log)
+#: appends each case's id as it starts one, so that ``--jobs`` can tell a case whose rows
+#: turn up again in a later range, as reading the whole file would.
+CASE_IDS_OPTION = "case_ids"
 
 
 def is_gzip(path: Path) -> bool:

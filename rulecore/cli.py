@@ -28,6 +28,7 @@ from . import __version__
 from ._baseline import Baseline, load_baseline
 from ._budget import DEFAULT_RULE_TIMEOUT, parse_rule_timeout
 from ._checks import AnyCheck, CrossRecordCheck
+from ._dask import ClusterError, check_address, cluster_client
 from ._engine import Engine
 from ._findings import Finding
 from ._fixtures import CaseResult, discover_fixtures, run_fixture
@@ -57,6 +58,7 @@ from ._sampling import (
 from ._scorecard import CLOSED_PIPE_EXIT, ReportConsole
 from ._standards import StandardsInvalid, load_standards, unknown_check
 from ._summary import PERIODS, Summary
+from ._urls import locate
 from ._waivers import Waivers, load_waivers
 from ._writers import ReportSink, rejection_to_dict
 from ._yaml import SourceError
@@ -372,6 +374,14 @@ _reader_option = click.option(
     help="Stop a check that runs longer than this on one record: its outcome is an error. "
     "0 or 'none': no limit.",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS|local[:N]",
+    callback=lambda ctx, param, value: _parse_dask(value),
+    help="Audit on a Dask cluster: a scheduler's address (tcp://host:8786), or local[:N] to "
+    "start N worker processes for this audit; the report is the same (rulecore[dask]).",
+)
 def audit(
     records: tuple[Path, ...],
     standards: tuple[Path, ...],
@@ -392,8 +402,12 @@ def audit(
     extra_reports: tuple[str, ...],
     jobs: int,
     rule_timeout: float | None,
+    dask_address: str | None,
 ) -> None:
     """Audit RECORDS (files or folders) against the standards and report how well each was met."""
+    if dask_address is not None and jobs > 1:
+        raise UsageFailure("--dask and --jobs share the audit out in two ways: give one of them")
+    records = _locate_or_exit(records)
     moment = _parse_as_of(as_of)
     registry = _registry()
     outputs = [(output_format, output), *_parse_reports(extra_reports)]
@@ -467,7 +481,7 @@ def audit(
                     sink.close(summary)
 
         gate: ReportSink = _Gate()
-        with _progress() as tick:
+        with _progress() as tick, cluster_client(dask_address) as client:
             summary = audit_planned(
                 engine,
                 planned,
@@ -482,6 +496,7 @@ def audit(
                 waivers=waiver_set,
                 baseline=baseline_set,
                 rule_timeout=rule_timeout,
+                client=client,
             )
     if output is not None and output.is_file():  # a file, not a device such as /dev/null
         click.echo(
@@ -514,6 +529,26 @@ def _exit_on_worker_failure() -> Iterator[None]:
     except ShardFailed as failure:
         click.echo(_("Error: {error}").format(error=failure), err=True)
         raise SystemExit(2) from None
+    except ClusterError as failure:  # --dask: no cluster to run on
+        click.echo(f"error: {failure}", err=True)
+        raise SystemExit(2) from None
+
+
+def _parse_dask(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_address(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _locate_or_exit(records: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The inputs, with fsspec URLs (s3://, memory://...) as paths fsspec reads."""
+    try:
+        return tuple(locate(path) for path in records)
+    except InputError as error:
+        raise UsageFailure(str(error)) from None
 
 
 def _write_reject(stream: IO[str], rejection: Rejection) -> None:

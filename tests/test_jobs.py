@@ -217,6 +217,116 @@ def test_csv_and_event_log_exports_are_the_same(tmp_path: Path) -> None:
     )
 
 
+def test_csv_exports_are_cut_between_rows_not_inside_quoted_fields(tmp_path: Path) -> None:
+    """A line break inside a quoted field is not the end of a row: a CSV ticket export is cut
+    where the CSV module says its rows end, and every part reads the header."""
+    nyc = ROOT / "examples" / "nyc-311"
+    with (nyc / "311-2011-slice.csv").open(newline="", encoding="utf-8") as source:
+        header, *rows = list(csv.reader(source))
+    for number, row in enumerate(rows):
+        if number % 3 == 0:  # a quoted field over several lines, "quotes" and commas in it
+            row[header.index("Resolution Description")] = 'one\ntwo, "2"\n\nthree'
+    rows[40] = rows[40][:5]  # too few fields: rejected, with its line
+    rows[41][header.index("Created Date")] = "not a date\nat all"
+    export = tmp_path / "311.csv"
+    with export.open("w", newline="", encoding="utf-8") as target:
+        csv.writer(target, lineterminator="\n").writerows([header, *rows])
+    reports = assert_same_reports(
+        tmp_path,
+        str(export),
+        "-s",
+        str(nyc / "nyc-311-due-dates.yaml"),
+        "--mapping",
+        str(nyc / "nyc-311.mapping.yaml"),
+        formats=("json", "jsonl"),
+    )
+    assert json.loads(reports["json"])["summary"]["records"]["read"] == len(rows)
+    # the header, 40 rows, and 14 of them over 4 lines each: the short row starts on line 84
+    assert json.loads(reports["rejects"].splitlines()[0])["line"] == 84
+    registry = collect(get_plugin_manager())
+    planned = [(export, registry.readers["mapping"][1])]
+    shards = plan_shards(planned, {"mapping": nyc / "nyc-311.mapping.yaml"}, 2, 8192)
+    assert len(shards) > 4
+    with export.open("rb") as stream:
+        for shard in shards:
+            assert shard.lines is not None
+            stream.seek(shard.lines.start - 1)
+            assert stream.read(1) == b"\n"  # each part starts on a row of its own
+
+
+ITALY = ROOT / "examples" / "helpdesk-italy"
+
+
+def _event_log_with_strays(folder: Path) -> tuple[list[str], list[list[str]]]:
+    """The sorted help-desk event log, with rows of two cases turning up again: in the middle,
+    rows that cannot be read at all, and near the end rows that make a record of their own."""
+    with (ITALY / "helpdesk-slice.csv").open(newline="", encoding="utf-8") as source:
+        header, *rows = list(csv.reader(source))
+    case = header.index("Case ID")
+    first, second = rows[0][case], next(row[case] for row in rows if row[case] != rows[0][case])
+    stray = [list(row) for row in rows if row[case] == first][:2]
+    broken = [list(row) for row in rows if row[case] == second][:2]
+    for row in broken:
+        row[header.index("Complete Timestamp")] = "not a time"
+    middle = len(rows) // 2
+    while rows[middle][case] == rows[middle - 1][case]:
+        middle += 1
+    rows = [*rows[:middle], *broken, *rows[middle:-10], *stray, *rows[-10:]]
+    return header, rows
+
+
+@pytest.mark.parametrize("source_format", ["csv", "jsonl"])
+def test_sorted_event_logs_are_cut_between_cases(tmp_path: Path, source_format: str) -> None:
+    """A sorted event log is cut only where one case's rows end and the next one's begin; a
+    case whose rows turn up again in a later part is caught as reading the whole file does."""
+    header, rows = _event_log_with_strays(tmp_path)
+    mapping = tmp_path / "helpdesk.mapping.yaml"
+    text = (ITALY / "helpdesk-italy.mapping.yaml").read_text()
+    mapping.write_text(text.replace("format: csv", f"format: {source_format}"))
+    export = tmp_path / f"helpdesk.{source_format}"
+    with export.open("w", newline="", encoding="utf-8") as target:
+        if source_format == "csv":
+            csv.writer(target, lineterminator="\n").writerows([header, *rows])
+        else:
+            target.writelines(
+                json.dumps(dict(zip(header, row, strict=True))) + "\n" for row in rows
+            )
+    reports = assert_same_reports(
+        tmp_path,
+        str(export),
+        "-s",
+        str(ITALY / "helpdesk-italy-timeliness.yaml"),
+        "--mapping",
+        str(mapping),
+        formats=("json", "jsonl"),
+    )
+    rejects = [json.loads(line) for line in reports["rejects"].splitlines()]
+    strays = [reject["line"] for reject in rejects if "not grouped by case" in reject["reason"]]
+    assert min(strays) < len(rows) // 2 + 5 < len(rows) - 20 < max(strays), rejects  # both
+    registry = collect(get_plugin_manager())
+    planned = [(export, registry.readers["mapping"][1])]
+    shards = plan_shards(planned, {"mapping": mapping}, 2, 8192)
+    assert len(shards) > 4
+    cases = [row[header.index("Case ID")] for row in rows]
+    offset = 2 if source_format == "csv" else 1  # the header is line 1
+    for before, after in itertools.pairwise(shards):
+        assert before.lines is not None
+        assert after.lines is not None
+        assert after.lines.first_line == before.last_line + 1
+        last, first = cases[before.last_line - offset], cases[after.lines.first_line - offset]
+        assert last != first, f"a cut inside case {last}"
+
+
+def test_a_csv_export_with_a_lone_carriage_return_is_read_whole(tmp_path: Path) -> None:
+    nyc = ROOT / "examples" / "nyc-311"
+    export = tmp_path / "311.csv"
+    export.write_bytes((nyc / "311-2011-slice.csv").read_bytes().replace(b"\n", b"\r", 1))
+    registry = collect(get_plugin_manager())
+    planned = [(export, registry.readers["mapping"][1])]
+    shards = plan_shards(planned, {"mapping": nyc / "nyc-311.mapping.yaml"}, 2, 8192)
+    assert [shard.lines for shard in shards] == [None]
+
+
 def test_line_ranges_cover_the_file_in_whole_lines(tmp_path: Path) -> None:
     path = tmp_path / "lines.jsonl"
     lines = [b"x" * (n % 37) + b"\n" for n in range(500)] + [b"last, no newline"]

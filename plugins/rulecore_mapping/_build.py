@@ -428,11 +428,15 @@ def event_time(event: Event) -> datetime:
 
 
 def event_log_items(
-    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str, counts: ReadCounts
+    rows: Iterable[SourceRow | Rejection],
+    mapping: Mapping,
+    source: str,
+    counts: ReadCounts,
+    case_ids: list[str] | None = None,
 ) -> Iterator[Record | Rejection]:
     """Records built case by case, with rejections for the rows and cases that cannot be."""
     read_row = RowReader(mapping)
-    for item in group_rows(rows, mapping, source):
+    for item in group_rows(rows, mapping, source, case_ids):
         if isinstance(item, Rejection):
             counts.rows_read += 1
             counts.rows_rejected += 1

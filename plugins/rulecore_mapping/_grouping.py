@@ -42,11 +42,15 @@ class Group(NamedTuple):
 
 
 def group_rows(
-    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str
+    rows: Iterable[SourceRow | Rejection],
+    mapping: Mapping,
+    source: str,
+    case_ids: list[str] | None = None,
 ) -> Iterator[Group | Rejection]:
-    """Cases (or rejected rows), grouped as the mapping's ``case.sorted`` says."""
+    """Cases (or rejected rows), grouped as the mapping's ``case.sorted`` says; the id of each
+    case started is appended to ``case_ids`` (sorted cases only: a part of the file)."""
     if mapping.sorted:
-        return _sorted_groups(rows, mapping, source)
+        return _sorted_groups(rows, mapping, source, case_ids)
     return _spilled_groups(rows, mapping, source)
 
 
@@ -73,7 +77,10 @@ def _without_id(row: SourceRow, problem: RowProblem, mapping: Mapping, source: s
 
 
 def _sorted_groups(
-    rows: Iterable[SourceRow | Rejection], mapping: Mapping, source: str
+    rows: Iterable[SourceRow | Rejection],
+    mapping: Mapping,
+    source: str,
+    case_ids: list[str] | None = None,
 ) -> Iterator[Group | Rejection]:
     finished: dict[str, int] = {}  # case id -> last line of its rows
     current: Group | None = None
@@ -101,6 +108,8 @@ def _sorted_groups(
                 ).format(line=finished[case_id])
             )
         current = Group(case_id, [row], refusal)
+        if case_ids is not None:
+            case_ids.append(case_id)
     if current is not None:
         yield current
 

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from collections.abc import Mapping as MappingABC
 from pathlib import Path
 from typing import Any
 
 from rulecore import Item, Location, SourceError, StandardsInvalid
-from rulecore._readers import LINE_RANGE_OPTION, LineRange, is_gzip
+from rulecore._readers import CASE_IDS_OPTION, LINE_RANGE_OPTION, LineRange, is_gzip
 
 from ._build import ReadCounts, event_log_items, ticket_items
 from ._fast import compile_fast
-from ._sources import SourceTally, read_rows, read_ticket_rows
+from ._grouping import case_id_of
+from ._sources import (
+    SourceTally,
+    csv_cuttable,
+    csv_row_ranges,
+    jsonl_case_ranges,
+    read_rows,
+    read_ticket_rows,
+)
 from ._spec import Mapping, load_mapping
+from ._values import RowProblem
 
 #: The reader option that carries the mapping file (``rulecore audit --mapping``).
 MAPPING_OPTION = "mapping"
@@ -26,10 +35,17 @@ class Export:
     first appears).  :attr:`counts` fills as it goes and reconciles once iteration ends.
     """
 
-    def __init__(self, path: Path, mapping: Mapping, lines: LineRange | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        mapping: Mapping,
+        lines: LineRange | None = None,
+        case_ids: list[str] | None = None,
+    ) -> None:
         self.path = path
         self.mapping = mapping
-        self.lines = lines  #: read only these lines (a JSON-lines ticket export under --jobs)
+        self.lines = lines  #: read only these lines or rows (a part of the export, --jobs)
+        self.case_ids = case_ids  #: the id of each case started is appended here
         self.counts = ReadCounts()
 
     def __iter__(self) -> Iterator[Item]:
@@ -39,9 +55,8 @@ class Export:
             rows = read_ticket_rows(self.path, mapping, tally, compile_fast(mapping), lines)
             yield from ticket_items(rows, mapping, source, self.counts)
         else:
-            yield from event_log_items(
-                read_rows(self.path, mapping, tally, lines), mapping, source, self.counts
-            )
+            rows = read_rows(self.path, mapping, tally, lines)
+            yield from event_log_items(rows, mapping, source, self.counts, self.case_ids)
         self.counts.blank_lines = tally.blank_lines
 
 
@@ -77,11 +92,14 @@ def read_mapped(path: Path, options: MappingABC[str, Any]) -> Iterator[Item]:
             "an export needs a field mapping to become records: add --mapping MAPPING.yaml "
             "(see docs/mapping.md)",
         )
-    yield from Export(path, _load_once(Path(mapping_path)), options.get(LINE_RANGE_OPTION))
+    mapping = _load_once(Path(mapping_path))
+    yield from Export(path, mapping, options.get(LINE_RANGE_OPTION), options.get(CASE_IDS_OPTION))
 
 
 def splits_mapped(path: Path, options: MappingABC[str, Any]) -> bool:
-    """A JSON-lines ticket export can be read in parts: each line is a case on its own."""
+    """A plain export can be read in parts: a ticket export, each line of JSON, or each row of
+    CSV in an encoding whose bytes show where rows end, being a case on its own; and an event
+    log whose cases are sorted, between cases."""
     mapping_path = options.get(MAPPING_OPTION)
     if mapping_path is None:
         return False
@@ -89,4 +107,27 @@ def splits_mapped(path: Path, options: MappingABC[str, Any]) -> bool:
         mapping = _load_once(Path(mapping_path))
     except (SourceError, StandardsInvalid):  # reported when the export is read
         return False
-    return mapping.shape == "ticket" and mapping.format_for(path) == "jsonl" and not is_gzip(path)
+    if is_gzip(path) or not (mapping.shape == "ticket" or mapping.sorted):
+        return False
+    return mapping.format_for(path) == "jsonl" or csv_cuttable(mapping)
+
+
+def ranges_mapped(
+    path: Path, options: MappingABC[str, Any], size_each: int
+) -> Iterator[tuple[LineRange, int]] | None:
+    """Where an export that :func:`splits_mapped` may be cut: a ticket export between rows
+    (None for JSON lines, cut between any two lines), an event log between cases."""
+    mapping = _load_once(Path(options[MAPPING_OPTION]))
+    jsonl = mapping.format_for(path) == "jsonl"
+    if mapping.shape == "ticket":
+        return None if jsonl else csv_row_ranges(path, mapping, size_each)
+
+    def case_of(values: Sequence[Any]) -> str | None:
+        try:
+            return case_id_of(values, mapping)
+        except RowProblem:
+            return None
+
+    if jsonl:
+        return jsonl_case_ranges(path, mapping, size_each, case_of)
+    return csv_row_ranges(path, mapping, size_each, case_of)

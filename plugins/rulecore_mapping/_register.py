@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rulecore import Reader, hookimpl
 from rulecore._i18n import _
 
-from ._read import read_mapped, splits_mapped
+from ._read import ranges_mapped, read_mapped, splits_mapped
 
 SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
@@ -23,5 +23,6 @@ def rulecore_register_readers(register: Callable[[Reader], None]) -> None:
             suffixes=SUFFIXES,
             read=read_mapped,
             splits=splits_mapped,
+            ranges=ranges_mapped,
         )
     )

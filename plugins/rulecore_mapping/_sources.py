@@ -8,6 +8,7 @@ they are counted, not yielded.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
@@ -16,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import msgspec
 
@@ -52,7 +53,8 @@ def read_rows(
     path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
 ) -> Iterator[SourceRow | Rejection]:
     """Every row of ``path`` in file order; the header (CSV) is checked against the mapping
-    before the first row is yielded.  ``lines`` reads part of a JSON-lines export only."""
+    before the first row is yielded.  ``lines`` reads part of the export only: lines of JSON,
+    or rows of CSV that :func:`csv_row_ranges` cut."""
     if mapping.format_for(path) == "jsonl":
         return _jsonl_rows(path, mapping, tally, lines)
     if mapping.timeline is not None:
@@ -67,7 +69,7 @@ def read_rows(
                 )
             ]
         )
-    return _csv_rows(path, mapping, tally)
+    return _csv_rows(path, mapping, tally, lines)
 
 
 def render_raw(raw: Any, delimiter: str = ",") -> str:
@@ -84,7 +86,9 @@ def render_raw(raw: Any, delimiter: str = ",") -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[SourceRow | Rejection]:
+def _csv_rows(
+    path: Path, mapping: Mapping, tally: SourceTally, lines: LineRange | None = None
+) -> Iterator[SourceRow | Rejection]:
     source = str(path)
     with (
         open_maybe_gzip(path) as binary,
@@ -100,7 +104,10 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
             return
         project = _projector(header, mapping, source)
         width = len(header)
-        started = reader.line_num + 1
+        skipped = 0  # lines before the rows read
+        if lines is not None:
+            reader, skipped = _csv_part(binary, lines, mapping), lines.first_line - 1
+        started = skipped + reader.line_num + 1
         while True:
             try:
                 fields = next(reader)
@@ -110,9 +117,9 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
                 yield Rejection(
                     source, started, _("not readable as CSV: {error}").format(error=error)
                 )
-                started = reader.line_num + 1
+                started = skipped + reader.line_num + 1
                 continue
-            line, started = started, reader.line_num + 1
+            line, started = started, skipped + reader.line_num + 1
             if not fields:
                 tally.blank_lines += 1
                 continue
@@ -134,6 +141,133 @@ def _csv_rows(path: Path, mapping: Mapping, tally: SourceTally) -> Iterator[Sour
                 )
                 continue
             yield SourceRow(line, project(fields), fields)
+
+
+def _csv_part(binary: IO[bytes], lines: LineRange, mapping: Mapping) -> Any:
+    """A CSV reader of the rows in ``lines``, which are few megabytes at most."""
+    binary.seek(lines.start)
+    part = io.BytesIO(binary.read(lines.end - lines.start))
+    # A byte-order mark can only open the file, whose first line is the header.
+    encoding = "utf-8" if codecs.lookup(mapping.encoding).name == "utf-8-sig" else mapping.encoding
+    text = io.TextIOWrapper(part, encoding=encoding, errors="surrogateescape", newline="")
+    return csv.reader(text, delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+
+
+#: Encodings in which a line feed and the quote are always those bytes, never part of a
+#: character: a CSV export in one of them can be cut between rows by looking at its bytes.
+_CUTTABLE_ENCODINGS = ("utf-8", "ascii", "latin-1", "iso8859-", "cp125")
+
+
+def csv_cuttable(mapping: Mapping) -> bool:
+    """Whether an export in ``mapping``'s encoding can be cut between rows."""
+    name = codecs.lookup(mapping.encoding).name
+    return name.startswith(_CUTTABLE_ENCODINGS)
+
+
+#: A row's case id, from its projected values; ``None`` when it has none.
+CaseOf = Callable[[Sequence[Any]], "str | None"]
+#: A row as the cutting reads it: where it ends, its last line, and the row.
+_RowEnd = tuple[int, int, Any]
+
+
+def csv_row_ranges(
+    path: Path, mapping: Mapping, size_each: int, case_of: CaseOf | None = None
+) -> Iterator[tuple[LineRange, int]]:
+    """``path``, a plain CSV export, cut after its header into ranges of whole rows of about
+    ``size_each`` bytes, each with the number of its last line; with ``case_of``, only where
+    one case's rows end and another's begin (an event log whose cases are sorted).
+
+    The file is read once, through the same CSV module as the reader, so that a line break
+    inside a quoted field is never taken for the end of a row.  Raises :class:`ValueError`
+    (or ``csv.Error``) for a file that cannot be cut so: a carriage return alone ends a line
+    (the reader would count its lines otherwise), or the CSV module fails on a row.
+    """
+    position = line = 0
+    with path.open("rb") as binary:
+
+        def decoded_lines() -> Iterator[str]:
+            nonlocal position, line
+            for raw in binary:
+                if raw.count(b"\r") != raw.endswith(b"\r\n"):
+                    raise ValueError(f"{path}: a carriage return ends a line on its own")
+                position += len(raw)
+                line += 1
+                yield raw.decode(mapping.encoding, "surrogateescape")
+
+        rows = csv.reader(decoded_lines(), delimiter=mapping.delimiter, quotechar=mapping.quotechar)
+        header = next(rows, None)  # which every part reads from the start of the file
+        if header is None:
+            return
+        start, first_line = position, line + 1
+        row_case = None
+        if case_of is not None:
+            project, width = _projector(header, mapping, str(path)), len(header)
+
+            def row_case(fields: list[str]) -> str | None:
+                if len(fields) != width or _undecodable(fields) is not None:
+                    return None
+                return case_of(project(fields))
+
+        ends = ((position, line, fields) for fields in rows)
+        yield from _cut(ends, start, first_line, size_each, row_case)
+
+
+def jsonl_case_ranges(
+    path: Path, mapping: Mapping, size_each: int, case_of: CaseOf
+) -> Iterator[tuple[LineRange, int]]:
+    """``path``, a plain JSON-lines event log whose cases are sorted, cut into ranges of whole
+    lines of about ``size_each`` bytes, only where one case's lines end and another's begin."""
+    columns = mapping.columns
+
+    def line_case(text: bytes) -> str | None:
+        try:
+            data = _decode_json(text.removeprefix(_BOM))
+        except (msgspec.DecodeError, RecursionError):
+            return None
+        return case_of(tuple(map(data.get, columns))) if isinstance(data, dict) else None
+
+    with path.open("rb") as binary:
+        ends = _line_ends(binary)
+        yield from _cut(ends, 0, 1, size_each, line_case)
+
+
+def _line_ends(binary: IO[bytes]) -> Iterator[_RowEnd]:
+    position = 0
+    for line, raw in enumerate(binary, 1):
+        position += len(raw)
+        yield position, line, raw
+
+
+def _cut(
+    rows: Iterator[_RowEnd],
+    start: int,
+    first_line: int,
+    size_each: int,
+    case_of: Callable[[Any], str | None] | None,
+) -> Iterator[tuple[LineRange, int]]:
+    """Ranges of ``rows`` (each with where it ends) of about ``size_each`` bytes; with
+    ``case_of``, each cut just before a row whose case differs from the last row's that has
+    one.  A case's id is read only for the rows after a range has reached its size."""
+    end, line = start, first_line - 1
+    previous: Any = None
+    last_case: str | None = None
+    for row_end, row_line, row in rows:
+        if end - start >= size_each:
+            if case_of is None:
+                cut = True
+            else:
+                if last_case is None and previous is not None:
+                    last_case = case_of(previous)
+                case = case_of(row)
+                cut = case is not None and last_case is not None and case != last_case
+                last_case = None if cut else (case or last_case)
+            if cut:
+                yield LineRange(start, end, first_line), line
+                start, first_line = end, line + 1
+        previous = row
+        end, line = row_end, row_line
+    if end > start:
+        yield LineRange(start, end, first_line), line
 
 
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
