@@ -1133,23 +1133,30 @@ def parse_schedule(name: str, data: Mapping[str, Any]) -> Schedule:
                 "schedule {name!r} must be a mapping with timezone, hours and holidays, not {type}"
             ).format(name=name, type=type(data).__name__)
         )
-    _reject_unknown_keys(_("schedule {name!r}").format(name=name), data, _SCHEDULE_KEYS)
+    _reject_unknown_keys(_("schedule {name!r}").format(name=name), data, _SCHEDULE_KEYS, [])
     timezone_name = data.get("timezone")
     if timezone_name is not None and not isinstance(timezone_name, str):
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: timezone must be an IANA name such as Europe/London, "
                 "not {given!r}"
-            ).format(name=name, given=timezone_name)
+            ).format(name=name, given=timezone_name),
+            ["timezone"],
         )
+    if timezone_name is not None:
+        try:
+            _load_zone(timezone_name, owner=_("schedule {name!r}").format(name=name))
+        except ValueError as error:
+            raise ScheduleError(str(error), ["timezone"]) from error
     hours = data.get("hours")
     weekly = (_ALL_DAY,) * 7 if hours is None else _parse_hours(name, hours)
     holidays, make_up_days = _parse_holidays(name, data.get("holidays"), weekly)
     exceptions = {**make_up_days, **_parse_exceptions(name, data.get("exceptions"))}
     schedule = Schedule(name, timezone_name, weekly, holidays, exceptions)
     if not schedule._ever_open:
-        raise ValueError(
-            _("schedule {name!r} is closed every day; give it some hours").format(name=name)
+        raise ScheduleError(
+            _("schedule {name!r} is closed every day; give it some hours").format(name=name),
+            ["hours"] if "hours" in data else [],
         )
     return schedule
 
@@ -1196,7 +1203,7 @@ def _parse_exception_date(name: str, key: Any, where: Sequence[str | int]) -> da
 
 
 def _parse_exception_hours(name: str, key: Any, value: Any, where: Sequence[str | int]) -> DayHours:
-    label = f"exception {key}"
+    label = _("exception {day}").format(day=key)
     if isinstance(value, Mapping):
         unknown = sorted(str(part) for part in value if part not in _EXCEPTION_KEYS)
         if unknown:
@@ -1223,51 +1230,54 @@ def _parse_exception_hours(name: str, key: Any, value: Any, where: Sequence[str 
                 [*where, "note"],
             )
         where, value = [*where, "hours"], value["hours"]
-    try:
-        return _merge_windows(_parse_day_hours(name, label, value))
-    except ValueError as error:
-        raise ScheduleError(str(error), where) from error
+    return _merge_windows(_parse_day_hours(name, label, value, where))
 
 
-def _reject_unknown_keys(owner: str, data: Mapping[Any, Any], known: Sequence[str]) -> None:
+def _reject_unknown_keys(
+    owner: str, data: Mapping[Any, Any], known: Sequence[str], where: Sequence[str | int]
+) -> None:
     unknown = sorted(str(key) for key in data if key not in known)
     if unknown:
-        raise ValueError(
+        raise ScheduleError(
             _("{owner}: unknown key {key!r}; expected one of {known}").format(
                 owner=owner, key=unknown[0], known=", ".join(known)
-            )
+            ),
+            [*where, unknown[0]],
         )
 
 
 def _parse_hours(name: str, hours: Any) -> WeeklyHours:
     if not isinstance(hours, Mapping):
-        raise ValueError(
+        raise ScheduleError(
             _(
                 'schedule {name!r}: hours must map days to ranges, like mon-fri: "09:00-17:30", '
                 "not {given!r}"
-            ).format(name=name, given=hours)
+            ).format(name=name, given=hours),
+            ["hours"],
         )
     windows_by_day: list[list[Window]] = [[] for _ in DAY_NAMES]
     opened_by: dict[int, str] = {}
     closed_by: dict[int, str] = {}
     for key, value in hours.items():
-        windows = _parse_day_hours(name, key, value)
-        for day in _parse_day_key(name, key):
+        where: list[str | int] = ["hours", str(key)]
+        windows = _parse_day_hours(name, key, value, where)
+        for day in _parse_day_key(name, key, where):
             windows_by_day[day].extend(windows)
             (opened_by if windows else closed_by).setdefault(day, str(key))
             if day in opened_by and day in closed_by:
-                raise ValueError(
+                raise ScheduleError(
                     _(
                         "schedule {name!r}: {day} is closed under {closed!r} but has hours "
                         "under {opened!r}; give each day its hours once"
                     ).format(
                         name=name, day=DAY_NAMES[day], closed=closed_by[day], opened=opened_by[day]
-                    )
+                    ),
+                    where,
                 )
     return tuple(_merge_windows(windows) for windows in windows_by_day)
 
 
-def _parse_day_key(name: str, key: Any) -> tuple[int, ...]:
+def _parse_day_key(name: str, key: Any, where: Sequence[str | int]) -> tuple[int, ...]:
     text = str(key).strip().lower()
     if text == "daily":
         return tuple(range(7))
@@ -1277,58 +1287,71 @@ def _parse_day_key(name: str, key: Any) -> tuple[int, ...]:
         last = DAY_NAMES.index(ends[-1].strip())
         # A range may wrap past Sunday (fri-mon), as people say it.
         return tuple((first + offset) % 7 for offset in range((last - first) % 7 + 1))
-    raise ValueError(
+    raise ScheduleError(
         _(
             "schedule {name!r}: hours key {key!r} is not a day; use mon, tue, wed, thu, fri, "
             "sat or sun, a range such as mon-fri, or daily"
-        ).format(name=name, key=key)
+        ).format(name=name, key=key),
+        where,
     )
 
 
-def _parse_day_hours(name: str, key: Any, value: Any) -> DayHours:
+def _parse_day_hours(
+    name: str, key: Any, value: Any, where: Sequence[str | int] = ()
+) -> DayHours:
+    """One day's hours; a fault raises :class:`ScheduleError` at ``where`` (the value's keys),
+    or at the list item that holds it."""
     if isinstance(value, str) and value.strip().lower() == _CLOSED:
         return ()
     if isinstance(value, str):
-        return (_parse_range(name, key, value),)
+        return (_parse_range(name, key, value, where),)
     if isinstance(value, Sequence) and value:
-        return tuple(_parse_range(name, key, item) for item in value)
-    raise ValueError(
+        return tuple(
+            _parse_range(name, key, item, [*where, index]) for index, item in enumerate(value)
+        )
+    raise ScheduleError(
         _(
             'schedule {name!r}: hours for {key!r} must be a range like "09:00-17:30", '
             'a list of such ranges, or "closed", not {given!r}'
-        ).format(name=name, key=key, given=value)
+        ).format(name=name, key=key, given=value),
+        where,
     )
 
 
-def _parse_range(name: str, key: Any, text: Any) -> Window:
+def _parse_range(name: str, key: Any, text: Any, where: Sequence[str | int] = ()) -> Window:
     match = _RANGE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: hours for {key!r} has {text!r}, which is not a range "
                 'like "09:00-17:30"'
-            ).format(name=name, key=key, text=text)
+            ).format(name=name, key=key, text=text),
+            where,
         )
-    opens = _minute_of_day(name, key, text, int(match[1]), int(match[2]))
-    closes = _minute_of_day(name, key, text, int(match[3]), int(match[4]))
+    opens = _minute_of_day(name, key, text, int(match[1]), int(match[2]), where)
+    closes = _minute_of_day(name, key, text, int(match[3]), int(match[4]), where)
     if closes <= opens:
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: hours for {key!r} has {text!r}, which ends before it starts; "
                 "split a range that crosses midnight into one that ends at 24:00 and one that "
                 "starts at 00:00 the next day"
-            ).format(name=name, key=key, text=text)
+            ).format(name=name, key=key, text=text),
+            where,
         )
     return opens, closes
 
 
-def _minute_of_day(name: str, key: Any, text: str, hour: int, minute: int) -> int:
+def _minute_of_day(
+    name: str, key: Any, text: str, hour: int, minute: int, where: Sequence[str | int]
+) -> int:
     if minute >= 60 or hour > 24 or (hour == 24 and minute != 0):
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: hours for {key!r} has {text!r}, which holds a time that does "
                 "not exist; times run from 00:00 to 24:00"
-            ).format(name=name, key=key, text=text)
+            ).format(name=name, key=key, text=text),
+            where,
         )
     return hour * 60 + minute
 
@@ -1350,14 +1373,15 @@ def _parse_holidays(
     if holidays is None:
         return frozenset(), {}
     if not isinstance(holidays, Mapping):
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: holidays must be a mapping with dates, country, subdivision "
                 "and years, not {given!r}"
-            ).format(name=name, given=holidays)
+            ).format(name=name, given=holidays),
+            ["holidays"],
         )
     _reject_unknown_keys(
-        _("schedule {name!r}: holidays").format(name=name), holidays, _HOLIDAY_KEYS
+        _("schedule {name!r}: holidays").format(name=name), holidays, _HOLIDAY_KEYS, ["holidays"]
     )
     listed = _parse_holiday_dates(name, holidays.get("dates"))
     country = holidays.get("country")
@@ -1402,10 +1426,8 @@ def _make_up_hours(name: str, given: Any, weekly: WeeklyHours) -> DayHours:
     on a tie), the ordinary working day a make-up day stands in for.
     """
     if given is not None:
-        try:
-            return _merge_windows(_parse_day_hours(name, "make_up_hours", given))
-        except ValueError as error:
-            raise ScheduleError(str(error), ["holidays", "make_up_hours"]) from error
+        where = ["holidays", "make_up_hours"]
+        return _merge_windows(_parse_day_hours(name, "make_up_hours", given, where))
     weekdays = weekly[:5]
     return max(weekdays, key=lambda hours: (weekdays.count(hours), -weekdays.index(hours)))
 
@@ -1414,15 +1436,19 @@ def _parse_holiday_dates(name: str, dates: Any) -> frozenset[date]:
     if dates is None:
         return frozenset()
     if isinstance(dates, str) or not isinstance(dates, Sequence):
-        raise ValueError(
+        raise ScheduleError(
             _("schedule {name!r}: holidays dates must be a list of dates, not {given!r}").format(
                 name=name, given=dates
-            )
+            ),
+            ["holidays", "dates"],
         )
-    return frozenset(_parse_holiday_date(name, item) for item in dates)
+    return frozenset(
+        _parse_holiday_date(name, item, ["holidays", "dates", index])
+        for index, item in enumerate(dates)
+    )
 
 
-def _parse_holiday_date(name: str, item: Any) -> date:
+def _parse_holiday_date(name: str, item: Any, where: Sequence[str | int]) -> date:
     if isinstance(item, date) and not isinstance(item, datetime):
         return item
     if isinstance(item, str):
@@ -1430,10 +1456,11 @@ def _parse_holiday_date(name: str, item: Any) -> date:
             return date.fromisoformat(item.strip())
         except ValueError:
             pass
-    raise ValueError(
+    raise ScheduleError(
         _("schedule {name!r}: holiday date {item!r} is not a date; write it as YYYY-MM-DD").format(
             name=name, item=item
-        )
+        ),
+        where,
     )
 
 
@@ -1448,11 +1475,12 @@ def _parse_years(name: str, years: Any) -> tuple[int, ...]:
         and all(1 <= year <= 9999 for year in years)
     ):
         return tuple(sorted(set(years)))
-    raise ValueError(
+    raise ScheduleError(
         _(
             "schedule {name!r}: holidays years must be a list of years such as [2025, 2026], "
             "not {given!r}"
-        ).format(name=name, given=years)
+        ).format(name=name, given=years),
+        ["holidays", "years"],
     )
 
 
@@ -1468,11 +1496,12 @@ def _country_holidays(
     if not isinstance(country, str) or (
         subdivision is not None and not isinstance(subdivision, str)
     ):
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: holidays country and subdivision must be codes such as GB "
                 "and ENG, not {country!r} and {subdivision!r}"
-            ).format(name=name, country=country, subdivision=subdivision)
+            ).format(name=name, country=country, subdivision=subdivision),
+            ["holidays", "country" if not isinstance(country, str) else "subdivision"],
         )
     import holidays as holiday_calendars  # only schedules that name a country pay for it
 
@@ -1482,7 +1511,7 @@ def _country_holidays(
     except NotImplementedError as error:
         known = holiday_calendars.list_supported_countries()
         if country_code in known:
-            raise ValueError(
+            raise ScheduleError(
                 _(
                     "schedule {name!r}: holidays subdivision {subdivision!r} is not a subdivision "
                     "of {country} that the holidays package knows; known: {known}"
@@ -1491,13 +1520,15 @@ def _country_holidays(
                     subdivision=subdivision,
                     country=country_code,
                     known=", ".join(known[country_code]),
-                )
+                ),
+                ["holidays", "subdivision"],
             ) from error
-        raise ValueError(
+        raise ScheduleError(
             _(
                 "schedule {name!r}: holidays country {country!r} is not a country the holidays "
                 "package knows; use an ISO 3166 code such as GB or US"
-            ).format(name=name, country=country)
+            ).format(name=name, country=country),
+            ["holidays", "country"],
         ) from error
     days_off = frozenset(calendar.keys())
     # The set may hold days of years not asked for (the package fills it by year rules).
