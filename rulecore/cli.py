@@ -3,7 +3,7 @@ history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
-when stopped by SIGINT or SIGTERM.
+when stopped by SIGINT or SIGTERM (but ``serve`` exits 0 after a clean shutdown on SIGTERM).
 """
 
 from __future__ import annotations
