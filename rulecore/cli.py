@@ -3,7 +3,7 @@ history.
 
 Exit codes: 0 when nothing reaches the ``--fail-on`` level, 1 when something does (or a
 fixture fails), 2 for a usage error, an invalid standard or unreadable input, 130 and 143
-when stopped by SIGINT or SIGTERM.
+when stopped by SIGINT or SIGTERM (but ``serve`` exits 0 after a clean shutdown on SIGTERM).
 """
 
 from __future__ import annotations
@@ -1244,6 +1244,9 @@ def history(store: Path, limit: int | None, output_format: str, agreements: bool
     if output_format == "json":
         click.echo(json.dumps([entry.as_dict() for entry in entries], indent=2))
         return
+    if not entries:
+        _no_audits_yet(store)
+        return
     from rich.table import Table
 
     dimensions = sorted({name for entry in entries for name in entry.dimensions})
@@ -1262,6 +1265,23 @@ def history(store: Path, limit: int | None, output_format: str, agreements: bool
             *("—" if share is None else f"{share:.1%}" for share in shares),
         )
     ReportConsole(width=None if sys.stdout.isatty() else 120).print(table)
+
+
+def _no_audits_yet(store: Path) -> None:
+    """In place of an empty table: the store has no audits, and where to look instead."""
+    with _exit_on_source_errors():
+        agreements = len(SqliteHistory(store).agreements())
+    click.echo(_("{store}: no audits recorded yet; record them with audit --history").format(
+        store=store), err=True)
+    if agreements:
+        click.echo(
+            ngettext(
+                "it holds {count} agreement with reviewers: history --agreement lists it",
+                "it holds {count} agreements with reviewers: history --agreement lists them",
+                agreements,
+            ).format(count=agreements),
+            err=True,
+        )
 
 
 def _agreement_history(store: Path, limit: int | None, output_format: str) -> None:
@@ -1487,9 +1507,22 @@ def serve(
         request_timeout=request_timeout,
     )
     try:
-        run_service(config, registry, engine, host, port)
+        stopped = run_service(config, registry, engine, host, port)
     except CannotListen as error:
         raise UsageFailure(str(error)) from None
+    if stopped.signal is not None:
+        # A service asked to stop that stops cleanly has done its job: SIGTERM (systemd, docker,
+        # kubernetes) exits 0; Ctrl-C keeps the shell's 130.
+        click.echo(
+            ngettext(
+                "rulecore serve: stopped by {signal} after {count} request",
+                "rulecore serve: stopped by {signal} after {count} requests",
+                stopped.requests,
+            ).format(signal=stopped.signal.name, count=stopped.requests),
+            err=True,
+        )
+        if stopped.signal == signal.SIGINT:
+            raise SystemExit(128 + signal.SIGINT.value)
 
 
 if __name__ == "__main__":  # pragma: no cover

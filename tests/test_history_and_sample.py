@@ -149,3 +149,40 @@ def test_a_history_that_is_not_sqlite_is_refused_before_the_audit(tmp_path: Path
     assert not report.exists()
     listed = CliRunner().invoke(main, ["history", "--store", str(store)])
     assert listed.exit_code == 2
+
+
+def test_history_of_a_store_with_only_agreements_says_where_they_are(tmp_path: Path) -> None:
+    store = tmp_path / "history.sqlite"
+    example = ROOT / "examples" / "agreement"
+    runner = CliRunner()
+    report = tmp_path / "report.json"
+    audited = runner.invoke(
+        main,
+        [
+            "audit",
+            str(ROOT / "examples" / "records"),
+            "-s",
+            str(STANDARDS),
+            "--all-outcomes",
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ],
+    )
+    assert audited.exit_code == 0, audited.output
+    agreed = runner.invoke(
+        main, ["agree", str(example / "reviewed.csv"), str(report), "--history", str(store)]
+    )
+    assert agreed.exit_code == 0, agreed.output
+    listed = runner.invoke(main, ["history", "--store", str(store)])
+    assert listed.exit_code == 0
+    assert listed.stdout == ""  # no empty table
+    assert listed.stderr.splitlines() == [
+        f"{store}: no audits recorded yet; record them with audit --history",
+        "it holds 1 agreement with reviewers: history --agreement lists it",
+    ]
+    as_json = runner.invoke(main, ["history", "--store", str(store), "--format", "json"])
+    assert (as_json.exit_code, json.loads(as_json.stdout), as_json.stderr) == (0, [], "")

@@ -786,3 +786,23 @@ def test_the_counts_in_the_service_docs_are_those_of_the_shipped_standards() -> 
     for key, count in shipped.items():
         written = set(re.findall(rf'"{key}": (\d+)[,}}]', served))
         assert written == {count}, f"docs/service.md gives {key} {written}; shipped: {count}"
+
+
+def test_sigterm_stops_the_service_cleanly_with_exit_0_and_says_so(tmp_path: Path) -> None:
+    standards = tmp_path / "standards"
+    standards.mkdir()
+    (standards / "handoffs.yaml").write_text(HANDOFFS)
+    server = _start(tmp_path, standards)  # its last /healthz poll is answered: one request
+    for _ in range(2):
+        assert httpx.get(f"{server.url}/v1/standards", timeout=10).status_code == 200
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        code = server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        raise
+    last = server.log.read_text(encoding="utf-8").splitlines()[-1]
+    stopped = re.fullmatch(r"rulecore serve: stopped by SIGTERM after (\d+) requests", last)
+    assert (code, bool(stopped)) == (0, True), last
+    assert stopped is not None
+    assert int(stopped.group(1)) >= 3  # the two above and the last /healthz poll

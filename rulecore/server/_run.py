@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rulecore._engine import Engine
 from rulecore._i18n import _
@@ -26,10 +31,58 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@dataclass
+class Stopped:
+    """How the service ended: the signal that stopped it (None if it ended of itself), and
+    how many requests it answered."""
+
+    signal: signal.Signals | None
+    requests: int
+
+
+class _Counting:
+    """The requests answered, counted for the line said when the service stops."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.requests = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "http":
+                self.requests += 1
+
+
+@contextmanager
+def _signals_noted(noted: list[signal.Signals]) -> Iterator[None]:
+    """SIGINT and SIGTERM noted rather than raised, around uvicorn's own handling.
+
+    uvicorn answers them with a graceful shutdown and then raises the signal again, for the
+    handler that was there before; this one notes it, so that a service stopped that way ends
+    as a service (it says so, and SIGTERM exits 0) and not as an interrupted command.
+    """
+    handled = (signal.SIGINT, signal.SIGTERM)
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signal.Signals(signum))
+
+    previous = {which: signal.signal(which, note) for which in handled}
+    try:
+        yield
+    finally:
+        for which, handler in previous.items():
+            signal.signal(which, handler)
+
+
 def run_service(
     config: ServiceConfig, registry: Registry, engine: Engine, host: str, port: int
-) -> None:
-    """Serve ``engine`` at ``host:port`` until SIGINT or SIGTERM (SIGHUP reloads)."""
+) -> Stopped:
+    """Serve ``engine`` at ``host:port`` until SIGINT or SIGTERM (SIGHUP reloads).
+
+    Returns once the requests in progress have ended, with the signal that stopped it.
+    """
     listening = _listen(host, port)
     if not is_loopback(host) and config.token is None:
         sys.stderr.write(
@@ -39,7 +92,7 @@ def run_service(
             ).format(host=host, variable=TOKEN_ENV)
             + "\n"
         )
-    app = create_app(config, registry, engine)
+    app = _Counting(create_app(config, registry, engine))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -61,7 +114,10 @@ def run_service(
     }
     sys.stderr.write(json.dumps(started) + "\n")
     sys.stderr.flush()
-    server.run(sockets=[listening])
+    noted: list[signal.Signals] = []
+    with _signals_noted(noted):
+        server.run(sockets=[listening])
+    return Stopped(noted[-1] if noted else None, app.requests)  # the first one, raised last
 
 
 def _listen(host: str, port: int) -> socket.socket:
