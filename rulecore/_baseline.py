@@ -72,9 +72,7 @@ def load_baseline(path: Path) -> Baseline:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(
-            where, _("cannot read this baseline: {why}").format(why=error)
-        ) from None
+        raise SourceError(where, _("cannot read this baseline: {why}").format(why=error)) from None
     except json.JSONDecodeError as error:
         location = Location(str(path), error.lineno, error.colno)
         raise SourceError(

@@ -42,7 +42,6 @@ LANGUAGES = ("en", "zh")
 LANGUAGE_VARIABLES = ("RULECORE_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
 
 
-
 class _Speaking:
     """What this process speaks: the language, and its catalog's lookups (bound once, since
     a finding's message may look one up per record)."""
@@ -170,6 +169,7 @@ def outcome_label(outcome: str, *, upper: bool = False) -> str:
         return outcome.upper() if upper else outcome.replace("_", " ")
     return _(OUTCOMES[outcome]) if outcome in OUTCOMES else outcome
 
+
 #: A check's unit and direction, as ``rulecore explain`` says them.
 MEASURES = (N_("seconds"), N_("count"), N_("ratio"), N_("lower"), N_("higher"))
 
@@ -233,6 +233,7 @@ EVIDENCE_LABELS = frozenset(
 def evidence_label(label: str) -> str:
     """An evidence label (or clock segment kind) as a report shows it, in the current language."""
     return _(label) if label in EVIDENCE_LABELS else label
+
 
 #: The JSON Schema of a text a standard may give in one language or several (see ``localized``).
 LOCALIZED_TEXT_SCHEMA = {

@@ -137,14 +137,12 @@ class Shard(NamedTuple):
         if self.lines is None:
             return _("{path} (the whole file)").format(path=self.path)
         part = self.lines
-        return (
-            _("{path}, bytes {start}-{end} (lines {first}-{last})").format(
-                path=self.path,
-                start=part.start,
-                end=part.end,
-                first=part.first_line,
-                last=self.last_line,
-            )
+        return _("{path}, bytes {start}-{end} (lines {first}-{last})").format(
+            path=self.path,
+            start=part.start,
+            end=part.end,
+            first=part.first_line,
+            last=self.last_line,
         )
 
 

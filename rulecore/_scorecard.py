@@ -182,11 +182,7 @@ def render_scorecard(
             evaluated=summary.evaluated,
             rejected=summary.rejected,
         )
-        + (
-            _(", as of {moment}").format(moment=summary.as_of.isoformat())
-            if summary.as_of
-            else ""
-        )
+        + (_(", as of {moment}").format(moment=summary.as_of.isoformat()) if summary.as_of else "")
     )
     dimensions = _table(_("Compliance by dimension"), [_("dimension")])
     for name, counts in summary.dimensions:
@@ -228,8 +224,9 @@ def render_scorecard(
     if summary.waivers is not None:
         waived = summary.waivers
         console.print(
-            _("Waivers: {used} of {in_force} in force applied, {expired} expired, {unused} unused")
-            .format(
+            _(
+                "Waivers: {used} of {in_force} in force applied, {expired} expired, {unused} unused"
+            ).format(
                 used=waived["used"],
                 in_force=waived["in_force"],
                 expired=len(waived["expired"]),

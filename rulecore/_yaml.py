@@ -162,9 +162,7 @@ def _check_expansion(node: yaml.Node, limits: YamlLimits) -> None:
         if key in measured:
             continue
         if key in open_nodes:
-            raise _LimitExceeded(
-                current.start_mark, _("an alias here refers to a value it is in")
-            )
+            raise _LimitExceeded(current.start_mark, _("an alias here refers to a value it is in"))
         open_nodes.add(key)
         stack.append((current, True))
         stack.extend((child, False) for child in children)

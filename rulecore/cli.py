@@ -995,9 +995,7 @@ def _parse_weights(values: tuple[str, ...]) -> dict[str, float]:
             weights[outcome] = float(amount)
         except ValueError:
             raise UsageFailure(
-                _("--weight {value!r}: write it as OUTCOME=NUMBER, like fail=3").format(
-                    value=value
-                )
+                _("--weight {value!r}: write it as OUTCOME=NUMBER, like fail=3").format(value=value)
             ) from None
         if weights[outcome] < 0:
             raise UsageFailure(
@@ -1271,8 +1269,10 @@ def _no_audits_yet(store: Path) -> None:
     """In place of an empty table: the store has no audits, and where to look instead."""
     with _exit_on_source_errors():
         agreements = len(SqliteHistory(store).agreements())
-    click.echo(_("{store}: no audits recorded yet; record them with audit --history").format(
-        store=store), err=True)
+    click.echo(
+        _("{store}: no audits recorded yet; record them with audit --history").format(store=store),
+        err=True,
+    )
     if agreements:
         click.echo(
             ngettext(
@@ -1309,9 +1309,7 @@ def test_fixtures(paths: tuple[Path, ...]) -> None:
     fixtures = discover_fixtures(paths)
     if not fixtures:
         raise UsageFailure(
-            _("no fixtures (*.test.yaml) found in {paths}").format(
-                paths=", ".join(map(str, paths))
-            )
+            _("no fixtures (*.test.yaml) found in {paths}").format(paths=", ".join(map(str, paths)))
         )
     results: list[CaseResult] = []
     invalid = False
@@ -1433,6 +1431,8 @@ def new_standard(name: str, check: str, folder: Path) -> None:
     click.echo(_("next:"))
     click.echo(f"  rulecore validate {folder}")
     click.echo(f"  rulecore test {written.files[1]}")
+
+
 # serve
 # ---------------------------------------------------------------------------------------------
 
@@ -1484,8 +1484,10 @@ def serve(
         from .server import TOKEN_ENV, CannotListen, ServiceConfig, run_service
     except ImportError as missing:
         raise UsageFailure(
-            _("rulecore serve needs the server extra: pip install 'rulecore[server]' "
-              "(missing: {name})").format(name=missing.name)
+            _(
+                "rulecore serve needs the server extra: pip install 'rulecore[server]' "
+                "(missing: {name})"
+            ).format(name=missing.name)
         ) from None
     registry = _registry()
     reader_options: dict[str, Any] = {}

@@ -1296,9 +1296,7 @@ def _parse_day_key(name: str, key: Any, where: Sequence[str | int]) -> tuple[int
     )
 
 
-def _parse_day_hours(
-    name: str, key: Any, value: Any, where: Sequence[str | int] = ()
-) -> DayHours:
+def _parse_day_hours(name: str, key: Any, value: Any, where: Sequence[str | int] = ()) -> DayHours:
     """One day's hours; a fault raises :class:`ScheduleError` at ``where`` (the value's keys),
     or at the list item that holds it."""
     if isinstance(value, str) and value.strip().lower() == _CLOSED:

@@ -21,7 +21,7 @@ from rulecore import (
     compile_selector,
     describe_selector,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._common import normalised_name
 

@@ -27,7 +27,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._common import flag_set, normalised_name
 

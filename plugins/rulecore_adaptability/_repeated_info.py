@@ -24,7 +24,7 @@ from rulecore import (
     describe_selector,
     owner_changes,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._common import normalised_name
 
@@ -142,9 +142,7 @@ def compile_repeated_information(params: Mapping[str, Any], context: CompileCont
                 _("the case did not change hands after the customer gave information")
             )
         repeats = sum(1 for piece in evidence if piece.label == "repeated")
-        note = _("{count} pieces of information given again after a handoff").format(
-            count=repeats
-        )
+        note = _("{count} pieces of information given again after a handoff").format(count=repeats)
         return Measurement(float(repeats), tuple(evidence), note)
 
     return repeated_information

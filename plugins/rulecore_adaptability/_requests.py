@@ -16,7 +16,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 REQUESTS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -38,7 +38,7 @@ from rulecore import (
     owner_changes,
     parse_duration,
 )
-from rulecore._i18n import N_, _
+from rulecore.i18n import N_, _
 
 BREAKS = ("contact", "reopen", "handoff")
 DEFAULT_BREAKS = ("contact", "reopen")

@@ -19,7 +19,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 FOLLOW_UP_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -30,8 +30,8 @@ from rulecore import (
     known_events,
     parse_duration,
 )
-from rulecore._i18n import _
 from rulecore.clock import Schedule, add_business_seconds
+from rulecore.i18n import _
 
 DEFAULT_FULFILMENT: dict[str, Any] = {"type": ["message", "callback"], "actor": "agent"}
 

@@ -70,7 +70,7 @@ from rulecore import (
     format_duration,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 #: Evidence names at most this many earlier contacts; the measured value still counts all.
 EVIDENCE_LIMIT = 5
@@ -356,9 +356,7 @@ class RepeatContactAccumulator:
             note = _("no earlier contact about this within {window}").format(window=window)
             return Measurement(value, tuple(evidence), note)
         ids = ", ".join(entry.record_id for entry in reversed(shown))
-        more = (
-            _(" and {count} more").format(count=count - len(shown)) if count > len(shown) else ""
-        )
+        more = _(" and {count} more").format(count=count - len(shown)) if count > len(shown) else ""
         note = _("came back within {window} of {ids}{more}").format(
             window=window, ids=ids, more=more
         )
@@ -397,13 +395,11 @@ class RepeatContactAccumulator:
         measured = self._measure(key, contact)
         late = format_duration(self._latest - contact.opened)
         allowed = format_duration(self._settings.lateness)
-        note = (
-            _(
-                "arrived {late} out of time order, more than max_lateness {allowed} allows: "
-                "contacts already reported may not count it, and it may not count contacts "
-                "already forgotten; sort the input by opening time or raise max_lateness"
-            ).format(late=late, allowed=allowed)
-        )
+        note = _(
+            "arrived {late} out of time order, more than max_lateness {allowed} allows: "
+            "contacts already reported may not count it, and it may not count contacts "
+            "already forgotten; sort the input by opening time or raise max_lateness"
+        ).format(late=late, allowed=allowed)
         return Measurement(measured.value, measured.evidence, note, outcome="error")
 
     def _prune(self, key: Key, horizon: float) -> None:

@@ -25,7 +25,7 @@ from rulecore import (
     field_key,
     known_events,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 SAME_CHANNEL_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -30,9 +30,9 @@ from rulecore import (
     known_events,
     parse_duration,
 )
-from rulecore._i18n import _
 from rulecore.caseclock import StatusRule
 from rulecore.clock import Schedule, add_business_seconds
+from rulecore.i18n import _
 
 DEFAULT_CHANGES: dict[str, Any] = {"type": ["status", "escalated", "reopened"]}
 DEFAULT_NOTICE: dict[str, Any] = {"type": ["message", "callback", "notification"], "actor": "agent"}

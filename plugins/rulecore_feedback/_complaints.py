@@ -30,7 +30,7 @@ from rulecore import (
     known_events,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 DEFAULT_STEPS: list[dict[str, Any]] = [{"type": "complaint_resolved"}]
 

@@ -25,7 +25,7 @@ from rulecore import (
     compile_selector,
     known_events,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 #: The scales a score may be on, and their bounds.
 SCALES = {"csat": (1.0, 5.0), "nps": (0.0, 10.0), "any": (-math.inf, math.inf)}

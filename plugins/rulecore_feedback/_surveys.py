@@ -25,7 +25,7 @@ from rulecore import (
     known_events,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 SURVEY_FOLLOWS_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rulecore import SELECTOR_SCHEMA, Event, Evidence, Record, describe_selector
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 #: A compiled event selector.
 EventPredicate = Callable[[Event], bool]

@@ -23,7 +23,7 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
-from rulecore._i18n import _, ngettext
+from rulecore.i18n import _, ngettext
 
 from ._common import SELECTOR_DEFS, describe_event, event_evidence, selector
 

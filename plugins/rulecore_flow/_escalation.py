@@ -21,7 +21,7 @@ from rulecore import (
     compile_selector,
     field_key,
 )
-from rulecore._i18n import _, evidence_label
+from rulecore.i18n import _, evidence_label
 
 from ._common import (
     SELECTOR_DEFS,
@@ -122,9 +122,7 @@ def compile_escalation_levels(params: Mapping[str, Any], context: CompileContext
     def escalation_levels(record: Record, context: EvaluationContext) -> Measurement:
         steps = list(_level_steps(record, ladder, field, carries_level))
         if not steps:
-            return Measurement.not_applicable(
-                _("no event records a {field}").format(field=field)
-            )
+            return Measurement.not_applicable(_("no event records a {field}").format(field=field))
         evidence = tuple(
             event_evidence(record, step.event_index, step.violation or "level", step.detail)
             for step in steps

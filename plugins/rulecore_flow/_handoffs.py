@@ -22,7 +22,7 @@ from rulecore import (
     compile_selector,
     owner_changes,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._common import SELECTOR_DEFS, EventPredicate, event_evidence, selector
 

@@ -30,8 +30,8 @@ from rulecore import (
     Measurement,
     Record,
 )
-from rulecore._i18n import _
 from rulecore.caseclock import ReopenRule, StatusRule
+from rulecore.i18n import _
 
 from ._common import SELECTOR_DEFS, event_evidence
 

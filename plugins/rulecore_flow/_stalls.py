@@ -34,9 +34,9 @@ from rulecore import (
     format_duration,
     known_events,
 )
-from rulecore._i18n import _
 from rulecore.caseclock import Wait
 from rulecore.clock import Measured
+from rulecore.i18n import _
 
 from ._common import SELECTOR_DEFS, EventPredicate, describe_event, event_evidence
 from ._common import selector as selector_schema

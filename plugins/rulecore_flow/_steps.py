@@ -24,7 +24,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, language, localized
+from rulecore.i18n import LOCALIZED_TEXT_SCHEMA, _, language, localized
 
 from ._common import (
     SELECTOR_DEFS,

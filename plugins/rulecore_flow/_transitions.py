@@ -29,8 +29,8 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import LOCALIZED_TEXT_SCHEMA, _, localized
 from rulecore.caseclock import StatusRule, status_keys
+from rulecore.i18n import LOCALIZED_TEXT_SCHEMA, _, localized
 
 from ._common import (
     SELECTOR_DEFS,

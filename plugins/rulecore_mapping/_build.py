@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from rulecore import Event, Record, Rejection
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._grouping import Group, group_rows, read_case_id
 from ._sources import BuiltRow, SourceRow, raw_line, render_raw

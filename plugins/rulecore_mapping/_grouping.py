@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import msgspec
 
 from rulecore import Rejection
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._sources import SourceRow, render_raw
 from ._spec import Mapping
@@ -101,12 +101,10 @@ def _sorted_groups(
             yield current
         refusal = None
         if case_id in finished:
-            refusal = (
-                _(
-                    "not grouped by case: its earlier rows ended on line {line}; "
-                    "set case.sorted: false in the mapping to group the file"
-                ).format(line=finished[case_id])
-            )
+            refusal = _(
+                "not grouped by case: its earlier rows ended on line {line}; "
+                "set case.sorted: false in the mapping to group the file"
+            ).format(line=finished[case_id])
         current = Group(case_id, [row], refusal)
         if case_ids is not None:
             case_ids.append(case_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rulecore import Reader, hookimpl
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._read import ranges_mapped, read_mapped, splits_mapped
 

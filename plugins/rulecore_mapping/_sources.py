@@ -22,7 +22,6 @@ from typing import IO, Any, NamedTuple
 import msgspec
 
 from rulecore import Record, Rejection, SourceError, StandardsInvalid
-from rulecore._i18n import _
 from rulecore._readers import (
     LINE_RANGE_OPTION,
     MAX_LINE_BYTES,
@@ -30,6 +29,7 @@ from rulecore._readers import (
     open_lines,
     open_maybe_gzip,
 )
+from rulecore.i18n import _
 
 from ._spec import Mapping
 

@@ -20,9 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rulecore import Location, SourceError, StandardsInvalid
-from rulecore._i18n import _
 from rulecore._standards import schema_errors
 from rulecore._yaml import Document, load_yaml_file
+from rulecore.i18n import _
 
 from ._timestamps import ParseTimestamp, compile_format, compile_formats, in_utc, within
 from ._values import (

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 ParseTimestamp = Callable[[str], datetime]
 
@@ -79,9 +79,7 @@ def compile_formats(formats: Sequence[str], zone: tzinfo) -> ParseTimestamp:
                 cache.clear()
             cache[value] = moment
             return moment
-        raise ValueError(
-            _("{value!r}, not in the format {words}").format(value=value, words=words)
-        )
+        raise ValueError(_("{value!r}, not in the format {words}").format(value=value, words=words))
 
     return parse
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 
-from rulecore._i18n import N_, _
+from rulecore.i18n import N_, _
 
 from ._timestamps import ParseTimestamp, PlaceholderDate
 

@@ -30,7 +30,7 @@ from rulecore import (
     Measurement,
     Record,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._order import Place, steps_in_order
 from ._phrases import Match, PhraseList, compile_lists

@@ -19,7 +19,7 @@ from rulecore import (
     Measurement,
     Record,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._phrases import compile_lists
 from ._transcript import AGENT, Transcript, span_evidence, transcript_properties

@@ -28,7 +28,7 @@ from rulecore import (
     Measurement,
     Record,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._fold import fold_phrase
 from ._phrases import Match, compile_lists

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._fold import Folded, fold_phrase
 

@@ -23,7 +23,7 @@ from rulecore import (
     Record,
     compile_selector,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._order import Place, steps_in_order
 from ._phrases import Match, PhraseList, compile_lists

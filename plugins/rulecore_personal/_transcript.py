@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from rulecore import SELECTOR_SCHEMA, Event, Evidence, Measurement, Record, compile_selector
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._fold import Folded, fold
 from ._phrases import LANGUAGES_SCHEMA, Match, phrases_schema

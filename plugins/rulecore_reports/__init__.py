@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.util import find_spec
 
 from rulecore import Writer, hookimpl
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._html import HtmlSink
 from ._junit import JunitSink

@@ -18,8 +18,8 @@ from markupsafe import Markup
 
 import rulecore
 from rulecore import Finding, Rejection, Summary
-from rulecore._i18n import N_, _, dimension_label, evidence_label, language, outcome_label
 from rulecore._scorecard import GROUP_NAMES
+from rulecore.i18n import N_, _, dimension_label, evidence_label, language, outcome_label
 
 from ._collect import FindingsByRule
 
@@ -133,7 +133,7 @@ PERIODS = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
 
 def chart_text() -> dict[str, Any]:
     """The words the charts draw, in the report's language."""
-    from rulecore._i18n import DIMENSIONS
+    from rulecore.i18n import DIMENSIONS
 
     return {
         "compliance": _("Compliance"),

@@ -12,7 +12,7 @@ from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 from rulecore import Finding, Rejection, Summary
-from rulecore._i18n import _, outcome_label
+from rulecore.i18n import _, outcome_label
 
 from ._collect import FindingsByRule
 

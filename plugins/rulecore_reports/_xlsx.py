@@ -24,7 +24,7 @@ import msgspec
 
 import rulecore
 from rulecore import Finding, Rejection, Summary
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 #: Excel's last row is 1,048,576; one is the header.
 MAX_ROWS = 1_048_575

@@ -31,7 +31,7 @@ from rulecore import (
     field_key,
     known_events,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 QA_COVERAGE_SCHEMA: dict[str, Any] = {
     "type": "object",

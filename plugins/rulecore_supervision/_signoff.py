@@ -26,7 +26,7 @@ from rulecore import (
     known_events,
     parse_duration,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 SUPERVISOR_SIGNOFF_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -34,7 +34,7 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 from ._casetime import EventPredicate, event_evidence
 from ._params import (

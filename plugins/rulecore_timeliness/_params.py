@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rulecore import SELECTOR_SCHEMA, Thresholds, parse_duration
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 SELECTOR_DEFS: dict[str, Any] = SELECTOR_SCHEMA["$defs"]
 

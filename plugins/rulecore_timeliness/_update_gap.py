@@ -37,9 +37,9 @@ from rulecore import (
     selector_types,
     timeline_index,
 )
-from rulecore._i18n import _
 from rulecore.caseclock import Wait
 from rulecore.clock import Measured
+from rulecore.i18n import _
 
 from ._casetime import EventPredicate, event_evidence
 from ._params import SELECTOR_DEFS, selector_schema
@@ -205,9 +205,7 @@ class _UpdateGap:
 
     def _gap_words(self, view: CaseView, gap: _Gap) -> str:
         began = self._event_words(view, gap.start)
-        ended = (
-            self._event_words(view, gap.end) if gap.end is not None else _("the as_of moment")
-        )
+        ended = self._event_words(view, gap.end) if gap.end is not None else _("the as_of moment")
         return _("longest wait: from {began} to {ended}").format(began=began, ended=ended)
 
     def _event_words(self, view: CaseView, index: int) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from rulecore import Record, Thresholds, format_duration
-from rulecore._i18n import _
+from rulecore.i18n import _
 
 ZoneFor = Callable[[Record], Thresholds | None]
 
