@@ -32,7 +32,7 @@ from rulecore import (
 )
 from rulecore.i18n import _
 
-from ._order import Place, steps_in_order
+from ._order import Place, order_measurement, steps_in_order
 from ._phrases import Match, PhraseList, compile_lists
 from ._transcript import AGENT, CUSTOMER, Line, Transcript, span_evidence, transcript_properties
 
@@ -157,15 +157,7 @@ def _measurement(
                 pieces.append(Evidence("note", "missing", detail=detail))
         return tuple(pieces)
 
-    note = "; ".join(
-        label.format(steps=", ".join(names))
-        for label, names in (
-            (_("missing: {steps}"), missing),
-            (_("out of order: {steps}"), out_of_order),
-        )
-        if names
-    ) or _("nothing missing or out of order")
-    return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
+    return order_measurement(missing, out_of_order, evidence)
 
 
 COMPLAINT_HANDLING = Check(

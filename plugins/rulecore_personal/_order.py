@@ -12,8 +12,11 @@ after it.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from rulecore import Evidence, Measurement
+from rulecore._i18n import _
 
 #: Where a step was said: ``(event index, offset in the message)``.
 Place = tuple[int, int]
@@ -46,3 +49,20 @@ def steps_in_order(occurrences: Sequence[Sequence[tuple[Place, T]]]) -> dict[int
                 longer[length + 1] = candidate
         ends = longer
     return dict(ends[-1][1])
+
+
+def order_measurement(
+    missing: Sequence[str],
+    out_of_order: Sequence[str],
+    evidence: Callable[[], tuple[Evidence, ...]],
+) -> Measurement:
+    """The count of steps missing or out of order, with a note naming them."""
+    note = "; ".join(
+        label.format(steps=", ".join(names))
+        for label, names in (
+            (_("missing: {steps}"), missing),
+            (_("out of order: {steps}"), out_of_order),
+        )
+        if names
+    ) or _("nothing missing or out of order")
+    return Measurement(float(len(missing) + len(out_of_order)), evidence, note)
