@@ -11,7 +11,7 @@ is rejected.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -84,6 +84,32 @@ def outside_plausible_range(moment: datetime) -> bool:
         return not _EARLIEST_SECONDS <= moment.timestamp() < _LATEST_SECONDS
     except (OverflowError, ValueError, OSError):  # beyond what a datetime can convert
         return True
+
+
+class BadMoment(ValueError):
+    """Why a text is not a moment to audit as of: ``reason`` says which rule it breaks."""
+
+    def __init__(self, reason: Literal["not_iso", "no_offset", "out_of_range"]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_moment(text: str) -> datetime:
+    """The moment ``--as-of`` and ``?as_of=`` name: ISO 8601, ``Z`` allowed, with a UTC offset.
+
+    Raises :class:`BadMoment` when ``text`` is not ISO 8601, has no UTC offset, or is outside
+    :data:`PLAUSIBLE_RANGE` (the in-flight clock works its way to the moment: centuries away
+    would take minutes); each caller words the refusal for its own parameter.
+    """
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadMoment("not_iso") from None
+    if moment.tzinfo is None:
+        raise BadMoment("no_offset")
+    if outside_plausible_range(moment):
+        raise BadMoment("out_of_range")
+    return moment
 
 
 def time_range_problem(record: Record) -> str | None:

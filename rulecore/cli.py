@@ -43,7 +43,7 @@ from ._i18n import (
     set_language,
 )
 from ._inputs import InputError, plan_inputs, read_inputs
-from ._model import PLAUSIBLE_RANGE, outside_plausible_range
+from ._model import PLAUSIBLE_RANGE, BadMoment, parse_moment
 from ._occurrences import never_occurred_warning
 from ._parallel import EngineRecipe, ShardFailed, audit_planned, resolve_jobs
 from ._plugins import PluginManager, Registry, collect, get_plugin_manager
@@ -205,23 +205,15 @@ def _parse_as_of(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageFailure(
-            _("--as-of {value!r} is not an ISO 8601 timestamp").format(value=value)
-        ) from None
-    if moment.tzinfo is None:
-        raise UsageFailure(
-            _("--as-of {value!r} needs a UTC offset, such as +00:00 or Z").format(value=value)
-        )
-    if outside_plausible_range(moment):
-        # The in-flight clock works its way to the moment: centuries away would take minutes.
-        raise UsageFailure(
-            _("--as-of {value!r} is outside the dates rulecore audits, {range}").format(
-                value=value, range=PLAUSIBLE_RANGE
-            )
-        )
-    return moment
+        return parse_moment(value)
+    except BadMoment as error:
+        if error.reason == "not_iso":
+            message = _("--as-of {value!r} is not an ISO 8601 timestamp")
+        elif error.reason == "no_offset":
+            message = _("--as-of {value!r} needs a UTC offset, such as +00:00 or Z")
+        else:
+            message = _("--as-of {value!r} is outside the dates rulecore audits, {range}")
+        raise UsageFailure(message.format(value=value, range=PLAUSIBLE_RANGE)) from None
 
 
 def _parse_rule_timeout(ctx: click.Context, param: click.Parameter, value: str) -> float | None:

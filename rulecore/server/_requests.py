@@ -9,7 +9,7 @@ from datetime import datetime
 from starlette.requests import Request
 
 from rulecore._i18n import _
-from rulecore._model import PLAUSIBLE_RANGE, outside_plausible_range
+from rulecore._model import PLAUSIBLE_RANGE, BadMoment, parse_moment
 
 from ._http import Problem
 from ._service import Service
@@ -25,22 +25,15 @@ def parse_as_of(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _bad_query(
-            _("as_of {value!r} is not an ISO 8601 timestamp").format(value=value)
-        ) from None
-    if moment.tzinfo is None:
-        raise _bad_query(
-            _("as_of {value!r} needs a UTC offset, such as +00:00 or Z").format(value=value)
-        )
-    if outside_plausible_range(moment):
-        raise _bad_query(
-            _("as_of {value!r} is outside the dates rulecore audits, {range}").format(
-                value=value, range=PLAUSIBLE_RANGE
-            )
-        )
-    return moment
+        return parse_moment(value)
+    except BadMoment as error:
+        if error.reason == "not_iso":
+            message = _("as_of {value!r} is not an ISO 8601 timestamp")
+        elif error.reason == "no_offset":
+            message = _("as_of {value!r} needs a UTC offset, such as +00:00 or Z")
+        else:
+            message = _("as_of {value!r} is outside the dates rulecore audits, {range}")
+        raise _bad_query(message.format(value=value, range=PLAUSIBLE_RANGE)) from None
 
 
 _TRUE = frozenset(("1", "true", "yes", "on"))
