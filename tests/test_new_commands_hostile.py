@@ -40,3 +40,26 @@ def test_new_plugin_with_a_dir_too_long_for_the_file_system(tmp_path: Path) -> N
 def test_new_plugin_whose_module_folder_is_too_long(tmp_path: Path) -> None:
     line = _one_error_line(run("new", "plugin", "a" * 250, "--dir", tmp_path / "long"))
     assert "cannot create" in line
+
+
+def test_dask_address_nobody_listens_on_fails_at_once() -> None:
+    pytest.importorskip("distributed")
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port just freed: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    started = time.monotonic()
+    result = run(
+        "audit",
+        examples / "records",
+        "-s",
+        examples.parent / "standards",
+        "--dask",
+        f"tcp://127.0.0.1:{port}",
+    )
+    assert time.monotonic() - started < 10
+    line = _one_error_line(result)
+    assert "cannot reach the Dask scheduler" in line
