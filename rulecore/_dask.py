@@ -29,6 +29,7 @@ import gc
 import hashlib
 import logging
 import re
+import socket
 import threading
 import traceback
 import uuid
@@ -150,6 +151,7 @@ def cluster_client(address: str | None) -> Iterator[Any]:
             yield client
         return
     try:
+        _refused_at_once(address)
         client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as error:
         raise ClusterError(
@@ -159,6 +161,31 @@ def cluster_client(address: str | None) -> Iterator[Any]:
         ) from None
     with client:
         yield client
+
+
+def _refused_at_once(address: str) -> None:
+    """Raise :class:`ConnectionRefusedError` when nothing listens at a TCP ``address``.
+
+    distributed retries a refused connection until its timeout, as if the scheduler were
+    still starting; a port nobody listens on is told at once instead.  Any other outcome
+    (an answer, a slow network, another protocol) is left to distributed.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme != "tcp":
+            return
+        host, port = parse_host_port(location)
+    except (TypeError, ValueError):
+        return
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return
+    except ConnectionRefusedError:
+        raise
+    except OSError:
+        return
 
 
 def _worker_threads(client: Any) -> int:

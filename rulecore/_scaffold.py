@@ -180,13 +180,26 @@ def write_plugin(names: PluginNames, folder: Path, registry: Registry | None = N
     written = []
     for relative, text in files.items():
         path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ScaffoldError(
+                _("cannot create {folder}: {why}").format(folder=path, why=error.strerror)
+            ) from None
         written.append(path)
     return written
 
 
 def _refuse_a_folder_in_use(folder: Path) -> None:
+    try:
+        folder.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as error:  # a name too long for the file system, a folder not searchable
+        raise ScaffoldError(
+            _("cannot create {folder}: {why}").format(folder=folder, why=error.strerror)
+        ) from None
     if folder.exists() and not folder.is_dir():
         raise ScaffoldError(
             _("{folder} is a file; choose a new folder with --dir").format(folder=folder)

@@ -522,7 +522,7 @@ def _exit_on_worker_failure() -> Iterator[None]:
         click.echo(_("Error: {error}").format(error=failure), err=True)
         raise SystemExit(2) from None
     except ClusterError as failure:  # --dask: no cluster to run on
-        click.echo(f"error: {failure}", err=True)
+        click.echo(_("Error: {error}").format(error=failure), err=True)
         raise SystemExit(2) from None
 
 
